@@ -1,0 +1,4 @@
+"""The `regie` command."""
+import typer
+
+app = typer.Typer(help="Regie: persoonlijke gezondheidsomgeving")
