@@ -1,4 +1,45 @@
-"""The `regie` command."""
+"""The `regie` command: serve, demo, database, users and tokens."""
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="Regie: persoonlijke gezondheidsomgeving")
+from regie import __version__
+from regie.cli import db as db_commands
+from regie.cli import token as token_commands
+from regie.cli import user as user_commands
+from regie.cli._common import fail_on_regie_error
+from regie.cli.demo import demo
+from regie.cli.serve import serve
+
+app = typer.Typer(
+    help="Regie: your personal health environment (PGO).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # never print locals: they may hold passwords
+)
+app.add_typer(db_commands.app, name="db")
+app.add_typer(user_commands.app, name="user")
+app.add_typer(token_commands.app, name="token")
+app.command()(fail_on_regie_error(serve))
+app.command()(fail_on_regie_error(demo))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"regie {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and stop.")
+    ] = False,
+) -> None:
+    """Regie: your personal health environment (PGO)."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

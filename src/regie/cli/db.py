@@ -1,0 +1,34 @@
+"""`regie db`: migrations."""
+from __future__ import annotations
+
+import typer
+
+from regie.cli._common import fail_on_regie_error
+from regie.config import Settings
+from regie.store.db import Database
+from regie.store.master_key import load_master_key
+from regie.store.migrate import current_revision, head_revision, schema_state, upgrade
+
+app = typer.Typer(help="Database: create and migrate.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+@fail_on_regie_error
+def upgrade_command() -> None:
+    """Create the database or bring it to the latest migration."""
+    settings = Settings()
+    load_master_key(settings)  # first start: create the key beside the database
+    database = Database(settings.resolved_database_url)
+    before = current_revision(database.engine)
+    upgrade(database.engine)
+    after = current_revision(database.engine)
+    typer.echo(f"Database at migration {after}" + (" (was empty)" if before is None else f" (was {before})"))
+
+
+@app.command("status")
+@fail_on_regie_error
+def status_command() -> None:
+    """Show the database's migration and whether it is up to date."""
+    database = Database(Settings().resolved_database_url)
+    typer.echo(f"current: {current_revision(database.engine)}  latest: {head_revision()}  "
+               f"state: {schema_state(database.engine).value}")

@@ -1,0 +1,80 @@
+"""`regie demo`: set everything up and serve Regie with a ready demo account."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import pyotp
+import typer
+import uvicorn
+from rich.console import Console
+from rich.panel import Panel
+
+from regie.accounts import totp
+from regie.cli._common import open_accounts
+from regie.cli.user import create_enrolled_user
+from regie.config import Settings
+from regie.store.db import Database
+from regie.store.master_key import load_master_key
+from regie.store.migrate import upgrade
+from regie.web.app import create_app
+
+DEMO_EMAIL = "demo@regie.test"
+out = Console()
+
+
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Create the database and a demo account (kept in REGIE_HOME), then serve Regie."""
+    settings = Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    load_master_key(settings)
+    database = Database(settings.resolved_database_url)
+    upgrade(database.engine)
+    database.dispose()
+    account = _demo_account(settings)
+    _print_welcome(account, host, port)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
+
+
+def _demo_account(settings: Settings) -> dict:
+    """The demo account, made once; its details live in a 0600 file in REGIE_HOME."""
+    path = settings.home / "demo-account.json"
+    accounts = open_accounts(settings)
+    with accounts.db.session() as session:
+        exists = accounts.by_email(session, DEMO_EMAIL) is not None
+    if exists and path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    if exists:
+        raise typer.BadParameter(f"{DEMO_EMAIL} exists but {path} is gone; remove {settings.home} to start afresh")
+    password = "demo-" + secrets.token_urlsafe(12)
+    created = create_enrolled_user(accounts, DEMO_EMAIL, password)
+    created["password"] = password
+    _write_private(path, json.dumps(created, indent=2))
+    return created
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _print_welcome(account: dict, host: str, port: int) -> None:
+    lines = [
+        f"Regie runs at [bold]http://{host}:{port}[/]  (for passkeys use http://localhost:{port})",
+        "",
+        f"Demo account  e-mail:   [bold]{account['email']}[/]",
+        f"              password: [bold]{account['password']}[/]",
+        f"              TOTP key: [bold]{totp.format_secret(account['totp_secret'])}[/]",
+        f"              code now: {pyotp.TOTP(account['totp_secret']).now()} (changes every 30 s)",
+        "",
+        "Scan the QR code below with an authenticator app, or type the key. Stop with Ctrl-C.",
+    ]
+    out.print(Panel("\n".join(lines), title="Regie demo", expand=False))
+    out.print(totp.qr_terminal(account["totp_uri"]), highlight=False)

@@ -1,0 +1,69 @@
+"""`regie user`: accounts made by an administrator."""
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import orjson
+import typer
+
+from regie.accounts import totp
+from regie.accounts.activity import ClientInfo
+from regie.accounts.errors import EmailTaken, ValidationFailed
+from regie.cli._common import fail_on_regie_error, open_accounts
+from regie.web.messages import message
+
+app = typer.Typer(help="User accounts.", no_args_is_help=True)
+CLI_CLIENT = ClientInfo(ip="", user_agent="regie command line")
+
+
+@app.command("create")
+@fail_on_regie_error
+def create(
+    email: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="Make an administrator.")] = False,
+) -> None:
+    """Create an account with TOTP already set up; prints its TOTP secret and recovery codes."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        raise typer.BadParameter("no terminal to ask for a password; use --password-stdin")
+    accounts = open_accounts()
+    created = create_enrolled_user(accounts, email, password, admin=admin)
+    if as_json:
+        typer.echo(orjson.dumps(created).decode())
+        return
+    typer.echo(f"Created {created['email']}")
+    typer.echo(f"TOTP secret: {totp.format_secret(created['totp_secret'])}")
+    typer.echo(totp.qr_terminal(created["totp_uri"]))
+    typer.echo("Recovery codes: " + "  ".join(created["recovery_codes"]))
+
+
+def create_enrolled_user(accounts, email: str, password: str, *, admin: bool = False) -> dict:
+    """Register, add a confirmed TOTP factor and recovery codes; raise typer errors for bad input."""
+    try:
+        user = accounts.register(email, password, CLI_CLIENT, is_admin=admin)
+    except ValidationFailed as exc:
+        raise typer.BadParameter("; ".join(f"{field}: {message(code)}" for field, code in exc.errors.items())) from exc
+    except EmailTaken as exc:
+        raise typer.BadParameter(f"{email}: {message('email-taken')}") from exc
+    pending = accounts.begin_totp(user.id)
+    accounts.confirm_totp(user.id, pending.factor_id, _current_code(pending.secret), CLI_CLIENT)
+    codes = accounts.renew_recovery_codes(user.id, CLI_CLIENT, first=True)
+    return {
+        "id": user.id,
+        "email": user.email,
+        "totp_secret": pending.secret,
+        "totp_uri": pending.uri,
+        "recovery_codes": codes,
+    }
+
+
+def _current_code(secret: str) -> str:
+    import pyotp
+
+    return pyotp.TOTP(secret).now()

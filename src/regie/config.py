@@ -1,0 +1,67 @@
+"""Configuration from environment variables with the prefix ``REGIE_``.
+
+Every setting is documented in README.md; tests build a ``Settings`` directly.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("regie", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REGIE_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    database_url: str | None = None
+    master_key: SecretStr | None = None
+    public_url: str = "http://localhost:8000"
+
+    # Requests larger than this are refused with 413 before their body is read.
+    max_body_bytes: int = 1_048_576
+
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    step_up_minutes: int = 5
+
+    # Argon2id cost. The defaults follow argon2-cffi (RFC 9106 "low memory");
+    # only tests lower them, never a deployment.
+    argon2_time_cost: int = 3
+    argon2_memory_cost_kib: int = 65_536
+    argon2_parallelism: int = 4
+
+    # Brute-force protection (see docs/security.md).
+    throttle_free_failures: int = 3
+    throttle_delay_base_seconds: float = 1.0
+    throttle_delay_max_seconds: float = 60.0
+    password_lock_failures: int = 10
+    second_factor_lock_failures: int = 5
+    ip_lock_failures: int = 50
+    lock_minutes: int = 15
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'regie.sqlite3'}"
+
+    @property
+    def https(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def rp_id(self) -> str:
+        """WebAuthn relying-party id: the host name of the public URL."""
+        return urlsplit(self.public_url).hostname or "localhost"
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,59 @@
+"""Envelope encryption: a random data key per user, wrapped by the master key.
+
+Everything medical is stored as AES-256-GCM ciphertext under the user's data
+key, with associated data that binds the ciphertext to its row, so a blob
+copied to another row or user fails to decrypt. Deleting a user's wrapped key
+makes their data unreadable (crypto-erasure).
+"""
+from __future__ import annotations
+
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from regie.errors import RegieError
+
+NONCE_BYTES = 12
+_FORMAT_V1 = b"\x01"
+
+
+class DecryptionError(RegieError):
+    """Ciphertext that does not belong to this key or row, or was altered."""
+
+
+class Cipher:
+    """AES-256-GCM with a fresh random nonce per message."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return _FORMAT_V1 + nonce + self._aead.encrypt(nonce, plaintext, aad)
+
+    def decrypt(self, blob: bytes, aad: bytes) -> bytes:
+        if not blob.startswith(_FORMAT_V1) or len(blob) < 1 + NONCE_BYTES + 16:
+            raise DecryptionError("Encrypted value has an unknown format.")
+        nonce = blob[1 : 1 + NONCE_BYTES]
+        try:
+            return self._aead.decrypt(nonce, blob[1 + NONCE_BYTES :], aad)
+        except InvalidTag as exc:
+            raise DecryptionError("Encrypted value does not match its key or row.") from exc
+
+
+class KeyRing:
+    """Creates, wraps and unwraps per-user data keys with the master key."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self._master = Cipher(master_key)
+
+    def new_wrapped_data_key(self, user_id: str) -> bytes:
+        return self._master.encrypt(AESGCM.generate_key(bit_length=256), _wrap_aad(user_id))
+
+    def user_cipher(self, user_id: str, wrapped_key: bytes) -> Cipher:
+        return Cipher(self._master.decrypt(wrapped_key, _wrap_aad(user_id)))
+
+
+def _wrap_aad(user_id: str) -> bytes:
+    return b"regie-data-key|" + user_id.encode()

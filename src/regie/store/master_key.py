@@ -1,0 +1,67 @@
+"""The master key: wraps every user's data key (envelope encryption).
+
+It comes from ``REGIE_MASTER_KEY`` (base64, 32 bytes) or from the file
+``master.key`` in ``REGIE_HOME``, created on first start with mode 0600.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from regie.config import Settings
+from regie.errors import ConfigurationError
+
+KEY_BYTES = 32
+KEY_FILE_NAME = "master.key"
+
+
+def key_file_path(settings: Settings) -> Path:
+    return settings.home / KEY_FILE_NAME
+
+
+def load_master_key(settings: Settings, *, create: bool = True) -> bytes:
+    if settings.master_key is not None:
+        return _decode(settings.master_key.get_secret_value(), "REGIE_MASTER_KEY")
+    path = key_file_path(settings)
+    if not path.exists():
+        if not create:
+            raise ConfigurationError(f"No master key: {path} does not exist and REGIE_MASTER_KEY is not set.")
+        _create_key_file(path)
+    _refuse_loose_permissions(path)
+    return _decode(path.read_text(encoding="ascii").strip(), str(path))
+
+
+def _create_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    encoded = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
+    # O_EXCL: never overwrite a key another process created a moment ago.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(encoded + "\n")
+
+
+def _refuse_loose_permissions(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    # Like ssh with private keys: any access by group or others is refused,
+    # because whoever reads this file can read every record.
+    if mode & 0o077:
+        raise ConfigurationError(
+            f"The master key file {path} can be read by other users (mode {mode:04o}). "
+            f"Run: chmod 600 {path}"
+        )
+
+
+def _decode(text: str, where: str) -> bytes:
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigurationError(f"The master key in {where} is not valid base64.") from exc
+    if len(key) != KEY_BYTES:
+        raise ConfigurationError(
+            f"The master key in {where} is {len(key)} bytes; it must be {KEY_BYTES} bytes (base64 of 32 random bytes)."
+        )
+    return key

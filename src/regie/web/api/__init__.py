@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1/ (OpenAPI at /api/v1/openapi.json)."""

@@ -1,0 +1,146 @@
+"""The Regie web application: pages, the JSON API, static files."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import RedirectResponse, Response
+
+from regie import __version__
+from regie.config import Settings
+from regie.store.migrate import require_current
+from regie.web import health
+from regie.web.api import auth as api_auth
+from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from regie.web.context import AppContext
+from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
+from regie.web.i18n import translations
+from regie.web.pages import account, auth, enrol, home
+from regie.web.problems import Problem, problem_response
+from regie.web.sessions import WebSessionMiddleware
+from regie.web.templating import language_of, render
+
+log = logging.getLogger("regie.web")
+_STATIC = Path(__file__).parent / "static"
+
+_STATUS_SLUGS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "request-too-large",
+    415: "unsupported-media-type",
+    503: "unavailable",
+}
+
+
+def create_app(settings: Settings | None = None, *, check_schema: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    context = AppContext.build(settings)
+    if check_schema:
+        require_current(context.db.engine)
+
+    app = FastAPI(
+        title="Regie API",
+        version=__version__,
+        description="The JSON API of Regie, a personal health environment (PGO). "
+        "Authenticate with a session (POST /api/v1/auth/login) or an API token (Authorization: Bearer).",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # the interactive docs load scripts from elsewhere; our CSP forbids that
+        redoc_url=None,
+        dependencies=[Depends(csrf_guard)],
+    )
+    app.state.context = context
+
+    app.include_router(health.router)
+    app.include_router(home.router)
+    app.include_router(auth.router)
+    app.include_router(enrol.router)
+    app.include_router(account.router)
+    app.include_router(api_auth.router)
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    _install_error_handlers(app)
+
+    # Outermost first on the way in: size limit, then headers, then the session.
+    app.add_middleware(WebSessionMiddleware, context=context)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` (several worker processes)."""
+    return create_app(Settings())
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _html_error(request: Request, status: int, title: str, text: str, back: str = "/") -> Response:
+    gettext = translations(language_of(request)).gettext
+    return render(request, "error.html", status, title=gettext(title), text=gettext(text), back=back)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> Response:
+        headers = dict(exc.headers)
+        if exc.status == 429 and "retry_at" in exc.extra:
+            from datetime import datetime, timezone
+
+            retry = datetime.fromisoformat(exc.extra["retry_at"]) - datetime.now(timezone.utc)
+            headers["Retry-After"] = str(max(1, int(retry.total_seconds()) + 1))
+        return problem_response(exc.status, exc.slug, exc.detail, headers=headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        if any(error.get("type") == "json_invalid" for error in errors):
+            return problem_response(400, "malformed-json", "The request body is not valid JSON.")
+        fields = [
+            {
+                "field": ".".join(str(part) for part in error.get("loc", ())[1:]) or "body",
+                "message": error.get("msg", ""),
+                "code": error.get("type", ""),
+            }
+            for error in errors
+        ]
+        if not _is_api(request):
+            return _html_error(request, 422, "Something is wrong with what you sent", "Go back and check the form.")
+        return problem_response(422, "validation-error", "Some fields are missing or wrong.", errors=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        slug = _STATUS_SLUGS.get(exc.status_code, "bad-request" if exc.status_code < 500 else "server-error")
+        if _is_api(request):
+            return problem_response(exc.status_code, slug, headers=getattr(exc, "headers", None))
+        if exc.status_code == 404:
+            return _html_error(request, 404, "Page not found", "This page does not exist (any more).")
+        return _html_error(request, exc.status_code, "Something went wrong", "Try again, or go back to the start.")
+
+    @app.exception_handler(RedirectTo)
+    async def on_redirect(request: Request, exc: RedirectTo) -> Response:
+        return RedirectResponse(exc.location, status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def on_csrf(request: Request, exc: CsrfFailed) -> Response:
+        if _is_api(request):
+            return problem_response(403, "csrf-failed", "Send the session's CSRF token in the X-CSRF-Token header.")
+        return _html_error(
+            request, 403, "This page has expired",
+            "For your safety, forms work only for a limited time. Go back, reload the page and try again.",
+        )
+
+    @app.exception_handler(Exception)
+    async def on_error(request: Request, exc: Exception) -> Response:
+        # The details go to the server log only; the visitor never sees a stack trace.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _is_api(request):
+            return problem_response(500, "server-error", "Something went wrong on our side.")
+        return _html_error(request, 500, "Something went wrong", "Something went wrong on our side. Try again later.")

@@ -1,0 +1,25 @@
+"""Everything a request handler needs, built once per application."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from regie.accounts.passkeys import Passkeys
+from regie.accounts.service import Accounts
+from regie.config import Settings
+from regie.store.crypto import KeyRing
+from regie.store.db import Database
+from regie.store.master_key import load_master_key
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    accounts: Accounts
+    passkeys: Passkeys
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppContext:
+        db = Database(settings.resolved_database_url)
+        keyring = KeyRing(load_master_key(settings))
+        return cls(settings, db, Accounts(settings, db, keyring), Passkeys(settings))

@@ -1,0 +1,41 @@
+"""The landing page and the language switch."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from regie.web.guards import safe_next
+from regie.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from regie.web.pages._helpers import see_other
+from regie.web.sessions import context_of, current_session
+from regie.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    row = current_session(request)
+    if row is None or row.user_id is None or row.stage == "anonymous":
+        return render(request, "home_anonymous.html")
+    if row.stage == "enrol":
+        return see_other("/setup")
+    if row.stage == "second_factor":
+        return see_other("/login/second-factor")
+    context = context_of(request)
+    with context.db.session() as session:
+        user = context.accounts.user(session, row.user_id)
+    if user is None:
+        return see_other("/login")
+    return render(request, "home.html", user=user)
+
+
+@router.get("/language/{language}")
+def switch_language(request: Request, language: str, next: str = "/") -> Response:
+    response = see_other(safe_next(next))
+    if language in LANGUAGES:
+        secure = "; Secure" if context_of(request).settings.https else ""
+        response.headers.append(
+            "set-cookie", f"{LANGUAGE_COOKIE}={language}; Path=/; Max-Age=31536000; SameSite=Lax{secure}"
+        )
+    return response
