@@ -68,7 +68,9 @@ def test_entity_attacks_are_refused(doc):
 
 def test_doctype_in_utf16_is_refused_after_parsing():
     # The byte scan cannot see "<!DOCTYPE" in UTF-16; the post-parse check must.
-    text = BILLION_LAUGHS.decode().replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+    text = BILLION_LAUGHS.decode().replace(
+        '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>'
+    )
     with pytest.raises(ListParseError, match="DOCTYPE"):
         parse_whitelist(text.encode("utf-16"))
 

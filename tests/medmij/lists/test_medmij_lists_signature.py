@@ -73,9 +73,10 @@ def test_tampered_list_fails(key):
 
 def test_wrong_key_fails(key):
     token = sign_detached(DATA, key)
-    other = ed25519.Ed25519PrivateKey.generate() if isinstance(key, ed25519.Ed25519PrivateKey) else (
-        ec.generate_private_key(ec.SECP256R1())
-    )
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        other = ed25519.Ed25519PrivateKey.generate()
+    else:
+        other = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(ListSignatureError, match="no trust anchor matches"):
         verify_detached(DATA, token, anchor_for(other))
 
@@ -124,13 +125,15 @@ def test_malformed_or_hostile_tokens(token, message):
 
 def test_non_ascii_signature():
     with pytest.raises(ListSignatureError, match="ASCII"):
-        verify_detached(DATA, "é".encode("latin-1"), anchor_for(ed25519.Ed25519PrivateKey.generate()))
+        anchor = anchor_for(ed25519.Ed25519PrivateKey.generate())
+        verify_detached(DATA, "é".encode("latin-1"), anchor)
 
 
 def test_trust_anchor_errors(tmp_path):
     with pytest.raises(TrustAnchorError):
         TrustAnchor.from_pem(b"-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n")
-    rsa_pem = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key().public_bytes(
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    rsa_pem = rsa_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     with pytest.raises(TrustAnchorError, match="Ed25519"):

@@ -6,7 +6,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from regie.medmij.lists import ListHeader, ListVersionError, Replacement, Whitelist, decide_replacement
+from regie.medmij.lists import (
+    ListHeader,
+    ListVersionError,
+    Replacement,
+    Whitelist,
+    decide_replacement,
+)
 
 T = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

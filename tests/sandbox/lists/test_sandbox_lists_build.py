@@ -39,7 +39,9 @@ def test_default_lists_are_valid_against_reference(reference_schemas, kind):
     assert parse_list(xml, kind).header.volgnummer == 42
 
 
-@pytest.mark.parametrize("kind", [ListKind.OCL, ListKind.WHITELIST, ListKind.GNL], ids=lambda k: k.name)
+@pytest.mark.parametrize(
+    "kind", [ListKind.OCL, ListKind.WHITELIST, ListKind.GNL], ids=lambda k: k.name
+)
 def test_loopback_config_other_lists_stay_reference_valid(reference_schemas, kind):
     xml = build_list(kind, default_config(base_url=LOOPBACK), NOW, 1)
     assert reference_schemas[kind].is_valid(etree.ElementTree(etree.fromstring(xml)))
@@ -52,12 +54,15 @@ def test_loopback_zal_is_the_documented_deviation(reference_schemas):
         parse_list(xml, ListKind.ZAL)
     zal = parse_list(xml, ListKind.ZAL, profile=SchemaProfile.LOOPBACK)
     service = zal.zorgaanbieder("ggzdekust@medmij").gegevensdienst("50")
-    assert service.authorization_endpoint_uri == "http://ggzdekust.sandbox.localhost:8100/oauth/authorize"
+    assert service.authorization_endpoint_uri == (
+        "http://ggzdekust.sandbox.localhost:8100/oauth/authorize"
+    )
 
 
 def test_gnl_has_the_real_service_ids():
     gnl = parse_list(build_list(ListKind.GNL, default_config(), NOW, 1), ListKind.GNL)
-    assert [g.gegevensdienst_id for g in gnl.gegevensdiensten] == ["48", "49", "50", "51", "61", "63"]
+    ids = [g.gegevensdienst_id for g in gnl.gegevensdiensten]
+    assert ids == ["48", "49", "50", "51", "61", "63"]
     assert gnl.weergavenaam("49") == "Huisartsgegevens"
     assert dict(REAL_GEGEVENSDIENSTEN)["63"] == "Vaccinaties"
 

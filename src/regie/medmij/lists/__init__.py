@@ -4,7 +4,8 @@ Typical use by a list collector::
 
     anchor = TrustAnchor.from_file(settings.medmij_list_trust_anchor)
     zal = load_signed_list(xml_bytes, jws_text, ListKind.ZAL, anchor)
-    if decide_replacement(held_zal, zal, list_name="Zorgaanbiederslijst") is not Replacement.UNCHANGED:
+    decision = decide_replacement(held_zal, zal, list_name=ListKind.ZAL.root)
+    if decision is not Replacement.UNCHANGED:
         ...store zal...
 """
 

@@ -64,7 +64,8 @@ def _datetime(value: str, kind: ListKind) -> datetime:
     except ValueError:
         # Valid xs:dateTime that Python cannot hold (year 0, 24:00:00, ...).
         raise ListSchemaError(
-            kind.root, [Problem(f"Tijdstempel {value!r} is out of range", path=f"/{kind.root}/Tijdstempel")]
+            kind.root,
+            [Problem(f"Tijdstempel {value!r} is out of range", path=f"/{kind.root}/Tijdstempel")],
         ) from None
     # The XSD lets a rare zone-less value through (fractional seconds reach 20
     # characters); read it as UTC rather than fail, ordering relies on Volgnummer.

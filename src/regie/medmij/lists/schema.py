@@ -39,7 +39,9 @@ def schema_path(kind: ListKind, profile: SchemaProfile = SchemaProfile.MEDMIJ) -
 
 
 @cache
-def load_schema(kind: ListKind, profile: SchemaProfile = SchemaProfile.MEDMIJ) -> xmlschema.XMLSchema10:
+def load_schema(
+    kind: ListKind, profile: SchemaProfile = SchemaProfile.MEDMIJ
+) -> xmlschema.XMLSchema10:
     """Load (once) the XSD for *kind*; it may only include files beside it."""
     path = schema_path(kind, profile)
     return xmlschema.XMLSchema10(
