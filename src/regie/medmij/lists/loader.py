@@ -57,25 +57,30 @@ def load_signed_list(
 # Typed shortcuts, so callers get the concrete model type without casts.
 
 
-def parse_zal(data: bytes, **kwargs: object) -> Zorgaanbiederslijst:
-    result = parse_list(data, ListKind.ZAL, **kwargs)  # type: ignore[arg-type]
+def parse_zal(
+    data: bytes,
+    *,
+    profile: SchemaProfile = SchemaProfile.MEDMIJ,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Zorgaanbiederslijst:
+    result = parse_list(data, ListKind.ZAL, profile=profile, max_bytes=max_bytes)
     assert isinstance(result, Zorgaanbiederslijst)
     return result
 
 
-def parse_ocl(data: bytes, **kwargs: object) -> OAuthclientlist:
-    result = parse_list(data, ListKind.OCL, **kwargs)  # type: ignore[arg-type]
+def parse_ocl(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> OAuthclientlist:
+    result = parse_list(data, ListKind.OCL, max_bytes=max_bytes)
     assert isinstance(result, OAuthclientlist)
     return result
 
 
-def parse_whitelist(data: bytes, **kwargs: object) -> Whitelist:
-    result = parse_list(data, ListKind.WHITELIST, **kwargs)  # type: ignore[arg-type]
+def parse_whitelist(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Whitelist:
+    result = parse_list(data, ListKind.WHITELIST, max_bytes=max_bytes)
     assert isinstance(result, Whitelist)
     return result
 
 
-def parse_gnl(data: bytes, **kwargs: object) -> Gegevensdienstnamenlijst:
-    result = parse_list(data, ListKind.GNL, **kwargs)  # type: ignore[arg-type]
+def parse_gnl(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Gegevensdienstnamenlijst:
+    result = parse_list(data, ListKind.GNL, max_bytes=max_bytes)
     assert isinstance(result, Gegevensdienstnamenlijst)
     return result
