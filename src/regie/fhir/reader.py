@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import msgspec
 from lxml import etree
+
+from regie.record import apply_attention_flags, resolve_medication
 
 from .bindings import check_bindings
 from .document import ContainedResource, ParsedDocument, ParsedResource
@@ -236,6 +239,27 @@ def _xml_owner(root: etree._Element, line: int | None) -> tuple[str | None, str 
 
 def _split(root: dict[str, Any], version: FhirVersion, name: str,
            locate: Any) -> tuple[ParsedResource, ...]:
+    return _enrich(_split_raw(root, version, name, locate))
+
+
+def _enrich(resources: tuple[ParsedResource, ...]) -> tuple[ParsedResource, ...]:
+    """Within-file enrichment: attention flags on episodes, medication product codes."""
+    if len(resources) < 2:
+        return resources
+    flat = [item for r in resources for item in r.items]
+    enriched = resolve_medication(apply_attention_flags(flat))
+    if enriched == flat:
+        return resources
+    out, i = [], 0
+    for r in resources:
+        n = len(r.items)
+        out.append(replace(r, items=tuple(enriched[i:i + n])))
+        i += n
+    return tuple(out)
+
+
+def _split_raw(root: dict[str, Any], version: FhirVersion, name: str,
+               locate: Any) -> tuple[ParsedResource, ...]:
     if root["resourceType"] != "Bundle":
         return (_one(root, version, name, "$", locate, None, None),)
     entries = root.get("entry")
@@ -259,7 +283,7 @@ def _split(root: dict[str, Any], version: FhirVersion, name: str,
         search = entry.get("search")
         mode = search.get("mode") if isinstance(search, dict) else None
         if res["resourceType"] == "Bundle":
-            out.extend(_split(res, version, name, lambda p, b=base: locate(b + p[1:])))
+            out.extend(_split_raw(res, version, name, lambda p, b=base: locate(b + p[1:])))
             continue
         out.append(_one(res, version, name, base, locate, entry.get("fullUrl"), mode))
     return tuple(out)
