@@ -5,6 +5,8 @@ the web layer run these in a worker thread: Argon2 would block the event loop.
 """
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,6 +60,8 @@ class Accounts:
         self.passwords = Passwords(settings)
         self.throttler = Throttler(settings)
         self.sessions = SessionStore(settings)
+        # Seconds since the epoch for TOTP; tests move it to make fresh codes.
+        self.clock: Callable[[], float] = time.time
 
     # -- lookups ---------------------------------------------------------------
     def user(self, session: Session, user_id: str) -> User | None:
@@ -79,7 +83,8 @@ class Accounts:
         return bool(totps or keys)
 
     # -- registration ----------------------------------------------------------
-    def register(self, email: str, password: str, client: ClientInfo, *, is_admin: bool = False) -> User:
+    def registration_problems(self, email: str, password: str) -> tuple[str, dict[str, str]]:
+        """The normalised address and a message code per wrong field (empty when all is well)."""
         errors: dict[str, str] = {}
         try:
             email = normalise_email(email)
@@ -88,6 +93,10 @@ class Accounts:
         problem = password_problem(password, email if "email" not in errors else "")
         if problem:
             errors["password"] = problem
+        return email, errors
+
+    def register(self, email: str, password: str, client: ClientInfo, *, is_admin: bool = False) -> User:
+        email, errors = self.registration_problems(email, password)
         if errors:
             raise ValidationFailed(errors)
         password_hash = self.passwords.hash(password)
@@ -151,77 +160,88 @@ class Accounts:
             activity.record(session, user_id, "password-changed", client)
 
     # -- second factor ---------------------------------------------------------
-    def verify_second_factor(self, user_id: str, code: str, client: ClientInfo) -> str:
-        """Check a TOTP code or a recovery code; return which one was used."""
+    def verify_second_factor(self, user_id: str, code: str, client: ClientInfo, kind: str = "auto") -> str:
+        """Check a TOTP code or a recovery code; return which one was used.
+
+        The two are throttled apart: recovery codes are far too long to guess,
+        so a lock caused by someone guessing app codes never stops the owner
+        from getting in with a recovery code.
+        """
+        if kind == "auto":
+            kind = "recovery" if recovery.looks_like_recovery_code(code or "") else "totp"
+        assert kind in ("totp", "recovery")
         now = utcnow()
-        self.require_second_factor_allowed(user_id, client)
+        self.require_second_factor_allowed(user_id, client, kind)
         with self.db.session() as session:
             user = session.get(User, user_id)
             assert user is not None
-            method = self._match_code(session, user, code, now)
-            if method is not None:
-                self.throttler.succeed(session, self._second_factor_keys(user, client))
-                if method == "recovery":
+            matched = (
+                self._match_totp(session, user, code) if kind == "totp" else self._match_recovery(session, user, code, now)
+            )
+            if matched:
+                self.throttler.succeed(session, self._second_factor_keys(user, client, kind))
+                if kind == "recovery":
                     activity.record(session, user_id, "recovery-code-used", client)
-                return method
-        self.record_second_factor_failure(user_id, client)
+                return kind
+        self.record_second_factor_failure(user_id, client, kind)
         raise InvalidSecondFactor("The code is not right.")
 
-    def require_second_factor_allowed(self, user_id: str, client: ClientInfo) -> None:
+    def require_second_factor_allowed(self, user_id: str, client: ClientInfo, kind: str = "totp") -> None:
         """Raise Throttled while this account or address must wait or is locked."""
         with self.db.session() as session:
             user = session.get(User, user_id)
             assert user is not None
-            self.throttler.check(session, self._second_factor_keys(user, client), utcnow())
+            self.throttler.check(session, self._second_factor_keys(user, client, kind), utcnow())
 
-    def record_second_factor_failure(self, user_id: str, client: ClientInfo, method: str = "") -> None:
+    def record_second_factor_failure(self, user_id: str, client: ClientInfo, kind: str = "totp") -> None:
         """Count a wrong code or passkey; raise Throttled when this failure locks the account."""
         with self.db.session() as session:
             user = session.get(User, user_id)
             assert user is not None
-            lock = self.throttler.fail(session, self._second_factor_keys(user, client), utcnow())
-            activity.record(session, user_id, "login-failed-second-factor", client, method)
+            lock = self.throttler.fail(session, self._second_factor_keys(user, client, kind), utcnow())
+            activity.record(session, user_id, "login-failed-second-factor", client, kind)
             if lock is not None:
-                activity.record(session, user_id, "account-locked", client, "second-factor")
+                activity.record(session, user_id, "account-locked", client, kind)
         if lock is not None:
             raise lock
 
-    def second_factor_throttle(self, user_id: str, client: ClientInfo) -> Throttled | None:
+    def second_factor_throttle(self, user_id: str, client: ClientInfo, kind: str = "totp") -> Throttled | None:
         """The current lock or delay, if any, so a page can say so before the user types."""
         try:
-            self.require_second_factor_allowed(user_id, client)
+            self.require_second_factor_allowed(user_id, client, kind)
         except Throttled as exc:
             return exc
         return None
 
-    def _second_factor_keys(self, user: User, client: ClientInfo) -> list[ThrottleKey]:
-        return [account_key("2fa", user.email, self.settings), address_key("2fa", client.ip, self.settings)]
+    def _second_factor_keys(self, user: User, client: ClientInfo, kind: str) -> list[ThrottleKey]:
+        # Passkeys share the "totp" counters: both are the everyday second factor.
+        prefix = "rc" if kind == "recovery" else "2fa"
+        return [account_key(prefix, user.email, self.settings), address_key(prefix, client.ip, self.settings)]
 
-    def _match_code(self, session: Session, user: User, code: str, now: datetime) -> str | None:
-        code = (code or "").strip()
-        if not code:
-            return None
+    def _match_totp(self, session: Session, user: User, code: str) -> bool:
         cipher = self.cipher(user)
         for factor in session.scalars(
             select(TotpFactor).where(TotpFactor.user_id == user.id, TotpFactor.confirmed_at.is_not(None))
         ):
             secret = cipher.decrypt(factor.secret_encrypted, _totp_aad(user.id, factor.id)).decode()
-            step = totp.matching_step(secret, code, factor.last_used_step, now.timestamp())
+            step = totp.matching_step(secret, code or "", factor.last_used_step, self.clock())
             if step is not None:
                 factor.last_used_step = step
-                return "totp"
-        if recovery.looks_like_recovery_code(code):
-            row = session.scalar(
-                select(RecoveryCode).where(
-                    RecoveryCode.user_id == user.id,
-                    RecoveryCode.code_hash == recovery.code_hash(code),
-                    RecoveryCode.used_at.is_(None),
-                )
+                return True
+        return False
+
+    def _match_recovery(self, session: Session, user: User, code: str, now: datetime) -> bool:
+        row = session.scalar(
+            select(RecoveryCode).where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.code_hash == recovery.code_hash(code or ""),
+                RecoveryCode.used_at.is_(None),
             )
-            if row is not None:
-                row.used_at = now
-                return "recovery"
-        return None
+        )
+        if row is None:
+            return False
+        row.used_at = now
+        return True
 
     def begin_totp(self, user_id: str) -> NewTotp:
         """Create an unconfirmed TOTP factor; it counts only after a right code."""
@@ -252,7 +272,7 @@ class Accounts:
             if user is None or factor is None or factor.user_id != user_id:
                 raise InvalidSecondFactor("This set-up has expired; start again.")
             secret = self.cipher(user).decrypt(factor.secret_encrypted, _totp_aad(user_id, factor.id)).decode()
-            step = totp.matching_step(secret, code, factor.last_used_step, now.timestamp())
+            step = totp.matching_step(secret, code, factor.last_used_step, self.clock())
             if step is None:
                 raise ValidationFailed({"code": "totp-code-wrong"})
             factor.last_used_step = step

@@ -18,7 +18,7 @@ from regie.web.api import auth as api_auth
 from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from regie.web.context import AppContext
 from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
-from regie.web.i18n import translations
+from regie.web.i18n import N_, translations
 from regie.web.pages import account, auth, enrol, home
 from regie.web.problems import Problem, problem_response
 from regie.web.sessions import WebSessionMiddleware
@@ -112,7 +112,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             for error in errors
         ]
         if not _is_api(request):
-            return _html_error(request, 422, "Something is wrong with what you sent", "Go back and check the form.")
+            return _html_error(request, 422, N_("Something is wrong with what you sent"), N_("Go back and check the form."))
         return problem_response(422, "validation-error", "Some fields are missing or wrong.", errors=fields)
 
     @app.exception_handler(StarletteHTTPException)
@@ -121,8 +121,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return problem_response(exc.status_code, slug, headers=getattr(exc, "headers", None))
         if exc.status_code == 404:
-            return _html_error(request, 404, "Page not found", "This page does not exist (any more).")
-        return _html_error(request, exc.status_code, "Something went wrong", "Try again, or go back to the start.")
+            return _html_error(request, 404, N_("Page not found"), N_("This page does not exist (any more)."))
+        return _html_error(request, exc.status_code, N_("Something went wrong"), N_("Try again, or go back to the start."))
 
     @app.exception_handler(RedirectTo)
     async def on_redirect(request: Request, exc: RedirectTo) -> Response:
@@ -133,8 +133,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return problem_response(403, "csrf-failed", "Send the session's CSRF token in the X-CSRF-Token header.")
         return _html_error(
-            request, 403, "This page has expired",
-            "For your safety, forms work only for a limited time. Go back, reload the page and try again.",
+            request, 403, N_("This page has expired"),
+            N_("For your safety, forms work only for a limited time. Go back, reload the page and try again."),
         )
 
     @app.exception_handler(Exception)
@@ -143,4 +143,4 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _is_api(request):
             return problem_response(500, "server-error", "Something went wrong on our side.")
-        return _html_error(request, 500, "Something went wrong", "Something went wrong on our side. Try again later.")
+        return _html_error(request, 500, N_("Something went wrong"), N_("Something went wrong on our side. Try again later."))

@@ -13,6 +13,7 @@ from regie.accounts.errors import InvalidSecondFactor, Throttled, ValidationFail
 from regie.accounts.sessions import read_scratch, write_scratch
 from regie.store.models import User
 from regie.store.types import utcnow
+from regie.web.i18n import N_
 from regie.web.guards import page_user, safe_next, stepped_up
 from regie.web.messages import message
 from regie.web.pages._helpers import gettext_for, see_other, throttle_text, translated
@@ -24,20 +25,20 @@ FormText = Annotated[str, Form()]
 CurrentUser = Annotated[User, Depends(page_user)]
 
 EVENT_TEXT = {
-    "registered": "Account created",
-    "login": "Logged in",
-    "login-failed-password": "Wrong password",
-    "login-failed-second-factor": "Wrong code or passkey",
-    "account-locked": "Logging in blocked for a while",
-    "logout": "Logged out",
-    "password-changed": "Password changed",
-    "totp-added": "Authenticator app added",
-    "passkey-added": "Passkey added",
-    "second-factor-removed": "Way of logging in removed",
-    "recovery-code-used": "Recovery code used",
-    "recovery-codes-renewed": "New recovery codes made",
-    "token-created": "API token made",
-    "token-revoked": "API token removed",
+    "registered": N_("Account created"),
+    "login": N_("Logged in"),
+    "login-failed-password": N_("Wrong password"),
+    "login-failed-second-factor": N_("Wrong code or passkey"),
+    "account-locked": N_("Logging in blocked for a while"),
+    "logout": N_("Logged out"),
+    "password-changed": N_("Password changed"),
+    "totp-added": N_("Authenticator app added"),
+    "passkey-added": N_("Passkey added"),
+    "second-factor-removed": N_("Way of logging in removed"),
+    "recovery-code-used": N_("Recovery code used"),
+    "recovery-codes-renewed": N_("New recovery codes made"),
+    "token-created": N_("API token made"),
+    "token-revoked": N_("API token removed"),
 }
 
 

@@ -43,18 +43,15 @@ def register(
     request: Request, email: FormText = "", password: FormText = "", password_repeat: FormText = ""
 ) -> Response:
     context = context_of(request)
-    errors: dict[str, str] = {}
-    if password and password_repeat != password:
-        errors["password_repeat"] = "passwords-differ"
+    _, errors = context.accounts.registration_problems(email, password)
     if not password:
         errors["password"] = "password-required"
+    if "password" not in errors and password_repeat != password:
+        errors["password_repeat"] = "passwords-differ"
+    if errors:
+        return render(request, "register.html", 422, errors=translated(request, errors), email=email)
     try:
-        if errors:
-            raise ValidationFailed(errors)
         user = context.accounts.register(email, password, client_info(request))
-    except ValidationFailed as exc:
-        merged = {**exc.errors, **errors}
-        return render(request, "register.html", 422, errors=translated(request, merged), email=email)
     except EmailTaken:
         return render(request, "register.html", 422, errors=translated(request, {"email": "email-taken"}), email=email)
     start_session(request, user.id, "enrol")
@@ -113,7 +110,8 @@ def _second_factor_page(request: Request, template: str, status: int = 200, prob
         has_totp = bool(context.accounts.totp_factors(session, user_id))
         has_passkey = bool(context.passkeys.list_for(session, user_id))
     if problem is None and status == 200:
-        current = context.accounts.second_factor_throttle(user_id, client_info(request))
+        kind = "recovery" if template == "recovery_login.html" else "totp"
+        current = context.accounts.second_factor_throttle(user_id, client_info(request), kind)
         if current is not None and current.locked:
             problem = throttle_text(request, current)
     return render(request, template, status, has_totp=has_totp, has_passkey=has_passkey, problem=problem, errors=errors or {})
@@ -144,6 +142,7 @@ def recovery_login(request: Request, code: FormText = "") -> Response:
 
 
 def _check_code(request: Request, code: str, template: str) -> Response:
+    kind = "recovery" if template == "recovery_login.html" else "totp"
     context = context_of(request)
     user_id = _pending_user_id(request)
     if user_id is None:
@@ -151,11 +150,11 @@ def _check_code(request: Request, code: str, template: str) -> Response:
     if not code.strip():
         return _second_factor_page(request, template, 422, errors=translated(request, {"code": "code-required"}))
     try:
-        context.accounts.verify_second_factor(user_id, code, client_info(request))
+        context.accounts.verify_second_factor(user_id, code, client_info(request), kind)
     except Throttled as exc:
         return _second_factor_page(request, template, 429, problem=throttle_text(request, exc))
     except InvalidSecondFactor:
-        wrong = "recovery-code-wrong" if template == "recovery_login.html" else "invalid-second-factor"
+        wrong = "recovery-code-wrong" if kind == "recovery" else "invalid-second-factor"
         return _second_factor_page(request, template, 401, errors=translated(request, {"code": wrong}))
     return finish_login(request, user_id)
 

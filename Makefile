@@ -1,0 +1,41 @@
+# Regie: `make demo` runs Regie with a demo account; `make test` runs the whole suite.
+# Both set up their own .venv from pyproject.toml; nothing installed by hand is needed.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_HOME ?= $(CURDIR)/.regie-demo
+
+.PHONY: demo test venv browser clean translations lint
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Chromium is missing: browser tests will be skipped (install the 'chromium' package)"; \
+		fi; \
+	fi
+
+demo: $(STAMP)
+	REGIE_HOME=$(DEMO_HOME) $(BIN)/regie demo
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+translations: $(STAMP)
+	$(BIN)/python scripts/update_translations.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) test-output .pytest_cache

@@ -1,0 +1,101 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), settings, the app, and paths.
+
+With REQUIRE_POSTGRES=1 a PostgreSQL server that does not answer fails the
+run; without it those tests are skipped with the reason. Each test gets its
+own PostgreSQL schema, so parallel runs never collide.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from regie.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+OUTPUT = REPO / "test-output"
+POSTGRES_URL = os.environ.get("REGIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _require(variable: str) -> bool:
+    return os.environ.get(variable, "") not in ("", "0", "false", "no")
+
+
+_postgres_problem: str | None | bool = False  # False: not checked yet
+
+
+def postgres_problem() -> str | None:
+    """Why PostgreSQL can't be used, or None when it answers."""
+    global _postgres_problem
+    if _postgres_problem is False:
+        try:
+            engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            engine.dispose()
+            _postgres_problem = None
+        except Exception as exc:  # any failure means: no usable server
+            _postgres_problem = f"PostgreSQL at {POSTGRES_URL} does not answer ({type(exc).__name__})"
+    return _postgres_problem  # type: ignore[return-value]
+
+
+def skip_or_fail(reason: str, required_by: str) -> None:
+    if _require(required_by):
+        pytest.fail(f"{reason}, and {required_by}=1 is set")
+    pytest.skip(reason)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'regie.sqlite3'}"
+        return
+    problem = postgres_problem()
+    if problem:
+        skip_or_fail(problem, "REQUIRE_POSTGRES")
+    schema = f"regie_test_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def fast_settings(home: Path, database_url: str, **overrides) -> Settings:
+    """Settings for tests: cheap Argon2 (never in production) and no waiting between attempts."""
+    values = dict(
+        home=home,
+        database_url=database_url,
+        argon2_time_cost=1,
+        argon2_memory_cost_kib=8,
+        argon2_parallelism=1,
+        throttle_delay_base_seconds=0.0,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    return fast_settings(home, database_url)
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """Where a test leaves files for people to look at (screenshots)."""
+    folder = OUTPUT / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

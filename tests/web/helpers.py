@@ -1,0 +1,88 @@
+"""A tiny form-filling 'browser' over the TestClient, and TOTP codes on a test clock."""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+
+import pyotp
+from fastapi.testclient import TestClient
+
+from regie.web.context import AppContext
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+SECRET = re.compile(r'data-totp-secret="([A-Z2-7]+)"')
+CODES = re.compile(r"<li><code>([a-z0-9-]{14})</code></li>")
+PASSWORD = "paars-fietsje-wandelt-42"
+
+
+class TestClock:
+    """Moves 30 s per code so each code is fresh (TOTP refuses replays)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def code(self, secret: str) -> str:
+        self.now += 30
+        return pyotp.TOTP(secret).at(self.now)
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    totp_secret: str
+    recovery_codes: list[str] = field(default_factory=list)
+
+
+class Browser:
+    __test__ = False
+
+    def __init__(self, client: TestClient, context: AppContext) -> None:
+        self.client = client
+        self.context = context
+        self.clock = TestClock()
+        context.accounts.clock = self.clock
+
+    def csrf(self, path: str) -> str:
+        page = self.client.get(path)
+        match = CSRF.search(page.text)
+        assert match, f"no CSRF token on {path} (status {page.status_code})"
+        return match.group(1)
+
+    def post_form(self, path: str, data: dict[str, str], *, token_from: str | None = None, follow: bool = False):
+        token = self.csrf(token_from or path)
+        return self.client.post(path, data={**data, "csrf_token": token}, follow_redirects=follow)
+
+    def register(self, email: str | None = None, password: str = PASSWORD) -> Account:
+        email = email or f"patient-{secrets.token_hex(4)}@voorbeeld.nl"
+        response = self.post_form("/register", {"email": email, "password": password, "password_repeat": password})
+        assert response.status_code == 303, response.text
+        assert response.headers["location"] == "/setup"
+        setup = self.client.get("/setup/totp")
+        secret = SECRET.search(setup.text).group(1)
+        confirmed = self.post_form("/setup/totp", {"code": self.clock.code(secret)}, token_from="/setup/totp")
+        assert confirmed.status_code == 303, confirmed.text
+        codes_page = self.client.get("/setup/recovery-codes")
+        codes = CODES.findall(codes_page.text)
+        assert len(codes) == 10
+        return Account(email, password, secret, codes)
+
+    def logout(self) -> None:
+        response = self.post_form("/logout", {}, token_from="/")
+        assert response.status_code == 303
+
+    def password_step(self, account: Account, password: str | None = None):
+        return self.post_form("/login", {"email": account.email, "password": password or account.password})
+
+    def login(self, account: Account):
+        first = self.password_step(account)
+        assert first.headers["location"] == "/login/second-factor", first.text
+        return self.post_form(
+            "/login/second-factor", {"code": self.clock.code(account.totp_secret)}, token_from="/login/second-factor"
+        )
