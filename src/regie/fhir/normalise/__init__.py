@@ -14,7 +14,12 @@ from regie.record import Category, RecordItem
 from ..version import FhirVersion
 from . import common as cm
 from .categorise import category_of
-from .labels import PROFILE_SUBKIND, SUBKIND_TITLE_NL, TYPE_TITLE_NL
+from .labels import (
+    PREFERRED_SUBKIND_TITLE_NL,
+    PROFILE_SUBKIND,
+    SUBKIND_TITLE_NL,
+    TYPE_TITLE_NL,
+)
 from .mappers import DETAILED, MAPPERS, generic
 
 
@@ -28,8 +33,9 @@ def normalise(res: dict[str, Any], version: FhirVersion) -> tuple[RecordItem, ..
     subkind = fields.pop("kind", None) or next(
         (PROFILE_SUBKIND[n] for n in names if n in PROFILE_SUBKIND), None)
     kind = f"{rtype}/{subkind}" if subkind else rtype
-    title = fields.pop("title", None) or SUBKIND_TITLE_NL.get(subkind or "") or \
+    title = PREFERRED_SUBKIND_TITLE_NL.get(subkind or "") or fields.pop("title", None) or SUBKIND_TITLE_NL.get(subkind or "") or \
         TYPE_TITLE_NL.get(rtype, rtype)
+    fields.pop("title", None)
     narrative = None
     if rtype not in DETAILED or category is Category.OTHER:
         narrative = cm.narrative_text(res)

@@ -53,4 +53,11 @@ SUBKIND_TITLE_NL: dict[str, str] = {
     "variable-dosing-regimen": "Wisselend doseerschema",
 }
 
+#: Sub-kinds whose Dutch name is a better title than an (often English) code display.
+PREFERRED_SUBKIND_TITLE_NL: dict[str, str] = {
+    "blood-pressure": "Bloeddruk", "body-weight": "Lichaamsgewicht",
+    "body-height": "Lichaamslengte", "heart-rate": "Hartfrequentie",
+    "blood-glucose": "Bloedglucose",
+}
+
 SOEP_TITLE_NL = {"S": "Subjectief", "O": "Objectief", "E": "Evaluatie", "P": "Plan"}
