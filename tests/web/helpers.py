@@ -43,10 +43,10 @@ class Account:
 class Browser:
     __test__ = False
 
-    def __init__(self, client: TestClient, context: AppContext) -> None:
+    def __init__(self, client: TestClient, context: AppContext, clock: TestClock | None = None) -> None:
         self.client = client
         self.context = context
-        self.clock = TestClock()
+        self.clock = clock or TestClock()
         context.accounts.clock = self.clock
 
     def csrf(self, path: str) -> str:

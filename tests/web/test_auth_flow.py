@@ -154,9 +154,7 @@ def test_change_password_logs_out_other_sessions(browser: Browser, app) -> None:
     from fastapi.testclient import TestClient
 
     account = browser.register()
-    other = Browser(TestClient(app, base_url="http://localhost"), browser.context)
-    other.clock = browser.clock
-    browser.context.accounts.clock = browser.clock
+    other = Browser(TestClient(app, base_url="http://localhost"), browser.context, browser.clock)
     assert other.login(account).status_code == 303
     assert other.client.get("/account", follow_redirects=False).status_code == 200
     new_password = "nieuw-en-heel-lang-wachtwoord"
