@@ -71,7 +71,16 @@ def parse_xml(data: bytes) -> etree._Element:
 
 def profiles_in_xml(root: etree._Element) -> list[str]:
     """All meta.profile values in the document (root, Bundle entries, contained)."""
-    return [str(v) for v in root.xpath(".//f:meta/f:profile/@value", namespaces={"f": FHIR_NS})]
+    # Only where resources can sit (root, Bundle entries, contained), not a full descent.
+    return [str(v) for v in _PROFILE_XPATH(root)]
+
+
+_PROFILE_XPATH = etree.XPath(
+    "f:meta/f:profile/@value | f:contained/*/f:meta/f:profile/@value"
+    " | f:entry/f:resource/*/f:meta/f:profile/@value"
+    " | f:entry/f:resource/*/f:contained/*/f:meta/f:profile/@value",
+    namespaces={"f": FHIR_NS},
+)
 
 
 def resource_name(el: etree._Element) -> str:
