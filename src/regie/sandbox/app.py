@@ -1,0 +1,223 @@
+"""The assembled MedMij sandbox: one ASGI app standing in for the MedMij network.
+
+    /                                   overview page (providers, clients, test persons)
+    /MedMij_<List>.xml[.jws]            the four lists, as on the Stelselnode
+    /<p>/oauth/authorize|consent|token|revoke, /digid/login, /<p>/log   see regie.sandbox.oauth
+    /<p>/fhir/<serviceId>/...           FHIR resource servers (regie.sandbox.fhir, if present)
+    /_admin/faults[/<p>]                fault switches (JSON)
+
+Must never import regie.web or regie.store.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from regie.sandbox.config import SandboxConfig
+from regie.sandbox.grants import GrantStore, utcnow
+from regie.sandbox.lists import ListPublisher, create_lists_app
+from regie.sandbox.oauth import AuthorizationServers, pages
+from regie.sandbox.oauth.server import CORRELATION_ID, REQUEST_ID
+
+__all__ = ["FhirAppFactory", "create_sandbox_app", "load_fhir_app_factory"]
+
+FhirAppFactory = Callable[[SandboxConfig, GrantStore], ASGIApp]
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+_CSP = b"default-src 'none'; style-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
+
+
+def load_fhir_app_factory() -> FhirAppFactory | None:
+    """``regie.sandbox.fhir.create_fhir_app`` when that package exists, else ``None``."""
+    try:
+        from regie.sandbox.fhir import create_fhir_app  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return create_fhir_app  # type: ignore[no-any-return]
+
+
+class _SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                headers += [h for h in _SECURITY_HEADERS if h[0] not in names]
+                content_type = dict(headers).get(b"content-type", b"")
+                if content_type.startswith(b"text/html") and b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", _CSP))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class _FhirDispatch:
+    """Sends ``/<provider>/fhir/...`` to the FHIR app with its full, unchanged path, and
+    writes one access-log line per request (which PGO, which person, which service)."""
+
+    def __init__(self, app: ASGIApp, fhir_app: ASGIApp | None, servers: AuthorizationServers) -> None:
+        self.app = app
+        self.fhir_app = fhir_app
+        self.servers = servers
+        names = "|".join(re.escape(p.naam) for p in servers.config.providers) or "(?!)"
+        self.pattern = re.compile(rf"^/(?P<provider>{names})/fhir(?:/(?P<sid>[^/]+))?(?P<rest>/.*)?$")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = self.pattern.match(scope.get("path", "")) if scope["type"] == "http" else None
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if self.fhir_app is None:
+                await _fhir_missing(scope, receive, send_status)
+            else:
+                await self.fhir_app(scope, receive, send_status)
+        finally:
+            self._record(scope, match, status)
+
+    def _record(self, scope: Scope, match: re.Match[str], status: int) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        grant = self.servers.grants.lookup(token, self.servers.clock()) if token else None
+        sid = match["sid"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        what = f"{scope.get('method', 'GET')} {match['rest'] or '/'}{'?' + query if query else ''}"
+        self.servers.record(
+            match["provider"],
+            "fhir",
+            client_id=grant.client_id if grant else None,
+            bsn=grant.bsn if grant else None,
+            service_ids=(sid,) if sid else (),
+            detail=f"{what} → {status}" + ("" if grant else " (zonder geldig token)"),
+            request_id=headers.get(REQUEST_ID.lower()),
+            correlation_id=headers.get(CORRELATION_ID.lower()),
+        )
+
+
+async def _fhir_missing(scope: Scope, receive: Receive, send: Send) -> None:
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "not-supported",
+                   "diagnostics": "The sandbox FHIR servers are not installed."}],
+    }
+    response = JSONResponse(body, status_code=501, media_type="application/fhir+json")
+    await response(scope, receive, send)
+
+
+def _admin_routes(servers: AuthorizationServers) -> list[Route]:
+    board = servers.faults
+
+    async def all_faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            board.clear()
+        return JSONResponse({"providers": board.snapshot()})
+
+    async def provider_faults(request: Request) -> Response:
+        naam = request.path_params["provider"]
+        if naam not in board.providers:
+            return JSONResponse({"error": f"unknown provider {naam}"}, status_code=404)
+        if request.method == "DELETE":
+            board.clear(naam)
+        elif request.method in ("PUT", "PATCH", "POST"):
+            try:
+                changes: Any = json.loads(await request.body() or b"{}")
+                if not isinstance(changes, dict):
+                    raise ValueError("body must be a JSON object")
+                if request.method == "PUT":
+                    board.clear(naam)
+                board.set(naam, **changes)
+            except (ValueError, TypeError) as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"provider": naam, "faults": board.snapshot()[naam]})
+
+    return [
+        Route("/_admin/faults", all_faults, methods=["GET", "DELETE"]),
+        Route("/_admin/faults/{provider}", provider_faults, methods=["GET", "PUT", "PATCH", "POST", "DELETE"]),
+    ]
+
+
+_DEFAULT: Any = object()
+
+
+def create_sandbox_app(
+    config: SandboxConfig,
+    state_dir: str | Path,
+    *,
+    fhir_app_factory: FhirAppFactory | None = _DEFAULT,
+    grants: GrantStore | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Starlette:
+    """The whole sandbox as one Starlette app.
+
+    *state_dir* keeps the lists' signing key and Volgnummers. *fhir_app_factory*
+    defaults to ``regie.sandbox.fhir.create_fhir_app`` when importable; pass ``None``
+    to run without FHIR servers (``/<p>/fhir/...`` then answers 501). The FHIR app gets
+    every request under ``/<provider>/fhir/`` with its full path unchanged.
+
+    ``app.state`` holds ``config``, ``publisher``, ``grants``, ``oauth`` (the
+    :class:`AuthorizationServers`, with ``.faults`` and ``.state``).
+    """
+    publisher = ListPublisher(config.lists_config(), state_dir)
+    grants = grants if grants is not None else GrantStore()
+    servers = AuthorizationServers(
+        config, grants, clock=clock, secure_cookies=config.base_url.startswith("https://")
+    )
+    if fhir_app_factory is _DEFAULT:
+        fhir_app_factory = load_fhir_app_factory()
+    fhir_app = fhir_app_factory(config, grants) if fhir_app_factory is not None else None
+
+    async def overview(request: Request) -> Response:
+        return HTMLResponse(pages.overview_page(config))
+
+    async def stylesheet(request: Request) -> Response:
+        return Response(pages.CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    app = Starlette(
+        routes=[
+            Route("/", overview, methods=["GET"]),
+            Route("/_sandbox/sandbox.css", stylesheet, methods=["GET"]),
+            *_admin_routes(servers),
+            *servers.routes(),
+            Mount("/", app=create_lists_app(publisher)),
+        ]
+    )
+    app.add_middleware(_FhirDispatch, fhir_app=fhir_app, servers=servers)  # type: ignore[arg-type]
+    app.add_middleware(_SecurityHeaders)  # type: ignore[arg-type]
+    app.state.config = config
+    app.state.publisher = publisher
+    app.state.grants = grants
+    app.state.oauth = servers
+    app.state.fhir_app = fhir_app
+    return app
