@@ -36,6 +36,10 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     catalog = translations(language)
     session = current_session(request) or ensure_session(request)
 
+    def ngettext(singular: str, plural: str, count: int, **values: Any) -> str:
+        # Like Jinja's "newstyle" gettext: the count is filled in as %(num)d.
+        return catalog.ngettext(singular, plural, count) % {"num": count, **values}
+
     def when(moment: datetime | None) -> str:
         if moment is None:
             return ""
@@ -45,7 +49,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         request=request,
         _=catalog.gettext,
         gettext=catalog.gettext,
-        ngettext=catalog.ngettext,
+        ngettext=ngettext,
         lang=language,
         csrf_token=session.csrf_token,
         signed_in=session.stage == "full",

@@ -42,8 +42,23 @@ EVENT_TEXT = {
 }
 
 
+# Details that are codes get words; others (token and passkey names) are shown as they are.
+DETAIL_TEXT = {
+    "totp": N_("app code"),
+    "recovery": N_("recovery code"),
+    "passkey": N_("passkey"),
+    "password": N_("password"),
+    "api": N_("through the API"),
+}
+
+
 def _activity_values(events) -> dict:
-    return {"events": events, "event_text": lambda kind: EVENT_TEXT.get(kind, kind), "browser": activity.browser_summary}
+    return {
+        "events": events,
+        "event_text": lambda kind: EVENT_TEXT.get(kind, kind),
+        "detail_text": lambda detail: DETAIL_TEXT.get(detail),
+        "browser": activity.browser_summary,
+    }
 
 
 @router.get("/account")

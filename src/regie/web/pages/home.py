@@ -39,3 +39,9 @@ def switch_language(request: Request, language: str, next: str = "/") -> Respons
             "set-cookie", f"{LANGUAGE_COOKIE}={language}; Path=/; Max-Age=31536000; SameSite=Lax{secure}"
         )
     return response
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for /favicon.ico whatever the page says; point them at the SVG.
+    return see_other("/static/favicon-1.svg")
