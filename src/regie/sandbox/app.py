@@ -42,13 +42,37 @@ _SECURITY_HEADERS = [
 _CSP = b"default-src 'none'; style-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
 
 
-def load_fhir_app_factory() -> FhirAppFactory | None:
-    """``regie.sandbox.fhir.create_fhir_app`` when that package exists, else ``None``."""
+def load_fhir_app_factory(seed: int = 1) -> FhirAppFactory | None:
+    """A factory around ``regie.sandbox.fhir.create_fhir_app`` when that package exists,
+    else ``None``.
+
+    The FHIR package takes its own ``FhirConfig``; this adapter builds one from the
+    sandbox configuration: synthetic data (``SynthSource(seed)``) for exactly the
+    services each provider offers.
+    """
     try:
-        from regie.sandbox.fhir import create_fhir_app  # type: ignore[attr-defined]
+        from regie.sandbox import fhir
     except ImportError:
         return None
-    return create_fhir_app  # type: ignore[no-any-return]
+    create = getattr(fhir, "create_fhir_app", None)
+    if create is None:
+        return None
+    fhir_config_cls = getattr(fhir, "FhirConfig", None)
+    synth_source_cls = getattr(fhir, "SynthSource", None)
+    if fhir_config_cls is None or synth_source_cls is None:
+        return create  # type: ignore[no-any-return]
+
+    def factory(config: SandboxConfig, grants: GrantStore) -> ASGIApp:
+        offered = {p.naam: frozenset(p.service_ids) for p in config.providers}
+        return create(  # type: ignore[no-any-return]
+            fhir_config_cls(
+                source=synth_source_cls(seed, providers={k: set(v) for k, v in offered.items()}),
+                offered=offered,
+            ),
+            grants,
+        )
+
+    return factory
 
 
 class _SecurityHeaders:

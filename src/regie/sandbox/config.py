@@ -31,6 +31,7 @@ __all__ = [
     "default_clients",
     "default_config",
     "default_persons",
+    "synth_persons",
     "default_providers",
     "is_ocl_hostname",
     "is_valid_bsn",
@@ -290,16 +291,34 @@ def default_persons() -> tuple[Person, ...]:
     )
 
 
+def synth_persons(seed: int = 1) -> tuple[Person, ...]:
+    """The default test BSNs with the names and birth dates the synthetic-data generator
+    (``regie.sandbox.synth``) gives them, so the DigiD page matches the FHIR Patient.
+    Falls back to :func:`default_persons` when the generator is not available."""
+    fallback = default_persons()
+    try:
+        from regie.sandbox.synth.people import person_for_bsn
+    except ImportError:
+        return fallback
+    result = []
+    for p in fallback:
+        s = person_for_bsn(seed, p.bsn)
+        name = " ".join(part for part in (s.given, s.prefix, s.family) if part)
+        result.append(Person(p.bsn, name, s.birth_date))
+    return tuple(result)
+
+
 def default_config(
     *,
     base_url: str | None = None,
     port: int = DEFAULT_PORT,
     clients: tuple[str, ...] | list[str] = (),
+    persons: tuple[Person, ...] | None = None,
 ) -> SandboxConfig:
     config = SandboxConfig(
         providers=default_providers(),
         clients=default_clients(),
-        persons=default_persons(),
+        persons=persons if persons is not None else default_persons(),
         base_url=base_url or base_url_for(port),
     )
     return config.with_clients(*clients) if clients else config
