@@ -36,18 +36,22 @@ from .search import PatientData
 
 __all__ = ["FolderSource", "resolve_placeholders", "load_file"]
 
-_PLACEHOLDER = re.compile(rb"\$\{DATE,\s*T,\s*D,\s*([+-]?)\s*(\d+)\s*\}")
+_PLACEHOLDER = re.compile(rb"\$\{DATE,\s*T,\s*([DMY]),\s*([+-]?)\s*(\d+)\s*\}")
 _SUFFIXES = (".json", ".xml")
 _VERSIONS = {s.id: s.fhir_version for s in SERVICES}
 _PATIENT_REF_FIELDS = ("subject", "patient", "beneficiary", "for")
 
 
 def resolve_placeholders(data: bytes, today: date) -> bytes:
-    """Replace ``${DATE, T, D, ±n}`` by the ISO date *today* ± n days."""
+    """Replace ``${DATE, T, D|M|Y, ±n}`` by the ISO date *today* ± n days/months/years."""
 
     def repl(m: re.Match[bytes]) -> bytes:
-        n = int(m.group(2)) * (-1 if m.group(1) == b"-" else 1)
-        return (today + timedelta(days=n)).isoformat().encode()
+        n = int(m.group(3)) * (-1 if m.group(2) == b"-" else 1)
+        if m.group(1) == b"D":
+            return (today + timedelta(days=n)).isoformat().encode()
+        months = n * (12 if m.group(1) == b"Y" else 1)
+        y, mo = divmod(today.year * 12 + today.month - 1 + months, 12)
+        return date(y, mo + 1, min(today.day, 28)).isoformat().encode()
 
     return _PLACEHOLDER.sub(repl, data)
 
