@@ -42,13 +42,14 @@ _SECURITY_HEADERS = [
 _CSP = b"default-src 'none'; style-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
 
 
-def load_fhir_app_factory(seed: int = 1) -> FhirAppFactory | None:
+def load_fhir_app_factory(seed: int = 1, data_dir: str | Path | None = None) -> FhirAppFactory | None:
     """A factory around ``regie.sandbox.fhir.create_fhir_app`` when that package exists,
     else ``None``.
 
     The FHIR package takes its own ``FhirConfig``; this adapter builds one from the
     sandbox configuration: synthetic data (``SynthSource(seed)``) for exactly the
-    services each provider offers.
+    services each provider offers; with *data_dir*, the data folder first
+    (``FolderSource``), synthetic data for everyone else.
     """
     try:
         from regie.sandbox import fhir
@@ -64,12 +65,11 @@ def load_fhir_app_factory(seed: int = 1) -> FhirAppFactory | None:
 
     def factory(config: SandboxConfig, grants: GrantStore) -> ASGIApp:
         offered = {p.naam: frozenset(p.service_ids) for p in config.providers}
+        source: Any = synth_source_cls(seed, providers={k: set(v) for k, v in offered.items()})
+        if data_dir is not None:
+            source = fhir.MultiSource(fhir.FolderSource(data_dir), source)
         return create(  # type: ignore[no-any-return]
-            fhir_config_cls(
-                source=synth_source_cls(seed, providers={k: set(v) for k, v in offered.items()}),
-                offered=offered,
-            ),
-            grants,
+            fhir_config_cls(source=source, offered=offered), grants
         )
 
     return factory
