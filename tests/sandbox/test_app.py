@@ -170,3 +170,22 @@ def test_sandbox_never_imports_web_or_store():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_end_to_end_with_the_real_fhir_app(config, tmp_path):
+    from regie.sandbox.app import load_fhir_app_factory
+
+    factory = load_fhir_app_factory()
+    if factory is None:
+        pytest.skip("regie.sandbox.fhir is not there yet")
+    app = create_sandbox_app(config, tmp_path, fhir_app_factory=factory)
+    with TestClient(app, base_url=BASE, follow_redirects=False) as client:
+        body = exchange(client, run_flow(client)).json()
+        response = client.get(
+            "/huisartsdevries/fhir/49/Patient",
+            headers={"Authorization": f"Bearer {body['access_token']}",
+                     "Accept": "application/fhir+json"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["resourceType"] == "Bundle"
+        assert "999990007" in response.text  # the patient comes from the grant
