@@ -54,6 +54,17 @@ class KeyRing:
     def user_cipher(self, user_id: str, wrapped_key: bytes) -> Cipher:
         return Cipher(self._master.decrypt(wrapped_key, _wrap_aad(user_id)))
 
+    def user_index_key(self, user_id: str, wrapped_key: bytes) -> bytes:
+        """A key for keyed hashes (HMAC) of a user's identifiers, derived from the data key.
+
+        Separate from the encryption key (HKDF with its own label); erased with it.
+        """
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        data_key = self._master.decrypt(wrapped_key, _wrap_aad(user_id))
+        return HKDF(hashes.SHA256(), 32, salt=None, info=b"regie-index-key|" + user_id.encode()).derive(data_key)
+
 
 def _wrap_aad(user_id: str) -> bytes:
     return b"regie-data-key|" + user_id.encode()

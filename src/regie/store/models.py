@@ -148,3 +148,7 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(String(20), default="user")
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# The health record tables register on the same metadata (migrations, tests).
+from regie.store import record_models  # noqa: E402,F401

@@ -1,0 +1,107 @@
+"""Tables of the health record and its audit trail (see docs/storage.md).
+
+Medical content lives only in the ``*_encrypted`` columns (AES-256-GCM under the
+user's data key, bound to user and row). Plain columns are what ordering,
+filtering and identity need: user, source id, category, kind, resource type, a
+sortable date, and keyed hashes (HMAC under a per-user key) that reveal nothing
+without that key.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from regie.store.models import Base, new_id
+from regie.store.types import UTCDateTime, utcnow
+
+
+def _user_fk() -> Mapped[str]:
+    return mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class RecordSource(Base):
+    """Where resources came from: a provider + MedMij service, a file name, or "self"."""
+
+    __tablename__ = "record_sources"
+    __table_args__ = (UniqueConstraint("user_id", "name_hash"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    name_hash: Mapped[str] = mapped_column(String(64))  # HMAC of the name
+    name_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordResource(Base):
+    """One FHIR resource (current version) with its record item(s) and provenance.
+
+    ``identity`` = HMAC(source id, resource type, resource id): re-importing the same
+    resource from the same source finds this row. ``match_hash`` = HMAC of
+    :func:`regie.record.match_key`; rows of one user with the same match hash form a
+    group whose ``group_id`` is the id of its first row (shown once in lists).
+    """
+
+    __tablename__ = "record_resources"
+    __table_args__ = (
+        UniqueConstraint("user_id", "identity"),
+        Index("ix_record_resources_user_category_date", "user_id", "category", "sort_date", "id"),
+        Index("ix_record_resources_user_date", "user_id", "sort_date", "id"),
+        Index("ix_record_resources_user_match", "user_id", "match_hash"),
+        Index("ix_record_resources_user_target", "user_id", "target_identity"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
+    source_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("record_sources.id", ondelete="CASCADE"), index=True
+    )
+    identity: Mapped[str] = mapped_column(String(64))
+    resource_type: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(32))
+    # Sortable UTC date key of the item ('' when undated), see regie.record.FhirDate.sort_key.
+    sort_date: Mapped[str] = mapped_column(String(32), default="")
+    match_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    group_id: Mapped[str] = mapped_column(String(32))
+    # For a Flag: the identity of the episode it points at (attention flag at read time).
+    target_identity: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))  # HMAC of the original JSON
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    original_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    record_encrypted: Mapped[bytes] = mapped_column(LargeBinary)  # items + provenance
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordResourceVersion(Base):
+    """A previous version of a resource, kept when a re-import changed it."""
+
+    __tablename__ = "record_resource_versions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    resource_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("record_resources.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    original_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    record_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who read or wrote record data, when and how. Never medical content."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_user_at", "user_id", "at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
+    actor_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(40))  # a record item id, "summary", "items"
+    channel: Mapped[str] = mapped_column(String(20))  # web, api-session, api-token, cli
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
