@@ -103,6 +103,11 @@ def _patient_refs(res: dict[str, Any]) -> set[str]:
             ref = (item or {}).get("reference") if isinstance(item, dict) else None
             if isinstance(ref, str) and "Patient/" in ref:
                 out.add("Patient/" + ref.rsplit("Patient/", 1)[1])
+    if res.get("resourceType") == "Appointment":
+        for part in res.get("participant") or ():
+            ref = ((part or {}).get("actor") or {}).get("reference")
+            if isinstance(ref, str) and "Patient/" in ref:
+                out.add("Patient/" + ref.rsplit("Patient/", 1)[1])
     return out
 
 
