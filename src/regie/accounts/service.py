@@ -46,7 +46,8 @@ def normalise_email(raw: str) -> str:
     if not raw:
         raise ValidationFailed({"email": "email-required"})
     try:
-        checked = validate_email(raw, check_deliverability=False)
+        # test_environment: addresses under .test are accepted (demo and sandbox accounts).
+        checked = validate_email(raw, check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
         raise ValidationFailed({"email": "email-invalid"}) from exc
     return checked.normalized.lower()

@@ -32,6 +32,9 @@ def demo(
 ) -> None:
     """Create the database and a demo account (kept in REGIE_HOME), then serve Regie."""
     settings = Settings()
+    if "REGIE_PUBLIC_URL" not in os.environ:
+        # Passkeys are bound to the address in the browser; the demo is opened on localhost.
+        settings = settings.model_copy(update={"public_url": f"http://localhost:{port}"})
     settings.home.mkdir(parents=True, exist_ok=True)
     load_master_key(settings)
     database = Database(settings.resolved_database_url)
@@ -52,7 +55,7 @@ def _demo_account(settings: Settings) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     if exists:
         raise typer.BadParameter(f"{DEMO_EMAIL} exists but {path} is gone; remove {settings.home} to start afresh")
-    password = "demo-" + secrets.token_urlsafe(12)
+    password = "regie-" + secrets.token_urlsafe(12)
     created = create_enrolled_user(accounts, DEMO_EMAIL, password)
     created["password"] = password
     _write_private(path, json.dumps(created, indent=2))
