@@ -269,6 +269,7 @@ _INCLUDE_FIELDS: dict[str, tuple[str, ...]] = {
     "requester": ("requester",),
     "device": ("device", "codeReference"),
     "participant": ("participant",),
+    "actor": ("participant",),
     "payor": ("payor",),
     "activity-goal": ("activity",),
     "activity-outcomereference": ("activity",),

@@ -102,11 +102,11 @@ _RVP = (
     (168, "J07AH08", "MenACWY", "871871008"),
 )
 _ALLERGENS = (
-    ("medication", "372687004", "Amoxicilline", "rash"),
-    ("medication", "387207008", "Ibuprofen", "hives"),
-    ("medication", "373270004", "Penicilline", "anaphylaxis"),
-    ("food", "256349002", "Pinda", "swelling"),
-    ("environment", "256277009", "Graspollen", "rhinitis"),
+    ("medication", "372687004", "Amoxicilline", ("271807003", "huiduitslag")),
+    ("medication", "387207008", "Ibuprofen", ("126485001", "urticaria")),
+    ("medication", "373270004", "Penicilline", ("39579001", "anafylaxie")),
+    ("food", "256349002", "Pinda", ("65124004", "zwelling")),
+    ("environment", "256277009", "Graspollen", ("70076002", "rhinitis")),
 )
 _DOC_TYPES = (
     ("11488-4", "Consultverslag", "Polikliniek Interne Geneeskunde"),
@@ -415,7 +415,8 @@ class _Gen:
                 "code": _cc(SCT, code, name, name),
                 "patient": _ref("Patient", self.pid),
                 "assertedDate": self.day(self.years * 365).isoformat(),
-                "reaction": [{"description": reaction}],
+                "reaction": [{"manifestation": [_cc(SCT, reaction[0], reaction[1])],
+                              "description": reaction[1]}],
             }
 
     def labs(self, profile: str, with_nhg: bool, category: tuple[str, str] | None = None
