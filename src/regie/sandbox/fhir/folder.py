@@ -19,6 +19,7 @@ are resolved relative to today when a file is loaded.
 
 from __future__ import annotations
 
+import calendar
 import re
 import threading
 import tomllib
@@ -51,7 +52,8 @@ def resolve_placeholders(data: bytes, today: date) -> bytes:
             return (today + timedelta(days=n)).isoformat().encode()
         months = n * (12 if m.group(1) == b"Y" else 1)
         y, mo = divmod(today.year * 12 + today.month - 1 + months, 12)
-        return date(y, mo + 1, min(today.day, 28)).isoformat().encode()
+        last = calendar.monthrange(y, mo + 1)[1]
+        return date(y, mo + 1, min(today.day, last)).isoformat().encode()
 
     return _PLACEHOLDER.sub(repl, data)
 
