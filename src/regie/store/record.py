@@ -1,0 +1,528 @@
+"""The health record store: one user's encrypted resources, scoped in one place.
+
+:class:`RecordRepository` is the only code that queries the record tables. It is
+built for one user and every statement it runs goes through :meth:`_select`,
+:meth:`_update` or an insert that sets ``user_id`` itself, so a query for another
+user's rows cannot be written by accident. See docs/storage.md.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from regie.fhir import ParsedDocument, ParsedResource
+from regie.record import (
+    apply_attention_flags,
+    item_from_dict,
+    item_to_dict,
+    match_key,
+    resolve_medication,
+)
+from regie.store.crypto import Cipher
+from regie.store.models import new_id
+from regie.store.record_models import AuditEntry, RecordResource, RecordResourceVersion, RecordSource
+from regie.store.types import utcnow
+
+CHANNELS = ("web", "api-session", "api-token", "cli")
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class UserKeys:
+    """A user's data cipher and index (HMAC) key, unwrapped for one unit of work."""
+
+    user_id: str
+    cipher: Cipher
+    index_key: bytes
+
+    def mac(self, *parts: str) -> str:
+        return hmac.new(self.index_key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
+    def mac_bytes(self, label: str, data: bytes) -> str:
+        mac = hmac.new(self.index_key, label.encode() + b"\x1f", hashlib.sha256)
+        mac.update(data)
+        return mac.hexdigest()
+
+
+@dataclass
+class StoreResult:
+    """What storing one document did."""
+
+    resources: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    by_category: Counter[str] = field(default_factory=Counter)
+    by_type: Counter[str] = field(default_factory=Counter)
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _target(reference: str | None) -> tuple[str, str] | None:
+    """(type, id) of a relative or absolute reference; None for contained/urn references."""
+    if not reference or reference.startswith(("#", "urn:")):
+        return None
+    parts = reference.split("/_history/")[0].rstrip("/").split("/")
+    if len(parts) < 2 or not parts[-2] or not parts[-1]:
+        return None
+    return parts[-2], parts[-1]
+
+
+def encode_cursor(values: Sequence[str]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = orjson.loads(raw)
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        raise BadCursor("The cursor is not one this server gave out.") from exc
+    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, str) for v in values):
+        raise BadCursor("The cursor is not one this server gave out.")
+    return values
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+class RecordRepository:
+    """One user's health record inside one database session."""
+
+    def __init__(self, session: Session, keys: UserKeys) -> None:
+        self.session = session
+        self.keys = keys
+        self.user_id = keys.user_id
+        self._source_names: dict[str, str] | None = None
+
+    # -- the one place that scopes queries to the user ---------------------------
+    def _select(self, model: Any, *columns: Any) -> Select[Any]:
+        statement = select(*columns) if columns else select(model)
+        return statement.where(model.user_id == self.user_id)
+
+    def _update(self, model: Any):
+        return update(model).where(model.user_id == self.user_id)
+
+    def _insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            for row in rows:
+                row["user_id"] = self.user_id
+            self.session.execute(insert(model), rows)
+
+    # -- encryption --------------------------------------------------------------
+    def _aad(self, row_id: str, version: int, part: str) -> bytes:
+        return f"regie-record|{self.user_id}|{row_id}|{version}|{part}".encode()
+
+    def _decrypt_record(self, row_id: str, version: int, blob: bytes) -> dict[str, Any]:
+        return orjson.loads(self.keys.cipher.decrypt(blob, self._aad(row_id, version, "record")))
+
+    def _decrypt_original(self, row_id: str, version: int, blob: bytes) -> bytes:
+        return self.keys.cipher.decrypt(blob, self._aad(row_id, version, "original"))
+
+    # -- sources -----------------------------------------------------------------
+    def source_id(self, name: str) -> str:
+        name_hash = self.keys.mac("source", name)
+        found = self.session.scalar(
+            self._select(RecordSource, RecordSource.id).where(RecordSource.name_hash == name_hash)
+        )
+        if found is not None:
+            return found
+        row_id = new_id()
+        aad = f"regie-source|{self.user_id}|{row_id}".encode()
+        self._insert(RecordSource, [{
+            "id": row_id, "name_hash": name_hash,
+            "name_encrypted": self.keys.cipher.encrypt(name.encode(), aad), "created_at": utcnow(),
+        }])
+        self._source_names = None
+        return row_id
+
+    def source_names(self) -> dict[str, str]:
+        if self._source_names is None:
+            rows = self.session.execute(
+                self._select(RecordSource, RecordSource.id, RecordSource.name_encrypted)
+            ).all()
+            self._source_names = {
+                row_id: self.keys.cipher.decrypt(blob, f"regie-source|{self.user_id}|{row_id}".encode()).decode()
+                for row_id, blob in rows
+            }
+        return self._source_names
+
+    # -- writing -----------------------------------------------------------------
+    def _identity(self, source_id: str, resource_type: str, key: str) -> str:
+        return self.keys.mac("resource", source_id, resource_type, key)
+
+    def store_document(
+        self, doc: ParsedDocument, *, source: str, file_name: str | None, now: datetime | None = None
+    ) -> tuple[StoreResult, list[tuple[str, str]]]:
+        """Insert or update every resource of ``doc``. Returns the result and
+        (row id, "import"/"update") for each row written (for the audit trail)."""
+        now = now or utcnow()
+        source_id = self.source_id(source)
+        result = StoreResult()
+        plans = []
+        for res in doc.resources:
+            key = res.id or res.full_url or f"@{res.location}"
+            plans.append((res, self._identity(source_id, res.resource_type, key)))
+        existing: dict[str, Any] = {}
+        identities = [identity for _, identity in plans]
+        for start in range(0, len(identities), _CHUNK):
+            chunk = identities[start : start + _CHUNK]
+            for row in self.session.execute(
+                self._select(RecordResource, RecordResource.id, RecordResource.identity,
+                             RecordResource.content_hash, RecordResource.version,
+                             RecordResource.match_hash, RecordResource.group_id)
+                .where(RecordResource.identity.in_(chunk))
+            ):
+                existing[row.identity] = row
+
+        prepared = []
+        for res, identity in plans:
+            content_hash = self.keys.mac_bytes("content", res.json)
+            old = existing.get(identity)
+            result.resources += 1
+            result.by_type[res.resource_type] += 1
+            item = res.items[0]
+            result.by_category[item.category.value] += 1
+            if old is not None and old.content_hash == content_hash:
+                result.unchanged += 1
+                continue
+            m = match_key(item)
+            prepared.append((res, identity, content_hash, old, self.keys.mac("match", m) if m else None))
+
+        groups = self._existing_groups({p[4] for p in prepared if p[4]})
+        new_rows: list[dict[str, Any]] = []
+        versions: list[dict[str, Any]] = []
+        written: list[tuple[str, str]] = []
+        provenance_base = {
+            "source": source, "file": file_name, "fhir_version": str(doc.fhir_version),
+            "format": doc.format, "bundle_type": doc.bundle_type,
+        }
+        for res, identity, content_hash, old, match_hash in prepared:
+            row_id = old.id if old is not None else new_id()
+            version = old.version + 1 if old is not None else 1
+            item = res.items[0]
+            flag_target = None
+            if res.resource_type == "Flag":
+                link = item.link("detail")
+                target = _target(link.reference) if link else None
+                if target:
+                    flag_target = self._identity(source_id, *target)
+            record = {
+                "items": [item_to_dict(i) for i in res.items],
+                "provenance": {**provenance_base, "location": res.location, "full_url": res.full_url,
+                               "profiles": list(res.profiles)},
+            }
+            values = {
+                "resource_type": res.resource_type, "kind": item.kind[:100],
+                "category": item.category.value, "sort_date": item.sort_key,
+                "match_hash": match_hash, "target_identity": flag_target,
+                "content_hash": content_hash, "version": version,
+                "original_encrypted": self.keys.cipher.encrypt(res.json, self._aad(row_id, version, "original")),
+                "record_encrypted": self.keys.cipher.encrypt(
+                    orjson.dumps(record), self._aad(row_id, version, "record")),
+                "updated_at": now,
+            }
+            if old is None:
+                group_id = groups.get(match_hash, row_id) if match_hash else row_id
+                if match_hash:
+                    groups.setdefault(match_hash, row_id)
+                new_rows.append({"id": row_id, "source_id": source_id, "identity": identity,
+                                 "group_id": group_id, "arrived_at": now, **values})
+                written.append((row_id, "import"))
+            else:
+                versions.append(self._version_row(old.id))
+                if match_hash != old.match_hash:
+                    self._leave_group(old.id, old.group_id)
+                    values["group_id"] = groups.get(match_hash, row_id) if match_hash else row_id
+                    if match_hash:
+                        groups.setdefault(match_hash, row_id)
+                self.session.execute(
+                    self._update(RecordResource).where(RecordResource.id == old.id).values(**values)
+                )
+                written.append((row_id, "update"))
+            if old is None:
+                result.new += 1
+            else:
+                result.updated += 1
+        self._insert(RecordResourceVersion, versions)
+        self._insert(RecordResource, new_rows)
+        return result, written
+
+    def _version_row(self, row_id: str) -> dict[str, Any]:
+        old = self.session.execute(
+            self._select(RecordResource, RecordResource.version, RecordResource.original_encrypted,
+                         RecordResource.record_encrypted, RecordResource.updated_at)
+            .where(RecordResource.id == row_id)
+        ).one()
+        # The blobs are copied as they are: their associated data names (row id, version).
+        return {"id": new_id(), "resource_id": row_id, "version": old.version,
+                "original_encrypted": old.original_encrypted, "record_encrypted": old.record_encrypted,
+                "arrived_at": old.updated_at, "superseded_at": utcnow()}
+
+    def _existing_groups(self, hashes: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        ordered = sorted(hashes)
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            for match_hash, group_id in self.session.execute(
+                self._select(RecordResource, RecordResource.match_hash, RecordResource.group_id)
+                .where(RecordResource.match_hash.in_(chunk), RecordResource.id == RecordResource.group_id)
+            ):
+                found[match_hash] = group_id
+        return found
+
+    def _leave_group(self, row_id: str, group_id: str) -> None:
+        """A row whose match key changed leaves its group; a new first member leads it."""
+        if group_id != row_id:
+            return
+        members = self.session.scalars(
+            self._select(RecordResource, RecordResource.id)
+            .where(RecordResource.group_id == row_id, RecordResource.id != row_id)
+            .order_by(RecordResource.arrived_at, RecordResource.id)
+        ).all()
+        if members:
+            self.session.execute(
+                self._update(RecordResource).where(RecordResource.id.in_(members))
+                .values(group_id=members[0])
+            )
+
+    # -- reading -----------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        rows = self.session.execute(
+            self._select(RecordResource, RecordResource.resource_type, RecordResource.category,
+                         RecordResource.source_id, func.count())
+            .group_by(RecordResource.resource_type, RecordResource.category, RecordResource.source_id)
+        ).all()
+        by_type: Counter[str] = Counter()
+        categories: Counter[str] = Counter()
+        sources: Counter[str] = Counter()
+        names = self.source_names() if rows else {}
+        for resource_type, category, source_id, count in rows:
+            by_type[resource_type] += count
+            categories[category] += count
+            sources[names.get(source_id, source_id)] += count
+        return {
+            "resources": sum(by_type.values()),
+            "by_type": dict(sorted(by_type.items())),
+            "categories": dict(sorted(categories.items())),
+            "sources": dict(sorted(sources.items())),
+        }
+
+    def version_count(self, row_id: str) -> int:
+        return self.session.scalar(
+            self._select(RecordResourceVersion, func.count())
+            .where(RecordResourceVersion.resource_id == row_id)
+        ) or 0
+
+    def page(
+        self, *, category: str | None = None, since: str | None = None, q: str | None = None,
+        cursor: str | None = None, limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Record items, newest first, one per group. ``since`` is a sort key (UTC)."""
+        base = self._select(RecordResource).where(RecordResource.group_id == RecordResource.id)
+        if category:
+            base = base.where(RecordResource.category == category)
+        if since:
+            base = base.where(RecordResource.sort_date >= since)
+        position = decode_cursor(cursor, 2) if cursor else None
+        needle = q.casefold().strip() if q else None
+        found: list[tuple[RecordResource, dict[str, Any]]] = []
+        batch = limit + 1 if needle is None else max(200, limit + 1)
+        while len(found) <= limit:
+            statement = base
+            if position is not None:
+                statement = statement.where(
+                    (RecordResource.sort_date < position[0])
+                    | ((RecordResource.sort_date == position[0]) & (RecordResource.id < position[1]))
+                )
+            rows = self.session.scalars(
+                statement.order_by(RecordResource.sort_date.desc(), RecordResource.id.desc()).limit(batch)
+            ).all()
+            for row in rows:
+                record = self._decrypt_record(row.id, row.version, row.record_encrypted)
+                if needle is None or any(needle in s.casefold() for s in _strings(record["items"])):
+                    found.append((row, record))
+                    if len(found) > limit:
+                        break
+            if len(rows) < batch:
+                break
+            position = [rows[-1].sort_date, rows[-1].id]
+        more = len(found) > limit
+        found = found[:limit]
+        next_cursor = encode_cursor([found[-1][0].sort_date, found[-1][0].id]) if more and found else None
+        groups = self._groups([row for row, _ in found])
+        names = self.source_names()
+        items = []
+        for row, record in found:
+            item = self._enrich(row, record["items"][0])
+            members = groups.get(row.match_hash, [(row.id, row.source_id)]) if row.match_hash else [(row.id, row.source_id)]
+            items.append({
+                "id": row.id, **item,
+                "sources": sorted({names.get(s, s) for _, s in members}),
+                "group": [member_id for member_id, _ in members if member_id != row.id],
+            })
+        return items, next_cursor
+
+    def _groups(self, rows: Iterable[RecordResource]) -> dict[str, list[tuple[str, str]]]:
+        hashes = sorted({r.match_hash for r in rows if r.match_hash})
+        groups: dict[str, list[tuple[str, str]]] = {}
+        if hashes:
+            for row_id, source_id, match_hash in self.session.execute(
+                self._select(RecordResource, RecordResource.id, RecordResource.source_id,
+                             RecordResource.match_hash)
+                .where(RecordResource.match_hash.in_(hashes))
+                .order_by(RecordResource.arrived_at, RecordResource.id)
+            ):
+                groups.setdefault(match_hash, []).append((row_id, source_id))
+        return groups
+
+    def _enrich(self, row: RecordResource, item: dict[str, Any]) -> dict[str, Any]:
+        """Cross-file enrichment at read time: attention flags and medication products."""
+        if row.resource_type == "EpisodeOfCare":
+            flags = self.session.scalars(
+                self._select(RecordResource).where(
+                    RecordResource.target_identity == row.identity, RecordResource.resource_type == "Flag")
+            ).all()
+            if flags:
+                flag_items = [item_from_dict(self._decrypt_record(f.id, f.version, f.record_encrypted)["items"][0])
+                              for f in flags]
+                # References are resolved within one source: give the episode the flag's view of it.
+                episode = item_from_dict(item)
+                enriched = apply_attention_flags([episode, *[_point_at(f, episode) for f in flag_items]])[0]
+                return item_to_dict(enriched)
+            return item
+        links = [x for x in item.get("links", ()) if x.get("relation") == "medication"]
+        if links and not item.get("codes"):
+            target = _target(links[0].get("reference"))
+            if target and target[0] == "Medication":
+                product = self.session.scalar(
+                    self._select(RecordResource)
+                    .where(RecordResource.identity == self._identity(row.source_id, *target))
+                )
+                if product is not None:
+                    med = item_from_dict(self._decrypt_record(
+                        product.id, product.version, product.record_encrypted)["items"][0])
+                    event = item_from_dict(item)
+                    from dataclasses import replace
+
+                    med = replace(med, resource_id=target[1])
+                    event = replace(event, links=tuple(
+                        replace(x, reference=f"Medication/{target[1]}") if x.relation == "medication" else x
+                        for x in event.links))
+                    resolved = resolve_medication([event, med])[0]
+                    out = item_to_dict(resolved)
+                    out["links"] = item["links"]
+                    return out
+        return item
+
+    def get(self, row_id: str) -> RecordResource | None:
+        return self.session.scalar(self._select(RecordResource).where(RecordResource.id == row_id))
+
+    def detail(self, row_id: str) -> dict[str, Any] | None:
+        row = self.get(row_id)
+        if row is None:
+            return None
+        record = self._decrypt_record(row.id, row.version, row.record_encrypted)
+        item = self._enrich(row, record["items"][0])
+        names = self.source_names()
+        links = []
+        wanted = {}
+        for link in item.get("links", ()):
+            target = _target(link.get("reference"))
+            if target:
+                wanted[self._identity(row.source_id, *target)] = None
+        if wanted:
+            for row_id_, identity in self.session.execute(
+                self._select(RecordResource, RecordResource.id, RecordResource.identity)
+                .where(RecordResource.identity.in_(list(wanted)))
+            ):
+                wanted[identity] = row_id_
+        for link in item.get("links", ()):
+            target = _target(link.get("reference"))
+            linked = wanted.get(self._identity(row.source_id, *target)) if target else None
+            links.append({**link, "item_id": linked})
+        members = self._groups([row]).get(row.match_hash, []) if row.match_hash else []
+        return {
+            "id": row.id, **item, "links": links,
+            "more_items": record["items"][1:],
+            "provenance": {**record["provenance"], "source": names.get(row.source_id, record["provenance"]["source"]),
+                           "arrived_at": row.arrived_at.isoformat(), "updated_at": row.updated_at.isoformat(),
+                           "version": row.version, "previous_versions": self.version_count(row.id)},
+            "group": [{"id": member_id, "source": names.get(source_id, source_id)}
+                      for member_id, source_id in members if member_id != row.id],
+        }
+
+    def original(self, row_id: str) -> bytes | None:
+        row = self.get(row_id)
+        if row is None:
+            return None
+        return self._decrypt_original(row.id, row.version, row.original_encrypted)
+
+    def previous_originals(self, row_id: str) -> list[tuple[int, bytes]]:
+        rows = self.session.execute(
+            self._select(RecordResourceVersion, RecordResourceVersion.version,
+                         RecordResourceVersion.original_encrypted)
+            .where(RecordResourceVersion.resource_id == row_id).order_by(RecordResourceVersion.version)
+        ).all()
+        return [(v, self._decrypt_original(row_id, v, blob)) for v, blob in rows]
+
+    # -- audit -------------------------------------------------------------------
+    def audit(self, actor_id: str, action: str, targets: Iterable[str], channel: str) -> None:
+        assert channel in CHANNELS, channel
+        now = utcnow()
+        self._insert(AuditEntry, [
+            {"id": new_id(), "actor_id": actor_id, "action": action, "target": target,
+             "channel": channel, "at": now}
+            for target in targets
+        ])
+
+    def audit_page(self, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+        statement = self._select(AuditEntry)
+        if cursor:
+            at_text, entry_id = decode_cursor(cursor, 2)
+            try:
+                at = datetime.fromisoformat(at_text)
+            except ValueError as exc:
+                raise BadCursor("The cursor is not one this server gave out.") from exc
+            statement = statement.where((AuditEntry.at < at) | ((AuditEntry.at == at) & (AuditEntry.id < entry_id)))
+        rows = self.session.scalars(
+            statement.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
+        ).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        entries = [{"id": r.id, "at": r.at.isoformat(), "actor_id": r.actor_id, "action": r.action,
+                    "target": r.target, "channel": r.channel} for r in rows]
+        next_cursor = encode_cursor([rows[-1].at.isoformat(), rows[-1].id]) if more and rows else None
+        return entries, next_cursor
+
+
+def _point_at(flag, episode):
+    """The flag item with its detail link written as the episode's ``Type/id``."""
+    from dataclasses import replace
+
+    return replace(flag, links=tuple(
+        replace(x, reference=f"EpisodeOfCare/{episode.resource_id}") if x.relation == "detail" else x
+        for x in flag.links))
+
+
+__all__ = ["BadCursor", "CHANNELS", "ParsedResource", "RecordRepository", "StoreResult", "UserKeys"]
