@@ -26,6 +26,8 @@ class Settings(BaseSettings):
 
     # Requests larger than this are refused with 413 before their body is read.
     max_body_bytes: int = 1_048_576
+    # Only the record upload page (several FHIR files at once) may send up to this much.
+    upload_max_bytes: int = 52_428_800
 
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12

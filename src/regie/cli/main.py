@@ -12,6 +12,7 @@ from regie.cli import token as token_commands
 from regie.cli import user as user_commands
 from regie.cli._common import fail_on_regie_error
 from regie.cli.demo import demo
+from regie.cli.record import import_files, record
 from regie.cli.sandbox import sandbox
 from regie.cli.serve import serve
 
@@ -25,6 +26,8 @@ app.add_typer(user_commands.app, name="user")
 app.add_typer(token_commands.app, name="token")
 app.command()(fail_on_regie_error(serve))
 app.command()(fail_on_regie_error(demo))
+app.command("import")(fail_on_regie_error(import_files))
+app.command()(fail_on_regie_error(record))
 app.command()(fail_on_regie_error(sandbox))
 
 

@@ -15,11 +15,13 @@ from regie.config import Settings
 from regie.store.migrate import require_current
 from regie.web import health
 from regie.web.api import auth as api_auth
+from regie.web.api import record as api_record
 from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from regie.web.context import AppContext
 from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
 from regie.web.i18n import N_, translations
 from regie.web.pages import account, auth, enrol, home
+from regie.web.pages import record as record_pages
 from regie.web.problems import Problem, problem_response
 from regie.web.sessions import WebSessionMiddleware
 from regie.web.templating import language_of, render
@@ -62,14 +64,19 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(auth.router)
     app.include_router(enrol.router)
     app.include_router(account.router)
+    app.include_router(record_pages.router)
     app.include_router(api_auth.router)
+    app.include_router(api_record.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_error_handlers(app)
 
     # Outermost first on the way in: size limit, then headers, then the session.
     app.add_middleware(WebSessionMiddleware, context=context)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+        path_limits={record_pages.UPLOAD_PATH: settings.upload_max_bytes},
+    )
     return app
 
 

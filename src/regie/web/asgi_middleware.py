@@ -53,14 +53,17 @@ class BodyTooLarge(Exception):
 class BodyLimitMiddleware:
     """Refuse bodies over the limit: at once by Content-Length, else while streaming."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Exact paths allowed a different limit (the record upload); every other path gets max_bytes.
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -68,7 +71,7 @@ class BodyLimitMiddleware:
                 except ValueError:
                     await _too_large(send, 400, b"Invalid Content-Length")
                     return
-                if declared > self.max_bytes:
+                if declared > max_bytes:
                     await _too_large(send, 413, b"")
                     return
         received = 0
@@ -79,7 +82,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge()
             return message
 

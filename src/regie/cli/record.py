@@ -1,0 +1,114 @@
+"""`regie import` and `regie record`: fill a user's health record from FHIR files, and count it."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from regie.cli._common import open_accounts
+from regie.fhir import FhirVersion
+from regie.store.ingest import FileOutcome, RecordService, expand_paths
+
+
+def _service_and_keys(email: str):
+    accounts = open_accounts()
+    with accounts.db.session() as session:
+        user = accounts.by_email(session, email)
+    if user is None:
+        raise typer.BadParameter(f"no account with e-mail address {email}", param_hint="--user")
+    service = RecordService(accounts.db, accounts.keyring)
+    return service, service.keys(user)
+
+
+def import_files(
+    paths: Annotated[list[Path], typer.Argument(help="FHIR files (JSON or XML) or folders (searched recursively).")],
+    user: Annotated[str, typer.Option("--user", help="E-mail address of the account.")],
+    source: Annotated[
+        str | None, typer.Option("--source", help="Source name for every file (default: each file's name).")
+    ] = None,
+    fhir_version: Annotated[
+        FhirVersion | None,
+        typer.Option("--fhir-version", case_sensitive=False, help="FHIR version of the files (default: detect)."),
+    ] = None,
+) -> None:
+    """Import FHIR files into an account's health record (one transaction per file)."""
+    service, keys = _service_and_keys(user)
+    files = expand_paths(paths)
+    out = Console()
+    outcomes: list[FileOutcome] = []
+    options = dict(source=source, fhir_version=fhir_version, channel="cli")
+    if out.is_terminal and files:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=out, transient=True) as progress:
+            task = progress.add_task("Importing", total=len(files))
+            for path in files:
+                outcomes.append(service.import_path(keys, path, **options))
+                progress.advance(task)
+    else:
+        outcomes = [service.import_path(keys, path, **options) for path in files]
+    _summary(out, outcomes)
+    if not files:
+        Console(stderr=True).print("[bold red]Error:[/] no .json or .xml files found.")
+        raise typer.Exit(1)
+    if any(not o.ok for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _summary(out: Console, outcomes: list[FileOutcome]) -> None:
+    ok = [o for o in outcomes if o.ok]
+    failed = [o for o in outcomes if not o.ok]
+    categories: Counter[str] = Counter()
+    for o in ok:
+        categories += o.by_category
+    table = Table(title="Import summary", show_header=False)
+    table.add_column("What")
+    table.add_column("Count", justify="right")
+    table.add_row("Files imported", str(len(ok)))
+    table.add_row("Files with errors", str(len(failed)))
+    table.add_row("Resources", str(sum(o.resources for o in ok)))
+    table.add_row("  new", str(sum(o.new for o in ok)))
+    table.add_row("  updated", str(sum(o.updated for o in ok)))
+    table.add_row("  unchanged", str(sum(o.unchanged for o in ok)))
+    for category, count in sorted(categories.items()):
+        table.add_row(f"  {category}", str(count))
+    out.print(table)
+    if failed:
+        errors = Table(title="Errors")
+        errors.add_column("File")
+        errors.add_column("Resource")
+        errors.add_column("Location")
+        errors.add_column("Reason")
+        for o in failed:
+            errors.add_row(o.name, o.error_resource or "", o.error_location or "", o.error_reason or o.error or "")
+        out.print(errors)
+        for o in failed:  # full sentences too, for logs and scripts
+            out.print(f"error: {o.error}", highlight=False, soft_wrap=True, markup=False)
+
+
+def record(
+    user: Annotated[str, typer.Option("--user", help="E-mail address of the account.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Count what is in an account's health record (resources per type, category and source)."""
+    service, keys = _service_and_keys(user)
+    with service.open(keys) as repo:
+        summary = repo.summary()
+        repo.audit(keys.user_id, "summary", ["summary"], "cli")
+    if as_json:
+        typer.echo(orjson.dumps(summary).decode())
+        return
+    out = Console()
+    out.print(f"Resources: {summary['resources']}")
+    for title, key in (("Category", "categories"), ("Resource type", "by_type"), ("Source", "sources")):
+        table = Table(title=title)
+        table.add_column(title)
+        table.add_column("Count", justify="right")
+        for name, count in summary[key].items():
+            table.add_row(name, str(count))
+        out.print(table)

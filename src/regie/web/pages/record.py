@@ -1,0 +1,51 @@
+"""The upload page: add FHIR files (several at once) to your health record."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from regie.store.ingest import FileOutcome, RecordService
+from regie.store.models import User
+from regie.web.guards import page_user
+from regie.web.sessions import context_of
+from regie.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+CurrentUser = Annotated[User, Depends(page_user)]
+UPLOAD_PATH = "/record/upload"
+MAX_FILES = 100
+
+
+@router.get(UPLOAD_PATH)
+def upload_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "record_upload.html", outcomes=None, too_many=False, max_files=MAX_FILES)
+
+
+@router.post(UPLOAD_PATH)
+async def upload(request: Request, user: CurrentUser) -> Response:
+    form = await request.form(max_files=MAX_FILES)
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    if not files or len(files) > MAX_FILES:
+        return render(request, "record_upload.html", 400, outcomes=None, too_many=len(files) > MAX_FILES,
+                      nothing=not files, max_files=MAX_FILES)
+    uploads = [(_safe_name(f.filename or "file"), await f.read()) for f in files]
+    context = context_of(request)
+    service = RecordService(context.db, context.accounts.keyring)
+
+    def work() -> list[FileOutcome]:
+        keys = service.keys(user)
+        return [service.import_bytes(keys, data, name=name, channel="web") for name, data in uploads]
+
+    outcomes = await run_in_threadpool(work)
+    status = 200 if all(o.ok for o in outcomes) else 422
+    return render(request, "record_upload.html", status, outcomes=outcomes, too_many=False, max_files=MAX_FILES)
+
+
+def _safe_name(name: str) -> str:
+    """The base name only (browsers may send a path); control characters removed."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in base if ch.isprintable())[:200] or "file"
