@@ -4,9 +4,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import pyotp
 import typer
 import uvicorn
@@ -29,8 +33,9 @@ out = Console()
 def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    sandbox_port: Annotated[int, typer.Option(help="Port of the MedMij sandbox (0: no sandbox).")] = 8100,
 ) -> None:
-    """Create the database and a demo account (kept in REGIE_HOME), then serve Regie."""
+    """Create the database and a demo account (kept in REGIE_HOME), start the MedMij sandbox, serve Regie."""
     settings = Settings()
     if "REGIE_PUBLIC_URL" not in os.environ:
         # Passkeys are bound to the address in the browser; the demo is opened on localhost.
@@ -41,8 +46,38 @@ def demo(
     upgrade(database.engine)
     database.dispose()
     account = _demo_account(settings)
-    _print_welcome(account, host, port)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
+    sandbox = _start_sandbox(settings, sandbox_port) if sandbox_port else None
+    try:
+        _print_welcome(account, host, port)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
+    finally:
+        if sandbox is not None:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
+
+
+def _start_sandbox(settings: Settings, port: int) -> subprocess.Popen:
+    """The sandbox is a process of its own: Regie talks to it over HTTP only, as to real MedMij."""
+    environment = {**os.environ, "REGIE_HOME": str(settings.home)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "regie.cli.main", "sandbox", "--host", "127.0.0.1", "--port", str(port)],
+        env=environment,
+    )
+    lists_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise typer.BadParameter(f"the MedMij sandbox stopped at start (exit {process.returncode}); is port {port} free?")
+        try:
+            if httpx.get(f"{lists_url}/MedMij_Zorgaanbiederslijst.xml", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    # What Regie's collector reads (see docs/sandbox.md); set here so both processes agree.
+    os.environ.setdefault("REGIE_MEDMIJ_LISTS_URL", lists_url)
+    os.environ.setdefault("REGIE_MEDMIJ_LISTS_KEY", str(settings.home / "sandbox-lists-key.pem"))
+    os.environ.setdefault("REGIE_ALLOW_INSECURE_LOOPBACK", "1")
+    return process
 
 
 def _demo_account(settings: Settings) -> dict:

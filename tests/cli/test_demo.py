@@ -1,0 +1,75 @@
+"""`regie demo` as a person runs it: account printed, Regie and the sandbox serving, Ctrl-C stops both."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyotp
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 40) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "demo stopped early"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer")
+
+
+def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    port = _free_port()
+    sandbox_port = _free_port()
+    while sandbox_port == port:
+        sandbox_port = _free_port()
+    env = {**os.environ, "REGIE_HOME": str(tmp_path / "demo"), "PYTHONUNBUFFERED": "1"}
+    env.pop("REGIE_DATABASE_URL", None)
+    log = (tmp_path / "demo.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "regie.cli.main", "demo", "--port", str(port), "--sandbox-port", str(sandbox_port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        _wait_for(f"http://127.0.0.1:{sandbox_port}/MedMij_Gegevensdienstnamenlijst.xml", process)
+        output = Path(log.name).read_text()
+        password = re.search(r"password: (\S+)", output).group(1)
+        secret = re.search(r"TOTP key: ([A-Z2-7 ]+?)\s*│", output).group(1).replace(" ", "")
+        assert len(re.findall(r"^\s+9999\d{5}\s", output, flags=re.MULTILINE)) == 10  # the sandbox's persons
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            json={"email": "demo@regie.test", "password": password, "otp": pyotp.TOTP(secret).now()},
+        )
+        assert login.status_code == 200, login.text
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+    assert code in (0, 130), Path(log.name).read_text()[-2000:]
+    time.sleep(0.5)
+    for url in (f"http://127.0.0.1:{port}/healthz", f"http://127.0.0.1:{sandbox_port}/"):
+        try:
+            httpx.get(url, timeout=1)
+            raise AssertionError(f"{url} still answers after Ctrl-C")
+        except httpx.HTTPError:
+            pass
