@@ -1,0 +1,77 @@
+"""`regie import` and `regie record`: exit codes, summary, counts as JSON."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from regie.cli.main import app
+from tests.fhir.fixtures import SKIP_REASON, available
+from tests.store.record_helpers import expected_counts, resolve_into
+
+STANDARD = "SelfMeasurements-2-0"
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    env = {
+        "REGIE_HOME": str(tmp_path / "home"),
+        "REGIE_DATABASE_URL": database_url,
+        "REGIE_ARGON2_TIME_COST": "1",
+        "REGIE_ARGON2_MEMORY_COST_KIB": "8",
+        "REGIE_ARGON2_PARALLELISM": "1",
+    }
+    assert run(env, "db", "upgrade").exit_code == 0
+    created = run(env, "user", "create", "patient@voorbeeld.nl", "--password-stdin", stdin="paars-fietsje-wandelt-42\n")
+    assert created.exit_code == 0, created.output
+    return env
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None):
+    return CliRunner().invoke(app, list(args), env=env, input=stdin)
+
+
+def _record(env) -> dict:
+    result = run(env, "record", "--user", "patient@voorbeeld.nl", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.mark.skipif(not available(), reason=SKIP_REASON)
+def test_import_folder_then_record_json(env, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    files = resolve_into(folder, {STANDARD})[STANDARD]
+    result = run(env, "import", "--user", "patient@voorbeeld.nl", "--fhir-version", "stu3", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "Import summary" in result.output and "Files imported" in result.output
+    assert f"{len(files)}" in result.output and "vital_signs" in result.output
+    summary = _record(env)
+    expected = expected_counts(STANDARD)
+    assert summary["by_type"] == dict(sorted(expected.items()))
+    assert summary["resources"] == sum(expected.values())
+    assert sum(summary["sources"].values()) == summary["resources"]
+    assert set(summary) == {"resources", "by_type", "categories", "sources"}
+    again = run(env, "import", "--user", "patient@voorbeeld.nl", "--fhir-version", "stu3", "--source", "x", str(files[0]))
+    assert again.exit_code == 0
+    assert _record(env)["sources"]["x"] >= 1
+
+
+def test_import_exit_status_and_errors(env, tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_bytes(orjson.dumps({"resourceType": "Patient", "id": "p1", "gender": "male"}))
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(orjson.dumps({"resourceType": "Patient", "id": "p2", "gender": "onbekend"}))
+    mixed = run(env, "import", "--user", "patient@voorbeeld.nl", "--fhir-version", "stu3", str(good), str(bad))
+    assert mixed.exit_code == 1
+    assert "Files with errors" in mixed.output and "bad.json" in mixed.output and "Patient/p2" in mixed.output
+    assert _record(env)["resources"] == 1
+    repeated = run(env, "import", "--user", "patient@voorbeeld.nl", "--fhir-version", "stu3", str(good))
+    assert repeated.exit_code == 0 and _record(env)["resources"] == 1
+    unknown = run(env, "import", "--user", "niemand@voorbeeld.nl", str(good))
+    assert unknown.exit_code != 0 and "no account" in unknown.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(env, "import", "--user", "patient@voorbeeld.nl", str(empty)).exit_code == 1
