@@ -65,3 +65,12 @@ def test_recovery_codes_can_be_renewed_and_old_ones_stop_working(browser: Browse
     assert old.status_code == 401
     new = browser.post_form("/login/recovery", {"code": new_codes[0]}, token_from="/login/recovery")
     assert new.status_code == 303
+
+
+def test_confirming_again_rotates_the_session(browser: Browser) -> None:
+    account = browser.register()
+    before = browser.client.cookies.get("regie_session")
+    browser.post_form("/account/confirm", {"code": browser.clock.code(account.totp_secret), "next": "/account"}, token_from="/account/confirm")
+    after = browser.client.cookies.get("regie_session")
+    assert before != after
+    assert browser.client.get("/account/tokens").text.count('name="name"') == 1  # the create form shows: stepped up

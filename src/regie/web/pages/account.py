@@ -228,9 +228,11 @@ def confirm(request: Request, user: CurrentUser, code: FormText = "", next: Form
 
 
 def _mark_stepped_up(request: Request) -> None:
+    """Raised privileges get a new session token, like a login does."""
     context = context_of(request)
-    row = current_session(request)
-    assert row is not None
+    old = current_session(request)
+    assert old is not None and old.user_id is not None
+    row = start_session(request, old.user_id, "full")
     row.step_up_until = utcnow() + timedelta(minutes=context.settings.step_up_minutes)
     save_session(request, row)
 
