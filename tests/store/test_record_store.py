@@ -227,3 +227,17 @@ def test_database_file_holds_no_medical_text(tmp_path: Path) -> None:
     leaked = sorted(s for s in secrets_ if s.encode() in raw)
     assert leaked == []
     assert load  # the fixture loader resolved placeholders into tmp_path, not the project
+
+
+def test_the_same_resource_twice_in_one_file_is_stored_once(db: Database) -> None:
+    service, keyring = service_for(db)
+    keys = service.keys(new_user(db, keyring))
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": orjson.loads(_observation("oud", "same"))},
+        {"resource": orjson.loads(_observation("nieuw", "same"))},
+    ]}
+    outcome = service.import_bytes(keys, orjson.dumps(bundle), name="twice.json", channel="cli")
+    assert outcome.ok and outcome.resources == 1, outcome.error
+    with service.open(keys) as repo:
+        items, _ = repo.page()
+    assert [i["value"]["value"] for i in items] == ["nieuw"]

@@ -179,10 +179,12 @@ class RecordRepository:
         now = now or utcnow()
         source_id = self.source_id(source)
         result = StoreResult()
-        plans = []
+        # The same resource twice in one file: the last one counts (as a re-import would).
+        planned: dict[str, ParsedResource] = {}
         for res in doc.resources:
             key = res.id or res.full_url or f"@{res.location}"
-            plans.append((res, self._identity(source_id, res.resource_type, key)))
+            planned[self._identity(source_id, res.resource_type, key)] = res
+        plans = [(res, identity) for identity, res in planned.items()]
         existing: dict[str, Any] = {}
         identities = [identity for _, identity in plans]
         for start in range(0, len(identities), _CHUNK):
