@@ -216,7 +216,7 @@ def create_sandbox_app(
     publisher = ListPublisher(config.lists_config(), state_dir)
     grants = grants if grants is not None else GrantStore()
     servers = AuthorizationServers(
-        config, grants, clock=clock, secure_cookies=config.base_url.startswith("https://")
+        config, grants, clock=clock, secure_cookies=config.front_base_url.startswith("https://")
     )
     if fhir_app_factory is _DEFAULT:
         fhir_app_factory = load_fhir_app_factory()

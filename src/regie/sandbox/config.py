@@ -118,6 +118,10 @@ class SandboxConfig:
     # Root of every provider route, no trailing slash. For the loopback deviation it must
     # be http on a ``*.localhost`` host, e.g. ``http://sandbox.localhost:8100``.
     base_url: str = f"http://sandbox.localhost:{DEFAULT_PORT}"
+    # Root of the front channel (the browser: authorize, DigiD, consent) when it differs
+    # from base_url. ``regie sandbox --tls`` on a port other than 443 sets it to a plain
+    # http loopback listener, because the ZAL forbids a port in an https front-channel URI.
+    front_url: str | None = None
     # GNL: id -> Weergavenaam. Defaults to the shared catalogue's names.
     service_names: tuple[tuple[str, str], ...] = field(default=())
     # Ids that only support "delen" (sending); a scope with one of them must hold exactly
@@ -141,8 +145,9 @@ class SandboxConfig:
                 raise ValueError(f"test person {person.name!r} has an invalid BSN")
         if len({p.bsn for p in self.persons}) != len(self.persons):
             raise ValueError("test person BSNs must be unique")
-        if urlsplit(self.base_url).scheme not in ("http", "https") or self.base_url.endswith("/"):
-            raise ValueError("base_url must be an http(s) URL without a trailing slash")
+        for url in (self.base_url, self.front_url or self.base_url):
+            if urlsplit(url).scheme not in ("http", "https") or url.endswith("/"):
+                raise ValueError("base_url and front_url must be http(s) URLs without a trailing slash")
 
     # --- look-ups -------------------------------------------------------------------
 
@@ -185,11 +190,15 @@ class SandboxConfig:
 
     # --- URLs -------------------------------------------------------------------------
 
+    @property
+    def front_base_url(self) -> str:
+        return self.front_url or self.base_url
+
     def provider_url(self, naam: str) -> str:
         return f"{self.base_url}/{naam}"
 
     def authorization_endpoint(self, naam: str) -> str:
-        return f"{self.provider_url(naam)}/oauth/authorize"
+        return f"{self.front_base_url}/{naam}/oauth/authorize"
 
     def token_endpoint(self, naam: str) -> str:
         return f"{self.provider_url(naam)}/oauth/token"
@@ -207,7 +216,12 @@ class SandboxConfig:
         """
         return ListsConfig(
             providers=tuple(
-                make_provider(p.naam, p.service_ids, base_url=f"{self.base_url}/{{naam}}")
+                make_provider(
+                    p.naam,
+                    p.service_ids,
+                    base_url=f"{self.base_url}/{{naam}}",
+                    front_base_url=f"{self.front_base_url}/{{naam}}",
+                )
                 for p in self.providers
             ),
             clients=tuple(
@@ -314,11 +328,14 @@ def default_config(
     port: int = DEFAULT_PORT,
     clients: tuple[str, ...] | list[str] = (),
     persons: tuple[Person, ...] | None = None,
+    tls: bool = False,
+    front_url: str | None = None,
 ) -> SandboxConfig:
     config = SandboxConfig(
         providers=default_providers(),
         clients=default_clients(),
         persons=persons if persons is not None else default_persons(),
-        base_url=base_url or base_url_for(port),
+        base_url=base_url or base_url_for(port, tls=tls),
+        front_url=front_url,
     )
     return config.with_clients(*clients) if clients else config

@@ -110,19 +110,22 @@ def make_provider(
     service_ids: tuple[str, ...],
     *,
     base_url: str,
+    front_base_url: str | None = None,
 ) -> SandboxProvider:
     """A provider whose endpoints all live under *base_url*/<scope_naam>/.
 
     *base_url* may contain ``{naam}``, e.g. ``https://{naam}.sandbox.localhost`` or
-    ``http://{naam}.sandbox.localhost:8100`` (loopback deviation).
+    ``http://{naam}.sandbox.localhost:8100`` (loopback deviation). *front_base_url*,
+    when given, is used for the front channel (the AuthorizationEndpointuri) instead.
     """
     root = base_url.format(naam=scope_naam).rstrip("/")
+    front = (front_base_url or base_url).format(naam=scope_naam).rstrip("/")
     return SandboxProvider(
         zorgaanbiedernaam=f"{scope_naam}@medmij",
         services=tuple(
             SandboxService(
                 gegevensdienst_id=gid,
-                authorization_endpoint_uri=f"{root}/oauth/authorize",
+                authorization_endpoint_uri=f"{front}/oauth/authorize",
                 token_endpoint_uri=f"{root}/oauth/token",
                 systeemrollen=(
                     (SANDBOX_SYSTEEMROLLEN.get(gid, f"SANDBOX-{gid}-FHIR"), f"{root}/fhir/{gid}"),
