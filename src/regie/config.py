@@ -48,6 +48,26 @@ class Settings(BaseSettings):
     ip_lock_failures: int = 50
     lock_minutes: int = 15
 
+    # MedMij lists (see docs/medmij-lists.md). Base URL of the four lists; a per-list URL,
+    # when set, wins over it. The key is the PEM trust anchor the signatures must verify.
+    medmij_lists_url: str | None = None
+    medmij_zal_url: str | None = None
+    medmij_ocl_url: str | None = None
+    medmij_whitelist_url: str | None = None
+    medmij_gnl_url: str | None = None
+    # Provider details (display name, place, kind) beside the lists; see docs/provider-directory.md.
+    medmij_provider_details_url: str | None = None
+    medmij_lists_key: Path | None = None
+    # Extra CA bundle to trust for https (sandbox --tls). Verification is never switched off.
+    medmij_ca: Path | None = None
+    # Plain http only to loopback addresses (127.0.0.0/8, ::1, localhost, *.localhost).
+    allow_insecure_loopback: bool = False
+    lists_refresh_hours: float = 6.0
+    # The web app refreshes the lists in a background thread when they are configured.
+    lists_auto_refresh: bool = True
+    lists_max_bytes: int = 16 * 1024 * 1024
+    lists_timeout_seconds: float = 20.0
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
