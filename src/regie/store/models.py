@@ -152,3 +152,5 @@ class ApiToken(Base):
 
 # The health record tables register on the same metadata (migrations, tests).
 from regie.store import record_models  # noqa: E402,F401
+# Global MedMij list state (one row per list kind).
+from regie.store import medmij_models  # noqa: E402,F401
