@@ -4,14 +4,14 @@
     /MedMij_<List>.xml[.jws]            the four lists, as on the Stelselnode
     /<p>/oauth/authorize|consent|token|revoke, /digid/login, /<p>/log   see regie.sandbox.oauth
     /<p>/fhir/<serviceId>/...           FHIR resource servers (regie.sandbox.fhir, if present)
-    /_admin/faults[/<p>]                fault switches (JSON)
+    /_admin/faults[/...]                 every fault switch: OAuth, FHIR, lists (regie.sandbox.admin)
+    /_sandbox/fhir/received[.json], /_sandbox/fhir/access-log[.json]   what the FHIR servers saw
 
 Must never import regie.web or regie.store.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from regie.sandbox.admin import admin_routes
 from regie.sandbox.config import SandboxConfig
 from regie.sandbox.grants import GrantStore, utcnow
 from regie.sandbox.lists import ListPublisher, create_lists_app
@@ -111,6 +112,15 @@ class _FhirDispatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = self.pattern.match(scope.get("path", "")) if scope["type"] == "http" else None
+        if (
+            match is None
+            and self.fhir_app is not None
+            and scope["type"] == "http"
+            and scope.get("path", "").startswith("/_sandbox/fhir/")
+        ):
+            # What the FHIR servers received, and their own request log (JSON or HTML).
+            await self.fhir_app(scope, receive, send)
+            return
         if match is None:
             await self.app(scope, receive, send)
             return
@@ -160,38 +170,6 @@ async def _fhir_missing(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
-def _admin_routes(servers: AuthorizationServers) -> list[Route]:
-    board = servers.faults
-
-    async def all_faults(request: Request) -> Response:
-        if request.method == "DELETE":
-            board.clear()
-        return JSONResponse({"providers": board.snapshot()})
-
-    async def provider_faults(request: Request) -> Response:
-        naam = request.path_params["provider"]
-        if naam not in board.providers:
-            return JSONResponse({"error": f"unknown provider {naam}"}, status_code=404)
-        if request.method == "DELETE":
-            board.clear(naam)
-        elif request.method in ("PUT", "PATCH", "POST"):
-            try:
-                changes: Any = json.loads(await request.body() or b"{}")
-                if not isinstance(changes, dict):
-                    raise ValueError("body must be a JSON object")
-                if request.method == "PUT":
-                    board.clear(naam)
-                board.set(naam, **changes)
-            except (ValueError, TypeError) as exc:
-                return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse({"provider": naam, "faults": board.snapshot()[naam]})
-
-    return [
-        Route("/_admin/faults", all_faults, methods=["GET", "DELETE"]),
-        Route("/_admin/faults/{provider}", provider_faults, methods=["GET", "PUT", "PATCH", "POST", "DELETE"]),
-    ]
-
-
 _DEFAULT: Any = object()
 
 
@@ -232,7 +210,7 @@ def create_sandbox_app(
         routes=[
             Route("/", overview, methods=["GET"]),
             Route("/_sandbox/sandbox.css", stylesheet, methods=["GET"]),
-            *_admin_routes(servers),
+            *admin_routes(servers, publisher, fhir_app),
             *servers.routes(),
             Mount("/", app=create_lists_app(publisher)),
         ]

@@ -91,6 +91,12 @@ class ListPublisher:
         # http endpoints on *.localhost need the loopback schema profile.
         return SchemaProfile.LOOPBACK if self._config.uses_loopback_http() else SchemaProfile.MEDMIJ
 
+    @property
+    def hidden_providers(self) -> frozenset[str]:
+        """Zorgaanbiedernamen left off the ZAL by :meth:`hide_provider`."""
+        with self._lock:
+            return frozenset(self._hidden)
+
     def set_config(self, config: SandboxConfig) -> None:
         """Replace the network description and republish every list."""
         with self._lock:
