@@ -203,6 +203,10 @@ def create_sandbox_app(
     async def overview(request: Request) -> Response:
         return HTMLResponse(pages.overview_page(config))
 
+    async def favicon(request: Request) -> Response:
+        # Browsers ask for it on every page; a 404 would show as an error.
+        return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
+
     async def stylesheet(request: Request) -> Response:
         return Response(pages.CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
@@ -210,6 +214,7 @@ def create_sandbox_app(
         routes=[
             Route("/", overview, methods=["GET"]),
             Route("/_sandbox/sandbox.css", stylesheet, methods=["GET"]),
+            Route("/favicon.ico", favicon, methods=["GET"]),
             *admin_routes(servers, publisher, fhir_app),
             *servers.routes(),
             Mount("/", app=create_lists_app(publisher)),

@@ -32,12 +32,15 @@ body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
        padding: 0 1rem; line-height: 1.5; color: #1a1a1a; background: #fff; }
 .sandbox { background: #fff3cd; border: 1px solid #8a6d00; padding: .5rem 1rem; }
 fieldset { border: 1px solid #767676; margin: 1rem 0; padding: .5rem 1rem; }
-label { display: block; margin: .25rem 0; }
+label { display: block; margin: .25rem 0; padding: .25rem 0; }
+input[type=radio] { width: 1.25rem; height: 1.25rem; margin: 0 .5rem 0 0; vertical-align: -.2rem; }
 input[type=text] { font-size: 1rem; padding: .3rem; }
-button { font-size: 1rem; padding: .5rem 1rem; margin: .5rem .5rem .5rem 0; cursor: pointer; }
+button { font-family: inherit; font-size: 1rem; padding: .5rem 1rem; margin: .5rem .5rem .5rem 0; cursor: pointer; }
 button.primary { background: #154273; color: #fff; border: 2px solid #154273; }
 button.secondary { background: #fff; color: #154273; border: 2px solid #154273; }
 table { border-collapse: collapse; width: 100%; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+td { overflow-wrap: anywhere; }
 th, td { text-align: left; border-bottom: 1px solid #ccc; padding: .3rem .5rem; vertical-align: top; }
 .error { color: #a00; font-weight: bold; }
 :focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
@@ -179,11 +182,12 @@ def access_log_page(config: SandboxConfig, provider: Provider, entries: Sequence
             "</tr>"
         )
     table = (
+        '<div class="table-wrap" role="region" aria-label="Toegangslog" tabindex="0">\n'
         "<table>\n<caption>Nieuwste bovenaan</caption>\n<thead><tr>"
         '<th scope="col">Tijd</th><th scope="col">Wat</th><th scope="col">PGO</th>'
         '<th scope="col">Persoon</th><th scope="col">Gegevensdienst</th>'
         '<th scope="col">Details</th><th scope="col">Request-ID / Correlation-ID</th>'
-        "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+        "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n</div>"
         if rows
         else "<p>Er is nog niets gebeurd.</p>"
     )
