@@ -390,3 +390,23 @@ def _details_from_json(text: str) -> DetailsDocument:
         _header_from(data["header"]),
         {k: ProviderDetails(**v) for k, v in data["providers"].items()},
     )
+
+
+class CachedDirectory:
+    """One Directory per process, rebuilt only when a held Volgnummer changes."""
+
+    def __init__(self, client: ListsClient) -> None:
+        import threading
+
+        self.client = client
+        self._lock = threading.Lock()
+        self._versions: tuple | None = None
+        self._directory = None
+
+    def get(self):
+        versions = self.client.versions()
+        with self._lock:
+            if self._directory is None or versions != self._versions:
+                self._directory = self.client.directory()
+                self._versions = versions
+            return self._directory
