@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -21,6 +22,7 @@ from regie.web.context import AppContext
 from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
 from regie.web.i18n import N_, translations
 from regie.web.pages import account, auth, enrol, home
+from regie.web.pages import providers as provider_pages
 from regie.web.pages import record as record_pages
 from regie.web.problems import Problem, problem_response
 from regie.web.sessions import WebSessionMiddleware
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         docs_url=None,  # the interactive docs load scripts from elsewhere; our CSP forbids that
         redoc_url=None,
         dependencies=[Depends(csrf_guard)],
+        lifespan=_lifespan,
     )
     app.state.context = context
 
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(enrol.router)
     app.include_router(account.router)
     app.include_router(record_pages.router)
+    app.include_router(provider_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_record.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
@@ -78,6 +82,27 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         path_limits={record_pages.UPLOAD_PATH: settings.upload_max_bytes},
     )
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """Background work tied to the app's life: the MedMij lists refresher (moves to the
+    job runner later). Only when the lists are configured and auto-refresh is on."""
+    context = app.state.context
+    refresher = None
+    if context.settings.lists_auto_refresh:
+        from regie.medmij.lists_client import ListsClient
+        from regie.medmij.refresher import ListsRefresher
+
+        client = ListsClient(context.settings, context.db)
+        if client.configured:
+            refresher = ListsRefresher(client)
+            refresher.start()
+    try:
+        yield
+    finally:
+        if refresher is not None:
+            refresher.stop()
 
 
 def create_app_from_environment() -> FastAPI:
