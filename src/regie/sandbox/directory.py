@@ -25,6 +25,7 @@ __all__ = [
     "DETAILS_FILENAME",
     "DETAILS_FORMAT",
     "KIND_SERVICES",
+    "LANDMARKS",
     "DirectoryProvider",
     "details_document",
     "details_routes",
@@ -200,13 +201,27 @@ _KIND_WEIGHTS = (("huisarts", 45), ("apotheek", 30), ("ggz", 10), ("langdurige-z
                  ("ziekenhuis", 5))
 
 
+# Always part of a directory of at least this many providers: the examples people (and
+# the search benchmark) look for.
+LANDMARKS: tuple[tuple[str, str, str], ...] = (
+    ("Huisartsenpraktijk De Linde", "Utrecht", "huisarts"),
+    ("Gezondheidscentrum Oost", "Almere", "huisarts"),
+    ("Apotheek Zuidplein", "Rotterdam", "apotheek"),
+    ("Ziekenhuis Rivierenland", "Tiel", "ziekenhuis"),
+    ("GGZ De Kust", "Den Helder", "ggz"),
+    ("Zorgcentrum De Linde", "Zwolle", "langdurige-zorg"),
+)
+
+
 def generate_directory(count: int, seed: int = 1) -> tuple[DirectoryProvider, ...]:
     """*count* plausible providers, the same for the same (count, seed).
 
-    Names are unique per place; the Zorgaanbiedernaam is derived from name and place
-    (a-z only, at most 50 letters) and unique.
+    With *count* >= 20 the first ones are the fixed LANDMARKS. Names are unique per
+    place; the Zorgaanbiedernaam is derived from name and place (a-z only, at most 50
+    letters) and unique.
     """
     rng = random.Random(seed)
+    landmarks = list(LANDMARKS) if count >= 20 else []
     places = [p for p, _ in _PLACES]
     place_weights = [w for _, w in _PLACES]
     kinds = [k for k, _ in _KIND_WEIGHTS]
@@ -219,9 +234,12 @@ def generate_directory(count: int, seed: int = 1) -> tuple[DirectoryProvider, ..
         attempts += 1
         if attempts > count * 50:
             raise ValueError(f"cannot make {count} distinct providers")
-        kind = rng.choices(kinds, kind_weights)[0]
-        place = rng.choices(places, place_weights)[0]
-        name = _name_for(rng, kind, place)
+        if landmarks:
+            name, place, kind = landmarks.pop(0)
+        else:
+            kind = rng.choices(kinds, kind_weights)[0]
+            place = rng.choices(places, place_weights)[0]
+            name = _name_for(rng, kind, place)
         if (name, place) in seen_names:
             continue
         seen_names.add((name, place))
