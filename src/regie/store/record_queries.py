@@ -1,0 +1,368 @@
+"""Read queries for the record viewer (overview, filtered lists, timeline, trends, documents).
+
+Kept apart from :mod:`regie.store.record` (the ingest side) on purpose. Every statement
+is built with ``RecordRepository._select``, which adds the user's id, so these queries
+can only ever see the owner's rows. Medical content is encrypted: filters on plain
+columns (category, source, date, resource type) run in the database; filters on
+content (status, codes, text) decrypt rows in date order until a page is full.
+"""
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import case, func
+
+from regie.store.record import RecordRepository, _strings, _target, decode_cursor, encode_cursor
+from regie.store.record_models import AuditEntry, RecordResource
+
+#: Columns read for lists: never the (possibly large) original.
+_COLUMNS = (
+    RecordResource.id, RecordResource.version, RecordResource.record_encrypted, RecordResource.source_id,
+    RecordResource.sort_date, RecordResource.category, RecordResource.kind, RecordResource.resource_type,
+    RecordResource.match_hash, RecordResource.identity, RecordResource.arrived_at, RecordResource.updated_at,
+)
+
+#: Statuses that mean "this still applies" when the item has no explicit active flag.
+CURRENT_STATUSES = frozenset({"active", "in-progress", "booked", "current", "intended", "on-hold", "planned",
+                              "proposed", "pending", "arrived", "requested", "accepted", "ready"})
+#: Categories where "current vs past" is a meaningful filter.
+STATUS_CATEGORIES = frozenset({"problems", "medication", "allergies", "directives", "devices", "care_plans",
+                               "appointments"})
+#: Resource types that are a document a person would open.
+DOCUMENT_TYPES = ("DocumentReference",)
+_FILE_TYPES = {"application/pdf", "image/png", "image/jpeg", "text/plain"}
+
+
+def is_current(item: dict[str, Any]) -> bool:
+    if item.get("active") is not None:
+        return bool(item["active"])
+    return (item.get("status") or "") in CURRENT_STATUSES
+
+
+@dataclass
+class Filters:
+    """What a list page asks for. Dates are sort-key prefixes (``2024``, ``2024-06``)."""
+
+    category: str | None = None
+    categories: tuple[str, ...] = ()
+    source_id: str | None = None
+    since: str | None = None
+    before: str | None = None
+    status: str | None = None  # "current" / "past"
+    resource_types: tuple[str, ...] = ()
+    q: str | None = None
+    code: str | None = None
+
+
+def _codes_of(item: dict[str, Any]) -> Iterator[str]:
+    for coding in item.get("codes", ()):
+        if coding.get("code"):
+            yield coding["code"]
+
+
+def _all_codes(item: dict[str, Any]) -> set[str]:
+    codes = set(_codes_of(item))
+    for component in item.get("components", ()):
+        codes.update(c["code"] for c in component.get("codes", ()) if c.get("code"))
+    return codes
+
+
+def _matches(item: dict[str, Any], filters: Filters, needle: str | None) -> bool:
+    if filters.status == "current" and not is_current(item):
+        return False
+    if filters.status == "past" and is_current(item):
+        return False
+    if filters.code is not None and filters.code not in _all_codes(item):
+        return False
+    if needle is not None and not any(needle in s.casefold() for s in _strings(item)):
+        return False
+    return True
+
+
+class RecordQueries:
+    """Read-only views of one user's record for the web pages."""
+
+    def __init__(self, repo: RecordRepository) -> None:
+        self.repo = repo
+
+    # -- building blocks -----------------------------------------------------
+    def _base(self, filters: Filters, *, grouped: bool = True):
+        statement = self.repo._select(RecordResource, *_COLUMNS)
+        if grouped:
+            statement = statement.where(RecordResource.group_id == RecordResource.id)
+        if filters.category:
+            statement = statement.where(RecordResource.category == filters.category)
+        if filters.categories:
+            statement = statement.where(RecordResource.category.in_(filters.categories))
+        if filters.source_id:
+            statement = statement.where(RecordResource.source_id == filters.source_id)
+        if filters.since:
+            statement = statement.where(RecordResource.sort_date >= filters.since)
+        if filters.before:
+            statement = statement.where(RecordResource.sort_date < filters.before)
+        if filters.resource_types:
+            statement = statement.where(RecordResource.resource_type.in_(filters.resource_types))
+        return statement
+
+    def _decrypt(self, row: Any) -> dict[str, Any]:
+        return self.repo._decrypt_record(row.id, row.version, row.record_encrypted)
+
+    def scan(self, filters: Filters, *, limit: int, cursor: str | None = None, ascending: bool = False,
+             max_rows: int | None = None) -> tuple[list[tuple[Any, dict[str, Any]]], str | None]:
+        """(row, record) pairs in date order that pass the filters; at most ``limit``.
+
+        ``max_rows`` bounds how many rows are decrypted (the overview uses it)."""
+        base = self._base(filters)
+        needle = filters.q.casefold().strip() if filters.q else None
+        content_filter = bool(needle or filters.status or filters.code)
+        batch = limit + 1 if not content_filter else max(200, limit + 1)
+        if max_rows is not None:
+            batch = min(batch, max_rows)
+        position = decode_cursor(cursor, 2) if cursor else None
+        found: list[tuple[Any, dict[str, Any]]] = []
+        scanned = 0
+        while len(found) <= limit:
+            statement = base
+            if position is not None:
+                if ascending:
+                    statement = statement.where(
+                        (RecordResource.sort_date > position[0])
+                        | ((RecordResource.sort_date == position[0]) & (RecordResource.id > position[1])))
+                else:
+                    statement = statement.where(
+                        (RecordResource.sort_date < position[0])
+                        | ((RecordResource.sort_date == position[0]) & (RecordResource.id < position[1])))
+            order = ((RecordResource.sort_date.asc(), RecordResource.id.asc()) if ascending
+                     else (RecordResource.sort_date.desc(), RecordResource.id.desc()))
+            rows = self.repo.session.execute(statement.order_by(*order).limit(batch)).all()
+            for row in rows:
+                scanned += 1
+                record = self._decrypt(row)
+                if _matches(record["items"][0], filters, needle):
+                    found.append((row, record))
+                    if len(found) > limit:
+                        break
+            if len(rows) < batch or (max_rows is not None and scanned >= max_rows):
+                break
+            position = [rows[-1].sort_date, rows[-1].id]
+        more = len(found) > limit
+        found = found[:limit]
+        next_cursor = encode_cursor([found[-1][0].sort_date, found[-1][0].id]) if more and found else None
+        return found, next_cursor
+
+    def present(self, pairs: list[tuple[Any, dict[str, Any]]], *, enrich: bool = True) -> list[dict[str, Any]]:
+        """Item dicts for display: enriched, with the source names of every group member."""
+        groups = self.repo._groups(row for row, _ in pairs)
+        names = self.repo.source_names()
+        out = []
+        for row, record in pairs:
+            item = self.repo._enrich(row, record["items"][0]) if enrich else record["items"][0]
+            members = groups.get(row.match_hash, [(row.id, row.source_id)]) if row.match_hash else [(row.id, row.source_id)]
+            out.append({
+                "id": row.id, **item, "sort_date": row.sort_date, "source_id": row.source_id,
+                "sources": sorted({names.get(s, s) for _, s in members}),
+                "group": [member_id for member_id, _ in members if member_id != row.id],
+                "arrived_at": row.arrived_at, "updated_at": row.updated_at,
+            })
+        return out
+
+    def items(self, filters: Filters, *, limit: int = 50, cursor: str | None = None,
+              ascending: bool = False, max_rows: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        pairs, next_cursor = self.scan(filters, limit=limit, cursor=cursor, ascending=ascending, max_rows=max_rows)
+        return self.present(pairs), next_cursor
+
+    # -- counts ----------------------------------------------------------------
+    def sources(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Per source: name, number of items, per category, last received, new/changed since ``since``."""
+        changed = (func.sum(case((RecordResource.updated_at > since, 1), else_=0)) if since is not None
+                   else func.sum(0))
+        rows = self.repo.session.execute(
+            self.repo._select(RecordResource, RecordResource.source_id, RecordResource.category, func.count(),
+                              func.max(RecordResource.updated_at), changed)
+            .group_by(RecordResource.source_id, RecordResource.category)
+        ).all()
+        names = self.repo.source_names() if rows else {}
+        by_source: dict[str, dict[str, Any]] = {}
+        for source_id, category, count, last, new in rows:
+            entry = by_source.setdefault(source_id, {
+                "id": source_id, "name": names.get(source_id, source_id), "count": 0, "last": None,
+                "new": 0, "categories": {}, "new_categories": {}})
+            entry["count"] += count
+            entry["new"] += int(new or 0)
+            entry["categories"][category] = count
+            if new:
+                entry["new_categories"][category] = int(new)
+            if last is not None and (entry["last"] is None or last > entry["last"]):
+                entry["last"] = last
+        return sorted(by_source.values(), key=lambda s: s["name"].casefold())
+
+    def category_counts(self) -> dict[str, int]:
+        rows = self.repo.session.execute(
+            self.repo._select(RecordResource, RecordResource.category, func.count())
+            .group_by(RecordResource.category)
+        ).all()
+        return {category: count for category, count in rows}
+
+    def period_counts(self, filters: Filters, width: int) -> list[tuple[str, int]]:
+        """Item counts per period: ``width`` 4 = per year, 7 = per month (sort-key prefix)."""
+        period = func.substr(RecordResource.sort_date, 1, width)
+        statement = self._base(filters)
+        statement = statement.with_only_columns(period, func.count()).where(RecordResource.sort_date != "")
+        rows = self.repo.session.execute(statement.group_by(period).order_by(period.desc())).all()
+        return [(key, count) for key, count in rows if key and not key.endswith("-00")]
+
+    # -- the overview ------------------------------------------------------------
+    def last_visit(self, actor_id: str) -> datetime | None:
+        """When the owner last opened the overview (from the audit trail)."""
+        return self.repo.session.scalar(
+            self.repo._select(AuditEntry, AuditEntry.at)
+            .where(AuditEntry.action == "overview", AuditEntry.actor_id == actor_id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(1)
+        )
+
+    def overview(self, now_key: str) -> dict[str, Any]:
+        """The essentials: each section reads a bounded number of the newest rows."""
+        def pick(filters: Filters, limit: int, max_rows: int, ascending: bool = False) -> list[dict[str, Any]]:
+            return self.items(filters, limit=limit, max_rows=max_rows, ascending=ascending)[0]
+
+        return {
+            "patients": pick(Filters(category="patient", resource_types=("Patient",)), 3, 3),
+            "problems": pick(Filters(category="problems", status="current"), 8, 300),
+            "medication": pick(Filters(category="medication", status="current"), 8, 300),
+            "allergies": pick(Filters(category="allergies", status="current"), 8, 200),
+            "vital_signs": _latest_per_code(pick(Filters(category="vital_signs"), 40, 40), 6),
+            "results": pick(Filters(category="results", resource_types=("Observation",)), 5, 5),
+            "appointments": pick(Filters(category="appointments", since=now_key), 5, 50, ascending=True),
+            "documents": pick(Filters(category="documents", resource_types=DOCUMENT_TYPES), 5, 5),
+        }
+
+    def with_code(self, code: str, *, max_rows: int = 5000) -> list[dict[str, Any]]:
+        """Measurements (results, vital signs, pregnancy) carrying ``code`` themselves or in a
+        component, oldest first. Codes are encrypted, so this decrypts up to ``max_rows`` rows."""
+        filters = Filters(categories=("results", "vital_signs", "pregnancy_and_birth"), code=code)
+        pairs, _ = self.scan(filters, limit=max_rows, max_rows=max_rows)
+        return list(reversed(self.present(pairs, enrich=False)))
+
+    # -- one item, its related items, documents -------------------------------------
+    def related(self, item_id: str) -> list[dict[str, Any]]:
+        """Items of the same source that point at this one (the journal lines of an encounter, ...)."""
+        row = self.repo.get(item_id)
+        if row is None or row.resource_type not in ("Encounter", "EpisodeOfCare", "Condition", "Specimen",
+                                                    "DiagnosticReport", "Observation"):
+            return []
+        # References are not indexed (they are encrypted): read the source's rows of the related
+        # categories, bounded, and keep those whose links point at this resource.
+        wanted_types = {"Encounter": ("journal", "encounters", "vital_signs", "results", "medication", "problems"),
+                        "EpisodeOfCare": ("journal", "encounters", "problems", "directives"),
+                        "Condition": ("problems", "journal", "directives"),
+                        "Specimen": ("results",), "DiagnosticReport": ("results",),
+                        "Observation": ("results", "vital_signs")}[row.resource_type]
+        record = self.repo._decrypt_record(row.id, row.version, row.record_encrypted)
+        resource_id = record["items"][0].get("resource_id")
+        if not resource_id:
+            return []
+        target = f"{row.resource_type}/{resource_id}"
+        pairs = []
+        statement = self._base(Filters(categories=wanted_types, source_id=row.source_id), grouped=False)
+        for other in self.repo.session.execute(
+                statement.order_by(RecordResource.sort_date.desc(), RecordResource.id.desc()).limit(500)).all():
+            if other.id == row.id:
+                continue
+            other_record = self._decrypt(other)
+            for link in other_record["items"][0].get("links", ()):
+                ref = _target(link.get("reference"))
+                if ref and f"{ref[0]}/{ref[1]}" == target:
+                    pairs.append((other, other_record))
+                    break
+            if len(pairs) >= 50:
+                break
+        return self.present(pairs, enrich=False)
+
+    def document_file(self, item_id: str) -> tuple[str, bytes, str] | None:
+        """(content type, bytes, title) of a document item (DocumentReference or Binary), or None."""
+        row = self.repo.get(item_id)
+        if row is None:
+            return None
+        original = orjson.loads(self.repo._decrypt_original(row.id, row.version, row.original_encrypted))
+        record = self.repo._decrypt_record(row.id, row.version, row.record_encrypted)
+        title = record["items"][0].get("title") or "document"
+        if row.resource_type == "Binary":
+            return _binary_payload(original, title)
+        if row.resource_type != "DocumentReference":
+            return None
+        for content in original.get("content", ()):
+            attachment = content.get("attachment") or {}
+            if attachment.get("data"):
+                return _decoded(attachment.get("contentType"), attachment["data"], title)
+        for link in record["items"][0].get("links", ()):
+            if link.get("relation") != "binary":
+                continue
+            binary = self._find_binary(row, link.get("reference"))
+            if binary is not None:
+                found = _binary_payload(orjson.loads(
+                    self.repo._decrypt_original(binary.id, binary.version, binary.original_encrypted)), title)
+                if found:
+                    return found
+        return None
+
+    def _find_binary(self, row: Any, reference: str | None) -> Any:
+        if not reference:
+            return None
+        target = _target(reference)
+        if target is not None:
+            return self.repo.session.scalar(
+                self.repo._select(RecordResource)
+                .where(RecordResource.identity == self.repo._identity(row.source_id, *target)))
+        if reference.startswith("urn:"):
+            # A Bundle's urn:uuid reference: the Binary of the same source with that fullUrl.
+            for candidate in self.repo.session.scalars(
+                    self.repo._select(RecordResource).where(
+                        RecordResource.source_id == row.source_id, RecordResource.resource_type == "Binary")):
+                record = self.repo._decrypt_record(candidate.id, candidate.version, candidate.record_encrypted)
+                if record["provenance"].get("full_url") == reference:
+                    return candidate
+        return None
+
+    def document_ids_with_file(self, items: Iterable[dict[str, Any]]) -> set[str]:
+        """Which of these document items have a file to open (checked without decoding it)."""
+        return {item["id"] for item in items if item.get("resource_type") in ("Binary", "DocumentReference")}
+
+
+def _binary_payload(original: dict[str, Any], title: str) -> tuple[str, bytes, str] | None:
+    data = original.get("data") or original.get("content")  # R4 data, STU3 content
+    if not isinstance(data, str):
+        return None
+    return _decoded(original.get("contentType"), data, title)
+
+
+def _decoded(content_type: str | None, data: str, title: str) -> tuple[str, bytes, str] | None:
+    try:
+        payload = base64.b64decode(data, validate=False)
+    except ValueError:
+        return None
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind not in _FILE_TYPES:
+        kind = "application/octet-stream"
+    return kind, payload, title
+
+
+def _latest_per_code(items: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = next(_codes_of(item), None) or item.get("kind") or item.get("title")
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(item)
+        if len(out) >= limit:
+            break
+    return out
+
+
+__all__ = ["CURRENT_STATUSES", "DOCUMENT_TYPES", "Filters", "RecordQueries", "STATUS_CATEGORIES", "is_current"]
