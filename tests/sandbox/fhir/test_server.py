@@ -24,7 +24,7 @@ def _bundle(resp) -> dict:
 
 
 def _ids(doc: dict, mode: str = "match") -> list[str]:
-    return [f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in doc["entry"]
+    return [f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in doc.get("entry", [])
             if e["search"]["mode"] == mode]
 
 
@@ -38,7 +38,7 @@ def test_every_catalogue_query_answers(client, token, svc) -> None:
         url = q.url(identifier="urn:oid:1.2.3|x", code="urn:oid:2.16.840.1.113883.2.4.4.10|1")
         doc = _bundle(client.get(f"{BASE}/{svc.id}/{url}", headers=auth(tok)))
         assert doc["total"] == len(_ids(doc))
-        for e in doc["entry"]:
+        for e in doc.get("entry", []):
             read_ids.setdefault(e["resource"]["resourceType"], e["resource"]["id"])
             assert e["fullUrl"].endswith(f"/{svc.id}/{e['resource']['resourceType']}/"
                                          f"{e['resource']['id']}")

@@ -214,8 +214,9 @@ def create_fhir_app(config: FhirConfig, grants: GrantLookup) -> Starlette:
             "type": "searchset",
             "total": len(result.matches),
             "link": [{"relation": "self", "url": str(ctx.request.url)}],
-            "entry": entries,
         }
+        if entries:  # FHIR forbids empty arrays: no matches means no "entry" at all
+            bundle["entry"] = entries
         return fhir_response(ctx, bundle)
 
     async def do_read(ctx: _Ctx, rtype: str, rid: str) -> Response:

@@ -7,7 +7,8 @@ the output is byte-for-byte reproducible.
 
 Covered: 49 Huisartsgegevens (STU3), 63 Vaccinaties (R4), 903 Laboratoriumresultaten
 (STU3), 51 PDF/A documents (STU3), 48 BgZ (STU3, a subset), 905 eAfspraak (STU3),
-907 allergies (STU3), 901 medication MP 9.0.7 (STU3, medicatieafspraken).
+907 allergies (STU3); in ``extra``: 50 GGZ, 61 BgLZ, 901 MP 9.0.7 (STU3), 902 MP9 3.0
+(R4), 904 self-measurements, 906 questionnaires.
 The codes are real code systems (ICPC-1-NL, NHG table 45, LOINC, SNOMED CT, ATC, UCUM);
 G-standaard codes are illustrative, not looked up.
 """
@@ -25,7 +26,8 @@ from .people import Person
 
 __all__ = ["resources_for", "COVERED_SERVICES"]
 
-COVERED_SERVICES = ("48", "49", "51", "63", "901", "903", "905", "907")
+COVERED_SERVICES = ("48", "49", "50", "51", "61", "63", "901", "902", "903", "904", "905",
+                    "906", "907")
 
 NL = "http://fhir.nl/fhir/StructureDefinition/"
 NICTIZ = "http://nictiz.nl/fhir/StructureDefinition/"
@@ -284,7 +286,7 @@ class _Gen:
                     "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/flag-detail",
                                    "valueReference": _ref("EpisodeOfCare", eid)}],
                     "status": "active" if active else "inactive",
-                    "category": [_cc(LOINC, "74018-3", "Attentiewaarde")],
+                    "category": _cc(LOINC, "74018-3", "Attentiewaarde"),  # 0..1 in STU3
                     "code": _cc(ICPC, icpc, title),
                     "subject": _ref("Patient", self.pid),
                     "period": {"start": start.isoformat()},
@@ -640,9 +642,17 @@ def resources_for(person: Person, service_id: str, *, provider: str = "sandbox",
                   today: date | None = None) -> list[dict[str, Any]] | None:
     """The person's resources for *service_id* at *provider*, or None if not covered."""
     today = today or date.today()
+    from . import extra
+
     if service_id == "63":
         return list(_Gen(person, provider, today, "R4").vaccinations())
+    if service_id == "902":
+        return list(extra.medication_mp9(_Gen(person, provider, today, "R4")))
     gen = _Gen(person, provider, today, "STU3")
+    more = {"50": extra.ggz, "61": extra.bglz, "901": extra.medication_907,
+            "904": extra.self_measurements, "906": extra.questionnaires}
+    if service_id in more:
+        return list(more[service_id](gen))
     if service_id == "49":
         return list(gen.gp_data())
     if service_id == "48":
@@ -657,9 +667,4 @@ def resources_for(person: Person, service_id: str, *, provider: str = "sandbox",
         return list(gen.appointments())
     if service_id == "907":
         return [gen.patient(), *gen.care_team(), *gen.allergies()]
-    if service_id == "901":
-        return [r for r in gen.gp_data()
-                if r["resourceType"] in ("Patient", "Practitioner", "Organization",
-                                         "PractitionerRole", "Medication",
-                                         "MedicationRequest")]
     return None
