@@ -1,6 +1,11 @@
 """End-to-end ingest throughput into SQLite, and record read latency at 50,000 resources.
 
-Usage: python bench/bench_ingest.py [min_resources]   (default 50,000)
+Usage: python bench/bench_ingest.py [min_resources] [files|responses]   (default 50,000 files)
+
+``files``: each fixture file is one import (most hold one resource: the worst case,
+a transaction per resource). ``responses``: the fixtures' resources packed into
+searchset Bundles of 100 entries per FHIR version and format, as a MedMij FHIR server
+answers a search; one import (one transaction) per Bundle.
 
 The Nictiz fixtures (placeholders resolved) are imported repeatedly for one user, each
 round with new resource ids (a suffix on every ``id``/reference, so each round is new
@@ -40,13 +45,65 @@ def renamed(data: bytes, is_json: bool, round_no: int) -> bytes:
     return pattern.sub(lambda m: m[1] + m[2][:58] + b"-r" + str(round_no).encode() + m[3], data)
 
 
+BUNDLE_SIZE = 100
+_FHIR_NS = "http://hl7.org/fhir"
+
+
+def _xml_resources(data: bytes) -> list[bytes]:
+    root = etree.fromstring(data)
+    if etree.QName(root).localname != "Bundle":
+        return [etree.tostring(root)]
+    return [etree.tostring(r) for r in root.iterfind(f"{{{_FHIR_NS}}}entry/{{{_FHIR_NS}}}resource/*")]
+
+
+def responses(files: list[tuple[str, bytes, bool, object]]) -> list[tuple[str, bytes, bool, object]]:
+    """The fixtures' resources as searchset Bundles of BUNDLE_SIZE entries, per version and format."""
+    from regie.fhir import read_bytes
+
+    pools: dict[tuple[bool, object], list[bytes]] = {}
+    seen: set[tuple[bool, object, str, str]] = set()  # a resource that several files share goes in once
+
+    def add(is_json: bool, version: object, resource_type: str, resource_id: str, body: bytes) -> None:
+        # Without an id a resource can't be told apart from its copy in the next round.
+        if resource_id and (is_json, version, resource_type, resource_id) not in seen:
+            seen.add((is_json, version, resource_type, resource_id))
+            pools.setdefault((is_json, version), []).append(body)
+
+    for name, data, is_json, version in files:
+        # Every fixture, XML ones too, feeds the JSON pool in its FHIR JSON form (what the
+        # reader stores): the same data in both formats.
+        for res in read_bytes(data, name=name, fhir_version=version).resources:
+            add(True, version, res.resource_type, res.id or "", res.json)
+        if not is_json:
+            for body in _xml_resources(data):
+                element = etree.fromstring(body)
+                id_element = element.find(f"{{{_FHIR_NS}}}id")
+                add(False, version, etree.QName(element).localname,
+                    id_element.get("value") if id_element is not None else "", body)
+    out = []
+    for (is_json, version), resources in pools.items():
+        for start in range(0, len(resources), BUNDLE_SIZE):
+            chunk = resources[start : start + BUNDLE_SIZE]
+            if is_json:
+                body = b'{"resourceType":"Bundle","type":"searchset","entry":[' + b",".join(
+                    b'{"resource":' + r + b"}" for r in chunk) + b"]}"
+            else:
+                body = (b'<Bundle xmlns="http://hl7.org/fhir"><type value="searchset"/>' + b"".join(
+                    b"<entry><resource>" + r + b"</resource></entry>" for r in chunk) + b"</Bundle>")
+            out.append((f"response-{len(out)}.{'json' if is_json else 'xml'}", body, is_json, version))
+    return out
+
+
 def main() -> None:
     target = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+    mode = sys.argv[2] if len(sys.argv) > 2 else "files"
     if not available():
         sys.exit("fixtures not found")
     files = []
     for p in fixture_files():
         files.append((p.name, load(p), p.suffix == ".json", version_of(standard_of(p))))
+    if mode == "responses":
+        files = responses(files)
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         upgrade(db.engine)
@@ -73,7 +130,7 @@ def main() -> None:
                 totals[fmt][1] += t2 - t1
                 totals[fmt][2] += t1 - t0
                 totals[fmt][3] += len(data)
-        print(f"ingest into SQLite, {round_no} rounds of {len(files)} fixture files")
+        print(f"ingest into SQLite ({mode}), {round_no} rounds of {len(files)} imports")
         for fmt, (n, t_ingest, t_plain, size) in totals.items():
             print(f"  {fmt:4}: {n:6d} resources, {size / 1e6:6.1f} MB, {n / t_ingest:7.0f} resources/s end to end, "
                   f"{t_ingest / t_plain:5.1f}x the time of a plain {'orjson.loads' if fmt == 'json' else 'lxml parse'}")

@@ -50,6 +50,8 @@ class RecordService:
     def __init__(self, db: Database, keyring: KeyRing) -> None:
         self.db = db
         self.keyring = keyring
+        # (user id) -> committed source ids by name hash: saves a query per imported file.
+        self._source_ids: dict[str, dict[str, str]] = {}
 
     def keys(self, user: User) -> UserKeys:
         return UserKeys(
@@ -61,8 +63,11 @@ class RecordService:
     @contextmanager
     def open(self, keys: UserKeys) -> Iterator[RecordRepository]:
         """A repository for one unit of work (committed at the end, rolled back on error)."""
+        known = self._source_ids.setdefault(keys.user_id, {})
         with self.db.session() as session:
-            yield RecordRepository(session, keys)
+            repo = RecordRepository(session, keys, known)
+            yield repo
+        known.update(repo.created_sources)  # only after the commit succeeded
 
     def import_bytes(
         self, keys: UserKeys, data: bytes, *, name: str, source: str | None = None,
@@ -84,7 +89,9 @@ class RecordService:
         try:
             with self.open(keys) as repo:
                 result, written = repo.store_document(doc, source=source or name, file_name=name)
-                repo.audit(actor_id or keys.user_id, "import", [row_id for row_id, _ in written], channel)
+                # One entry per imported file (not per resource): the audit trail says who
+                # wrote how much, when and how; the items carry their own provenance.
+                repo.audit(actor_id or keys.user_id, "import", [f"{len(written)} items"], channel)
         except Exception as exc:  # nothing was committed: the transaction rolled back
             outcome.error = f"{name}: could not be stored ({type(exc).__name__}); nothing from this file was kept."
             outcome.error_reason = "could not be stored"

@@ -50,6 +50,8 @@ class RecordResource(Base):
         Index("ix_record_resources_user_date", "user_id", "sort_date", "id"),
         Index("ix_record_resources_user_match", "user_id", "match_hash"),
         Index("ix_record_resources_user_target", "user_id", "target_identity"),
+        # Covers the summary's GROUP BY, so counting 50,000 rows never touches the table.
+        Index("ix_record_resources_user_summary", "user_id", "resource_type", "category", "source_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
