@@ -288,22 +288,20 @@ class Accounts:
         )
 
     def remove_totp(self, user_id: str, factor_id: str, client: ClientInfo) -> None:
+        self._remove_factor(TotpFactor, user_id, factor_id, client, "totp")
+
+    def remove_passkey(self, user_id: str, passkey_id: str, client: ClientInfo) -> None:
+        self._remove_factor(Passkey, user_id, passkey_id, client, "passkey")
+
+    def _remove_factor(self, model: type[TotpFactor] | type[Passkey], user_id: str, factor_id: str,
+                       client: ClientInfo, kind: str) -> None:
         with self.db.session() as session:
-            factor = session.get(TotpFactor, factor_id)
+            factor = session.get(model, factor_id)
             if factor is None or factor.user_id != user_id:
                 return
             self._refuse_removing_last_factor(session, user_id)
             session.delete(factor)
-            activity.record(session, user_id, "second-factor-removed", client, "totp")
-
-    def remove_passkey(self, user_id: str, passkey_id: str, client: ClientInfo) -> None:
-        with self.db.session() as session:
-            key = session.get(Passkey, passkey_id)
-            if key is None or key.user_id != user_id:
-                return
-            self._refuse_removing_last_factor(session, user_id)
-            session.delete(key)
-            activity.record(session, user_id, "second-factor-removed", client, "passkey")
+            activity.record(session, user_id, "second-factor-removed", client, kind)
 
     def _refuse_removing_last_factor(self, session: Session, user_id: str) -> None:
         totps = len(self.totp_factors(session, user_id))

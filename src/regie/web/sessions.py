@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regie.accounts.activity import ClientInfo
+from regie.accounts.sessions import read_scratch, write_scratch
 from regie.store.models import WebSession
 from regie.store.types import utcnow
 from regie.web.context import AppContext
@@ -111,6 +112,26 @@ def end_session(request: Request) -> None:
             context.accounts.sessions.destroy(session, row)
     request.state.web_session = None
     request.state.session_cookie = ("clear", "")
+
+
+def remember(request: Request, **values) -> None:
+    """Keep short-lived ceremony values (a WebAuthn challenge) in the session."""
+    row = current_session(request)
+    assert row is not None
+    write_scratch(row, **values)
+    save_session(request, row)
+
+
+def take(request: Request, key: str):
+    """A value kept with :func:`remember`, forgotten as it is read: challenges are single use."""
+    row = current_session(request)
+    if row is None:
+        return None
+    value = read_scratch(row).get(key)
+    if value is not None:
+        write_scratch(row, **{key: None})
+        save_session(request, row)
+    return value
 
 
 def save_session(request: Request, row: WebSession) -> None:

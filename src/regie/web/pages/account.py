@@ -17,7 +17,7 @@ from regie.web.i18n import N_
 from regie.web.guards import page_user, safe_next, stepped_up
 from regie.web.messages import message
 from regie.web.pages._helpers import gettext_for, see_other, throttle_text, translated
-from regie.web.sessions import client_info, context_of, current_session, save_session, start_session
+from regie.web.sessions import client_info, context_of, current_session, remember, save_session, start_session, take
 from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -240,12 +240,9 @@ def _mark_stepped_up(request: Request) -> None:
 @router.post("/account/confirm/passkey/options")
 def confirm_passkey_options(request: Request, user: CurrentUser) -> Response:
     context = context_of(request)
-    row = current_session(request)
-    assert row is not None
     with context.db.session() as session:
         ceremony = context.passkeys.authentication_options(session, user)
-    write_scratch(row, passkey_challenge=ceremony.challenge)
-    save_session(request, row)
+    remember(request, passkey_challenge=ceremony.challenge)
     return Response(ceremony.options_json, media_type="application/json")
 
 
@@ -257,11 +254,7 @@ async def confirm_passkey_verify(request: Request, user: CurrentUser, next: str 
 
 def _confirm_passkey_verify(request: Request, user: User, body: bytes, next: str) -> Response:
     context = context_of(request)
-    row = current_session(request)
-    assert row is not None
-    challenge = read_scratch(row).get("passkey_challenge")
-    write_scratch(row, passkey_challenge=None)
-    save_session(request, row)
+    challenge = take(request, "passkey_challenge")
     if not challenge:
         return JSONResponse({"error": "no-challenge"}, status_code=409)
     client = client_info(request)

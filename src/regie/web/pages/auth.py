@@ -26,6 +26,8 @@ from regie.web.sessions import (
     end_session,
     save_session,
     start_session,
+    remember,
+    take,
 )
 from regie.web.templating import render
 
@@ -176,14 +178,11 @@ def passkey_login_options(request: Request) -> Response:
     user_id = _pending_user_id(request)
     if user_id is None:
         return JSONResponse({"error": "not-in-login"}, status_code=409)
-    row = current_session(request)
-    assert row is not None
     with context.db.session() as session:
         user = context.accounts.user(session, user_id)
         assert user is not None
         ceremony = context.passkeys.authentication_options(session, user)
-    write_scratch(row, passkey_challenge=ceremony.challenge)
-    save_session(request, row)
+    remember(request, passkey_challenge=ceremony.challenge)
     return Response(ceremony.options_json, media_type="application/json")
 
 
@@ -196,14 +195,11 @@ async def passkey_login_verify(request: Request) -> Response:
 def _passkey_login_verify(request: Request, credential: bytes) -> Response:
     context = context_of(request)
     user_id = _pending_user_id(request)
-    row = current_session(request)
-    if user_id is None or row is None:
+    if user_id is None:
         return JSONResponse({"error": "not-in-login"}, status_code=409)
-    challenge = read_scratch(row).get("passkey_challenge")
+    challenge = take(request, "passkey_challenge")
     if not challenge:
         return JSONResponse({"error": "no-challenge"}, status_code=409)
-    write_scratch(row, passkey_challenge=None)
-    save_session(request, row)
     client = client_info(request)
     try:
         context.accounts.require_second_factor_allowed(user_id, client)

@@ -16,7 +16,7 @@ from regie.accounts.errors import InvalidSecondFactor, ValidationFailed
 from regie.accounts.sessions import read_scratch, write_scratch
 from regie.web.guards import stepped_up
 from regie.web.pages._helpers import see_other, translated
-from regie.web.sessions import client_info, context_of, current_session, save_session, start_session
+from regie.web.sessions import client_info, context_of, current_session, remember, save_session, start_session, take
 from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -129,14 +129,11 @@ def setup_passkey_options(request: Request) -> Response:
     if isinstance(who, Response):
         return JSONResponse({"error": "not-allowed"}, status_code=403)
     context = context_of(request)
-    row = current_session(request)
-    assert row is not None
     with context.db.session() as session:
         user = context.accounts.user(session, who[0])
         assert user is not None
         ceremony = context.passkeys.registration_options(session, user)
-    write_scratch(row, passkey_challenge=ceremony.challenge)
-    save_session(request, row)
+    remember(request, passkey_challenge=ceremony.challenge)
     return Response(ceremony.options_json, media_type="application/json")
 
 
@@ -152,11 +149,7 @@ def _setup_passkey_verify(request: Request, body: bytes, name: str) -> Response:
         return JSONResponse({"error": "not-allowed"}, status_code=403)
     user_id, first = who
     context = context_of(request)
-    row = current_session(request)
-    assert row is not None
-    challenge = read_scratch(row).get("passkey_challenge")
-    write_scratch(row, passkey_challenge=None)
-    save_session(request, row)
+    challenge = take(request, "passkey_challenge")
     if not challenge:
         return JSONResponse({"error": "no-challenge"}, status_code=409)
     try:
