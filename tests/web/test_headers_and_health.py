@@ -12,7 +12,7 @@ from tests.conftest import fast_settings
 
 
 def test_security_headers_everywhere(client: TestClient) -> None:
-    for path in ("/", "/login", "/healthz", "/api/v1/openapi.json", "/static/regie-1.css", "/does-not-exist"):
+    for path in ("/", "/login", "/healthz", "/api/v1/openapi.json", "/static/regie-2.css", "/does-not-exist"):
         headers = client.get(path).headers
         csp = headers["content-security-policy"]
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp, path

@@ -231,7 +231,7 @@ class RecordQueries:
             return self.items(filters, limit=limit, max_rows=max_rows, ascending=ascending)[0]
 
         return {
-            "patients": pick(Filters(category="patient", resource_types=("Patient",)), 3, 3),
+            "patients": _distinct_titles(pick(Filters(category="patient", resource_types=("Patient",)), 5, 5), 3),
             "problems": pick(Filters(category="problems", status="current"), 8, 300),
             "medication": pick(Filters(category="medication", status="current"), 8, 300),
             "allergies": pick(Filters(category="allergies", status="current"), 8, 200),
@@ -241,12 +241,12 @@ class RecordQueries:
             "documents": pick(Filters(category="documents", resource_types=DOCUMENT_TYPES), 5, 5),
         }
 
-    def with_code(self, code: str, *, max_rows: int = 5000) -> list[dict[str, Any]]:
-        """Measurements (results, vital signs, pregnancy) carrying ``code`` themselves or in a
-        component, oldest first. Codes are encrypted, so this decrypts up to ``max_rows`` rows."""
-        filters = Filters(categories=("results", "vital_signs", "pregnancy_and_birth"), code=code)
+    def measurements(self, *, max_rows: int = 5000) -> list[dict[str, Any]]:
+        """Results, vital signs and pregnancy measurements, newest first (at most ``max_rows``).
+        Codes are encrypted, so a trend page reads these and picks its code in Python."""
+        filters = Filters(categories=("results", "vital_signs", "pregnancy_and_birth"))
         pairs, _ = self.scan(filters, limit=max_rows, max_rows=max_rows)
-        return list(reversed(self.present(pairs, enrich=False)))
+        return self.present(pairs, enrich=False)
 
     # -- one item, its related items, documents -------------------------------------
     def related(self, item_id: str) -> list[dict[str, Any]]:
@@ -349,6 +349,16 @@ def _decoded(content_type: str | None, data: str, title: str) -> tuple[str, byte
     if kind not in _FILE_TYPES:
         kind = "application/octet-stream"
     return kind, payload, title
+
+
+def _distinct_titles(items: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.get("title") not in seen:
+            seen.add(item.get("title"))
+            out.append(item)
+    return out[:limit]
 
 
 def _latest_per_code(items: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from regie.web.i18n import N_, translations
 from regie.web.pages import account, auth, enrol, home
 from regie.web.pages import providers as provider_pages
 from regie.web.pages import record as record_pages
+from regie.web.pages import viewer
 from regie.web.problems import Problem, problem_response
 from regie.web.sessions import WebSessionMiddleware
 from regie.web.templating import language_of, render
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(enrol.router)
     app.include_router(account.router)
     app.include_router(record_pages.router)
+    app.include_router(viewer.router)  # after the upload page: /record/upload is not a category
     app.include_router(provider_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_record.router)

@@ -128,6 +128,15 @@ GLOSSARY: list[tuple[str, str]] = [
     (N_("Code"), N_("Care providers use codes (such as ICPC, SNOMED or LOINC) so computers understand the data the same way.")),
 ]
 
+KIND_WORDS: dict[str, str] = {
+    "EpisodeOfCare": N_("episode"), "Condition": N_("problem"),
+    "MedicationRequest/medication-agreement": N_("prescription"), "MedicationRequest": N_("prescription"),
+    "MedicationDispense/administration-agreement": N_("administration agreement"),
+    "MedicationDispense": N_("from the pharmacy"), "MedicationStatement": N_("use"),
+    "MedicationAdministration": N_("given"), "Observation/journal-": N_("journal line"),
+    "Composition": N_("visit report"), "Flag": N_("warning"), "Consent": N_("wish"),
+}
+
 SYSTEM_NAMES: dict[str, str] = {
     "http://hl7.org/fhir/sid/icpc-1-nl": "ICPC", "urn:oid:2.16.840.1.113883.2.4.4.31.1": "ICPC",
     "http://snomed.info/sct": "SNOMED CT", "urn:oid:2.16.840.1.113883.6.96": "SNOMED CT",
@@ -228,8 +237,7 @@ class Presenter:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return format_date(day, "d MMM yyyy", locale=self.language)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(ZONE)
+        # Shown in the source's own time (the offset it gave): a date given as midnight stays that day.
         if moment.hour == 0 and moment.minute == 0:
             return format_date(moment, "d MMM yyyy", locale=self.language)
         return format_datetime(moment, "d MMM yyyy HH:mm", locale=self.language)
@@ -348,6 +356,14 @@ class Presenter:
     def self_measured(self, item: dict[str, Any]) -> bool:
         return any(link.get("relation") == "performer" and (link.get("reference") or "").startswith("Patient/")
                    for link in item.get("links", ()))
+
+    def kind(self, item: dict[str, Any]) -> str:
+        """A short word for the kind of item, where a category holds several kinds."""
+        kind = item.get("kind") or ""
+        for prefix, word in KIND_WORDS.items():
+            if kind.startswith(prefix):
+                return self.gettext(word)
+        return ""
 
     def journal_letter(self, item: dict[str, Any]) -> str | None:
         kind = item.get("kind") or ""

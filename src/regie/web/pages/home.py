@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from regie.web.guards import safe_next
 from regie.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from regie.web.pages import viewer
 from regie.web.pages._helpers import see_other
 from regie.web.sessions import context_of, current_session
 from regie.web.templating import render
@@ -27,7 +28,7 @@ def home(request: Request) -> Response:
         user = context.accounts.user(session, row.user_id)
     if user is None:
         return see_other("/login")
-    return render(request, "home.html", user=user)
+    return viewer.overview(request, user)
 
 
 @router.get("/language/{language}")
