@@ -154,3 +154,5 @@ class ApiToken(Base):
 from regie.store import record_models  # noqa: E402,F401
 # Global MedMij list state (one row per list kind).
 from regie.store import medmij_models  # noqa: E402,F401
+# Collections from MedMij providers and long-lived consents.
+from regie.store import collect_models  # noqa: E402,F401

@@ -33,7 +33,7 @@ from regie.store.models import new_id
 from regie.store.record_models import AuditEntry, RecordResource, RecordResourceVersion, RecordSource
 from regie.store.types import utcnow
 
-CHANNELS = ("web", "api-session", "api-token", "cli")
+CHANNELS = ("web", "api-session", "api-token", "cli", "collect")
 _CHUNK = 500
 
 

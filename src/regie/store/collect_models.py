@@ -1,0 +1,75 @@
+"""Collections from MedMij providers and the long-lived consents they leave behind
+(see docs/collect.md).
+
+A ``collections`` row is the job's state, shared by every web process and the CLI:
+what was asked (provider, services), where the OAuth flow is (hash of the ``state``,
+the PKCE verifier encrypted with the user's data key, the correlation id, expiry),
+the job's state and heartbeat, plain progress counters, and the receipt (encrypted
+with the user's data key). Access tokens are never stored; refresh tokens only
+encrypted, in ``medmij_consents``.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from regie.store.models import Base, new_id
+from regie.store.types import UTCDateTime, utcnow
+
+# pending: waiting for DigiD and consent at the provider; queued: consent given, the
+# job is about to start; running; done (possibly with failed services); failed (nothing
+# could be collected: no consent, token refused ...); interrupted (the process stopped).
+COLLECTION_STATES = ("pending", "queued", "running", "done", "failed", "interrupted")
+FINISHED_STATES = ("done", "failed", "interrupted")
+
+
+def _user_fk() -> Mapped[str]:
+    return mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class Collection(Base):
+    __tablename__ = "collections"
+    __table_args__ = (Index("ix_collections_state_heartbeat", "state", "heartbeat_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    batch_id: Mapped[str] = mapped_column(String(32), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order within the batch
+    provider: Mapped[str] = mapped_column(String(120))  # Zorgaanbiedernaam (xxx@medmij)
+    services: Mapped[str] = mapped_column(Text)  # JSON list of GegevensdienstIds
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    channel: Mapped[str] = mapped_column(String(20))  # web, api-session, api-token, cli
+    long_lived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The pending authorization: single use (cleared by the callback), expiring.
+    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # web session that started it
+    state_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    verifier_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    correlation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    authorize_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Plain counters only ({"49": {"done": 3, "total": 7, "state": "running"}}): never content.
+    progress: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reference: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    new_count: Mapped[int] = mapped_column(Integer, default=0)
+    receipt_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class MedMijConsent(Base):
+    """A long-lived consent: the refresh token a provider granted, encrypted with the
+    user's data key. Deleting the row is how a patient revokes it in Regie."""
+
+    __tablename__ = "medmij_consents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    provider: Mapped[str] = mapped_column(String(120))
+    scope: Mapped[str] = mapped_column(Text)
+    token_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
