@@ -83,8 +83,31 @@ def operation_outcome(code: str, text: str, severity: str = "error") -> dict[str
             "issue": [{"severity": severity, "code": code, "diagnostics": text}]}
 
 
-def _media(version: str) -> str:
-    return f"application/fhir+json; fhirVersion={_FHIR_VERSION[version]}; charset=utf-8"
+def _media(version: str, xml: bool = False) -> str:
+    kind = "xml" if xml else "json"
+    return f"application/fhir+{kind}; fhirVersion={_FHIR_VERSION[version]}; charset=utf-8"
+
+
+_XML_FORMATS = frozenset({"xml", "text/xml", "application/xml", "application/fhir+xml"})
+_JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
+
+
+def wants_xml(request: Request) -> bool:
+    """FHIR XML when ``_format`` asks for it, or, without ``_format``, when the Accept
+    header names XML and not JSON (``_format`` wins, as the FHIR spec says)."""
+    fmt = request.query_params.get("_format")
+    if fmt is not None:
+        return fmt.split(";", 1)[0].strip().lower() in _XML_FORMATS
+    accept = request.headers.get("accept", "").lower()
+    return "xml" in accept and "json" not in accept
+
+
+def _encode(body: dict[str, Any], version: str, xml: bool) -> bytes:
+    if not xml:
+        return _ENC.encode(body)
+    from .xmlout import to_xml
+
+    return to_xml(body, version)
 
 
 def _now() -> datetime:
@@ -120,8 +143,10 @@ def create_fhir_app(config: FhirConfig, grants: GrantLookup) -> Starlette:
 
     def fhir_response(ctx: _Ctx, body: dict[str, Any], status: int = 200,
                       headers: dict[str, str] | None = None) -> Response:
-        return Response(_ENC.encode(body), status_code=status,
-                        media_type=_media(ctx.service.fhir_version), headers=headers)
+        xml = wants_xml(ctx.request)
+        version = ctx.service.fhir_version
+        return Response(_encode(body, version, xml), status_code=status,
+                        media_type=_media(version, xml), headers=headers)
 
     def resolve_service(request: Request) -> _Ctx:
         provider = request.path_params["provider"]
@@ -161,17 +186,18 @@ def create_fhir_app(config: FhirConfig, grants: GrantLookup) -> Starlette:
                                "appear in the URL")
 
     def check_format(ctx: _Ctx, *, binary: bool = False) -> bool:
-        """True for FHIR JSON, False for native content (Binary only); 406 for XML."""
+        """True for a FHIR resource (JSON or XML, see :func:`wants_xml`); False for
+        native content (Binary only); 406 for a ``_format`` that is neither."""
         fmt = ctx.request.query_params.get("_format")
         if fmt is not None:
-            if "xml" in fmt:
-                raise _Refusal(406, "not-supported", "the sandbox serves FHIR JSON only")
+            kind = fmt.split(";", 1)[0].strip().lower()
+            if kind not in _XML_FORMATS and kind not in _JSON_FORMATS:
+                raise _Refusal(406, "not-supported",
+                               f"_format {fmt!r}: the sandbox serves FHIR JSON and XML")
             return True
         accept = ctx.request.headers.get("accept", "")
-        if "json" in accept:
+        if "json" in accept or "xml" in accept:
             return True
-        if "xml" in accept and "*/*" not in accept:
-            raise _Refusal(406, "not-supported", "the sandbox serves FHIR JSON only")
         return not binary or "fhir" in accept
 
     def person_data(ctx: _Ctx) -> PatientData:
@@ -304,8 +330,9 @@ def create_fhir_app(config: FhirConfig, grants: GrantLookup) -> Starlette:
         except _Refusal as exc:
             status = exc.status
             version = ctx.service.fhir_version if ctx else "R4"
-            return Response(_ENC.encode(operation_outcome(exc.code, exc.text)),
-                            status_code=exc.status, media_type=_media(version),
+            xml = wants_xml(request) and exc.status != 406
+            return Response(_encode(operation_outcome(exc.code, exc.text), version, xml),
+                            status_code=exc.status, media_type=_media(version, xml),
                             headers=exc.headers)
         finally:
             config.access_log.add(AccessEntry(
