@@ -60,7 +60,9 @@ def _start_sandbox(settings: Settings, port: int) -> subprocess.Popen:
     """The sandbox is a process of its own: Regie talks to it over HTTP only, as to real MedMij."""
     environment = {**os.environ, "REGIE_HOME": str(settings.home)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "regie.cli.main", "sandbox", "--host", "127.0.0.1", "--port", str(port)],
+        # A directory the size of the real one, so finding a provider is as in production.
+        [sys.executable, "-m", "regie.cli.main", "sandbox", "--host", "127.0.0.1", "--port", str(port),
+         "--directory-size", "2000"],
         env=environment,
     )
     lists_url = f"http://127.0.0.1:{port}"

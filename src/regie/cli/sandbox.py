@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import string
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,38 +16,6 @@ from regie.config import Settings
 
 LISTS_KEY_FILE = "sandbox-lists-key.pem"
 CA_FILE = "sandbox-ca.pem"
-_KINDS = (
-    ("huisartspraktijk", ("49", "51")),
-    ("ziekenhuis", ("48", "51")),
-    ("apotheek", ("48",)),
-    ("ggz", ("50",)),
-    ("zorgcentrum", ("61",)),
-)
-
-
-def _letters(index: int) -> str:
-    """0 -> "aaa", 1 -> "aab", ...: provider names may hold only a-z."""
-    out = ""
-    for _ in range(3):
-        index, rest = divmod(index, 26)
-        out = string.ascii_lowercase[rest] + out
-    while index:
-        index, rest = divmod(index - 1, 26)
-        out = string.ascii_lowercase[rest] + out
-    return out
-
-
-def directory_providers(count: int):
-    """*count* extra, generated providers: a ZAL the size of the real one."""
-    from regie.sandbox.config import Provider
-
-    result = []
-    for i in range(count):
-        kind, services = _KINDS[i % len(_KINDS)]
-        code = _letters(i)
-        result.append(Provider(f"{kind}{code}", f"{kind.capitalize()} {code.upper()}", services))
-    return tuple(result)
-
 
 def sandbox(
     data: Annotated[
@@ -81,7 +49,8 @@ def sandbox(
     import uvicorn
 
     from regie.sandbox.app import create_sandbox_app, load_fhir_app_factory
-    from regie.sandbox.config import base_url_for, default_config, synth_persons
+    from regie.sandbox.config import Provider, base_url_for, default_config, synth_persons
+    from regie.sandbox.directory import details_document, generate_directory
     from regie.sandbox.lists import trust_anchor_path
 
     if data is not None and not data.is_dir():
@@ -100,10 +69,18 @@ def sandbox(
         port=port, clients=tuple(client or ()), persons=synth_persons(), tls=tls,
         front_url=front_url,
     )
-    if directory_size:
-        config = replace(config, providers=config.providers + directory_providers(directory_size))
+    generated = generate_directory(directory_size, seed=1) if directory_size else ()
+    if generated:
+        config = replace(config, providers=config.providers + tuple(
+            Provider(p.naam, p.display_name, p.service_ids)
+            for p in generated))
+    details = [{"zorgaanbiedernaam": f"{p.naam}@medmij", "naam": p.display_name}
+               for p in config.providers[: len(config.providers) - len(generated)]] + list(generated)
+    # Higher on every start, so Regie takes a changed directory.
+    volgnummer = int(datetime.now().timestamp())
     app = create_sandbox_app(
-        config, state_dir, fhir_app_factory=load_fhir_app_factory(data_dir=data)
+        config, state_dir, fhir_app_factory=load_fhir_app_factory(data_dir=data),
+        provider_details=lambda: details_document(details, volgnummer=volgnummer),
     )
     key_path = home / LISTS_KEY_FILE
     home.mkdir(parents=True, exist_ok=True)

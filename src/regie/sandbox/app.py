@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regie.sandbox.admin import admin_routes
 from regie.sandbox.config import SandboxConfig
+from regie.sandbox.directory import details_routes
 from regie.sandbox.grants import GrantStore, utcnow
 from regie.sandbox.lists import ListPublisher, create_lists_app
 from regie.sandbox.oauth import AuthorizationServers, pages
@@ -180,6 +181,7 @@ def create_sandbox_app(
     fhir_app_factory: FhirAppFactory | None = _DEFAULT,
     grants: GrantStore | None = None,
     clock: Callable[[], datetime] = utcnow,
+    provider_details: Callable[[], bytes] | None = None,
 ) -> Starlette:
     """The whole sandbox as one Starlette app.
 
@@ -217,6 +219,8 @@ def create_sandbox_app(
             Route("/favicon.ico", favicon, methods=["GET"]),
             *admin_routes(servers, publisher, fhir_app),
             *servers.routes(),
+            # Names, places and kinds of the providers, signed like the lists (docs/provider-directory.md).
+            *(details_routes(state_dir, provider_details) if provider_details else []),
             Mount("/", app=create_lists_app(publisher)),
         ]
     )
