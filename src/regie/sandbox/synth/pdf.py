@@ -2,16 +2,20 @@
 
 What it produces: a PDF 1.4 file with one or more A4 pages of text in the standard
 Helvetica font (WinAnsi encoding), an Info dictionary and an XMP metadata stream that
-declares PDF/A-1b identification (``pdfaid:part=1``, ``conformance=B``), an sRGB-less
-document ID, and a correct cross-reference table. It is **not** PDF/A-conformant: the
-standard font is not embedded and there is no OutputIntent with an ICC profile. It is
-deterministic: the same input gives the same bytes (no clock, fixed document ID).
+declares PDF/A-1b identification (``pdfaid:part=1``, ``conformance=B``), a PDF/A
+OutputIntent (``GTS_PDFA1``) with an sRGB ICC profile the module builds itself (ICC v2,
+D50 primaries, gamma 2.2 curves), a document ID and a correct cross-reference table.
+It is still **not** PDF/A-1b conformant: the standard font is not embedded (PDF/A-1
+6.3.4), which needs a font file the project does not ship. It is deterministic: the
+same input gives the same bytes (no clock, fixed document ID).
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 import textwrap
+from functools import cache
 
 __all__ = ["render_pdf"]
 
@@ -73,8 +77,13 @@ def render_pdf(title: str, paragraphs: list[str], *, author: str = "Regie sandbo
                + xmp + b"\nendstream")
     info = add(b"<< /Title (" + _esc(title) + b") /Author (" + _esc(author)
                + b") /Producer (Regie sandbox) /CreationDate (" + pdf_date.encode() + b") >>")
-    objects[catalog - 1] = (b"<< /Type /Catalog /Pages %d 0 R /Metadata %d 0 R >>"
-                            % (pages_obj, meta))
+    icc = srgb_icc_profile()
+    profile = add(b"<< /N 3 /Length %d >>\nstream\n" % len(icc) + icc + b"\nendstream")
+    intent = (b"<< /Type /OutputIntent /S /GTS_PDFA1 "
+              b"/OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) "
+              b"/RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>" % profile)
+    objects[catalog - 1] = (b"<< /Type /Catalog /Pages %d 0 R /Metadata %d 0 R "
+                            b"/OutputIntents [" % (pages_obj, meta) + intent + b"] >>")
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for i, body in enumerate(objects, start=1):
@@ -89,6 +98,52 @@ def render_pdf(title: str, paragraphs: list[str], *, author: str = "Regie sandbo
             % (len(objects) + 1, catalog, info, doc_id, doc_id))
     out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+@cache
+def srgb_icc_profile() -> bytes:
+    """A small ICC v2 display profile for sRGB: D50-adapted primaries (as in the
+    standard sRGB profile), the D50 white point and a gamma 2.2 tone curve per channel
+    (close to the sRGB curve). Built here so no binary profile has to be shipped."""
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + b"\0" * 4 + _s15(x) + _s15(y) + _s15(z)
+
+    def text(kind: bytes, value: str) -> bytes:
+        if kind == b"desc":
+            raw = value.encode("ascii") + b"\0"
+            return (b"desc" + b"\0" * 4 + struct.pack(">I", len(raw)) + raw
+                    + b"\0" * 8 + b"\0" * 3 + b"\0" * 67)
+        return b"text" + b"\0" * 4 + value.encode("ascii") + b"\0"
+
+    curve = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, 0x0233) + b"\0\0"  # gamma 2.2
+    tags = [
+        (b"desc", text(b"desc", "sRGB IEC61966-2.1 (Regie sandbox)")),
+        (b"cprt", text(b"text", "No copyright, use freely")),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)),
+        (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)),
+        (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+        (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for sig, body in tags:
+        body += b"\0" * (-len(body) % 4)
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    header = (struct.pack(">I", size) + b"\0" * 4 + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ "
+              + struct.pack(">6H", 2000, 1, 1, 0, 0, 0) + b"acsp" + b"\0" * 4
+              + b"\0" * 4 + b"\0" * 4 + b"\0" * 4 + b"\0" * 8 + struct.pack(">I", 0)
+              + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"\0" * 4 + b"\0" * 16
+              + b"\0" * 28)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data
 
 
 def _xml(text: str) -> str:
