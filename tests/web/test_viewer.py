@@ -1,0 +1,140 @@
+"""The record viewer pages with the Nictiz fixtures loaded, on both databases."""
+from __future__ import annotations
+
+import html
+import re
+
+from tests.web.helpers import Browser
+from tests.web.viewer_data import load_fixtures
+
+
+def _href(page: str, text: str) -> str:
+    """The link whose text is exactly ``text``."""
+    match = re.search(r'<a href="([^"]+)"[^>]*>' + re.escape(html.escape(text, quote=False)) + r"</a>", page)
+    assert match, f"no link {text!r}"
+    return match.group(1)
+
+
+def _row(page: str, text: str) -> str:
+    """The list item or table row holding ``text``."""
+    escaped = re.escape(html.escape(text, quote=False))
+    match = re.search(r"<(li|tr)[^>]*>(?:(?!</\1>).)*" + escaped + r"(?:(?!</\1>).)*</\1>", page, re.S)
+    assert match, f"no row with {text!r}"
+    return match.group(0)
+
+
+def _text(fragment: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+def test_empty_record_explains_how_to_get_data_in(browser: Browser) -> None:
+    browser.register()
+    client = browser.client
+    client.cookies.set("regie_lang", "en")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Your health record is still empty" in page.text and 'href="/record/upload"' in page.text
+    problems = client.get("/record/problems?status=all")
+    assert problems.status_code == 200 and "There is nothing in this part of your record yet." in problems.text
+    assert client.get("/record/nonsense").status_code == 404
+    assert client.get("/timeline").status_code == 200
+    assert client.get("/search?q=a").status_code == 200
+
+
+def test_pages_show_the_fixture_values_per_standard(browser: Browser, app) -> None:
+    account = browser.register()
+    load_fixtures(app.state.context, account.email)
+    client = browser.client
+    client.cookies.set("regie_lang", "en")
+
+    # Overview: who, essentials, sources.
+    home = client.get("/")
+    assert home.status_code == 200, home.text
+    text = _text(home.text)
+    assert "This record is about" in text and "Helene XXX_Ellens (born 3 Jul 1988)" in text
+    assert "Active problems" in text and "Current medication" in text and "Zestril tablet 10mg" in text
+    assert "GenPractData-2-0" in text and "This is your first visit." in text
+
+    # GP data: episode titles, the attention flag, ICPC explained.
+    problems = client.get("/record/problems")
+    assert problems.status_code == 200
+    for title in ("Hartkloppingen -paroxysmaal boezemfibrilleren", "Endocarditis profylaxe ivm mitralis insufficientie"):
+        assert title in problems.text
+    assert "Attention flag" in _text(_row(problems.text, "Hartkloppingen -paroxysmaal boezemfibrilleren"))
+    assert "Attention flag" not in _text(_row(problems.text, "Endocarditis profylaxe ivm mitralis insufficientie"))
+    episode = client.get(_href(problems.text, "Hartkloppingen -paroxysmaal boezemfibrilleren"))
+    assert episode.status_code == 200
+    assert "important to know for every care provider" in episode.text
+    past = client.get("/record/problems?status=past")
+    assert "Hartkloppingen -paroxysmaal boezemfibrilleren" not in past.text
+
+    # A journal line: the E-line explained and its encounter linked.
+    journal = client.get("/record/journal")
+    e_line = client.get(_href(journal.text, "Evaluatie"))
+    assert "E: the doctor&#39;s conclusion" in e_line.text or "E: the doctor's conclusion" in e_line.text
+    assert 'href="/record/items/' in e_line.text
+
+    # Lab: value with unit, range, flag as a word, LOINC explained, the trend.
+    results = client.get("/record/results")
+    row = _text(_row(results.text, "Hemoglobine A1c/hemoglobine.totaal [stoffractie] in bloed d.m.v. IFCC-protocol"))
+    assert "60 mmol/mol" in row and "20 – 42 mmol/mol" in row and "high" in row
+    lab = client.get(_href(results.text, "Hemoglobine A1c/hemoglobine.totaal [stoffractie] in bloed d.m.v. IFCC-protocol"))
+    lab_text = _text(lab.text)
+    assert "millimole per mole" in lab_text and "average blood sugar" in lab_text and "LOINC" in lab_text
+    trend = client.get("/results/59261-8")
+    assert trend.status_code == 200 and "<svg" in trend.text and 'class="band' in trend.text
+    assert "60 mmol/mol" in _text(trend.text)
+    compared = client.get("/results/59261-8?compare=14749-6")
+    assert compared.status_code == 200 and "Glucose [mol/volume] in serum of plasma" in compared.text
+    assert compared.text.count("<polyline") + compared.text.count("<circle") >= 2
+    # Self-measured glucose and blood pressure: squares, and said in words.
+    glucose = client.get("/results/14743-9")
+    assert glucose.status_code == 200 and "<rect class=\"point" in glucose.text and "measured yourself" in glucose.text
+    assert client.get("/results/8480-6").status_code == 200  # a blood-pressure component
+
+    # Documents: list with author, page, PDF inline and as download.
+    documents = client.get("/record/documents")
+    assert "A.F. Snijder" in _text(_row(documents.text, "Anterior Cervical Discectomy Fusion - Discharge Summary"))
+    doc_url = _href(documents.text, "Anterior Cervical Discectomy Fusion - Discharge Summary")
+    doc = client.get(doc_url)
+    assert doc.status_code == 200 and f"{doc_url}/file" in doc.text
+    pdf = client.get(f"{doc_url}/file")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("inline;")
+    assert pdf.headers["x-content-type-options"] == "nosniff"
+    assert pdf.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    download = client.get(f"{doc_url}/download")
+    assert download.headers["content-disposition"].startswith("attachment;") and download.content == pdf.content
+    # A Bundle's DocumentReference points at its Binary with a urn:uuid reference.
+    bundle_doc = _href(documents.text, "Kopie van ontslagbrief")
+    assert client.get(f"{bundle_doc}/file").content.startswith(b"%PDF")
+
+    # Vaccinations: vaccine and date.
+    vaccinations = client.get("/record/immunizations")
+    row = _text(_row(vaccinations.text, "COVID-19 VACCIN PFIZER INJVLST 0,3ML"))
+    assert "15 Jun 2023" in row and "Pfizer/BioNTech" in row
+
+    # Appointments, timeline zoom, search, original, audit.
+    appointments = client.get("/record/appointments?status=all")
+    assert "CT-scan" in appointments.text
+    timeline = client.get("/timeline?period=2024-03")
+    assert timeline.status_code == 200 and "March 2024" in timeline.text and 'aria-current="page"' in timeline.text
+    search = client.get("/search", params={"q": "astma"})
+    assert "Problems and episodes" in search.text and "Astma" in search.text
+    original = client.get(f"{_href(problems.text, 'Hartkloppingen -paroxysmaal boezemfibrilleren')}/original")
+    assert original.status_code == 200 and "&#34;resourceType&#34;: &#34;EpisodeOfCare&#34;" in original.text
+    audit = client.get("/audit")
+    assert "opened the document" in audit.text or "opened or downloaded the document" in audit.text
+    assert "opened this item" in audit.text and "on the website" in audit.text
+
+    # Dutch is the default language.
+    client.cookies.set("regie_lang", "nl")
+    assert "Attentiewaarde" in client.get("/record/problems").text
+
+    # Another user sees nothing of this.
+    browser.logout()
+    browser.register()
+    assert client.get(doc_url).status_code == 404
+    assert client.get(f"{doc_url}/file").status_code == 404
+    assert client.get("/results/59261-8").status_code == 404
