@@ -68,6 +68,18 @@ class Settings(BaseSettings):
     lists_max_bytes: int = 16 * 1024 * 1024
     lists_timeout_seconds: float = 20.0
 
+    # Collecting from providers (see docs/collect.md).
+    collect_concurrency_per_provider: int = 8
+    collect_timeout_seconds: float = 30.0  # connect/read timeout of one request
+    collect_deadline_seconds: float = 120.0  # a whole response, however slowly it drips
+    collect_max_response_bytes: int = 16 * 1024 * 1024
+    collect_attempts: int = 3  # idempotent GETs on 429/502/503/504, timeouts, broken connections
+    collect_retry_base_seconds: float = 0.5  # backoff: base, 2 x base, ...
+    collect_retry_after_max_seconds: float = 30.0  # a longer Retry-After: give up, say so
+    collect_authorize_minutes: int = 15  # DigiD and consent must be done within this time
+    collect_heartbeat_seconds: float = 5.0
+    collect_stale_after_seconds: float = 60.0  # a running job without heartbeat: interrupted
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -16,12 +16,14 @@ from regie.config import Settings
 from regie.store.migrate import require_current
 from regie.web import health
 from regie.web.api import auth as api_auth
+from regie.web.api import collections as api_collections
 from regie.web.api import record as api_record
 from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from regie.web.context import AppContext
 from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
 from regie.web.i18n import N_, translations
 from regie.web.pages import account, auth, enrol, home
+from regie.web.pages import collect as collect_pages
 from regie.web.pages import providers as provider_pages
 from regie.web.pages import record as record_pages
 from regie.web.pages import viewer
@@ -71,7 +73,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(record_pages.router)
     app.include_router(viewer.router)  # after the upload page: /record/upload is not a category
     app.include_router(provider_pages.router)
+    app.include_router(collect_pages.router)
     app.include_router(api_auth.router)
+    app.include_router(api_collections.router)
     app.include_router(api_record.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_error_handlers(app)
@@ -100,9 +104,16 @@ async def _lifespan(app: FastAPI):
         if client.configured:
             refresher = ListsRefresher(client)
             refresher.start()
+    # Collections left running by a process that stopped are reported as interrupted.
+    from starlette.concurrency import run_in_threadpool
+
+    from regie.web.collecting import collections_of, runner_of
+
+    await run_in_threadpool(collections_of(app).sweep_interrupted)
     try:
         yield
     finally:
+        await runner_of(app).shutdown()
         if refresher is not None:
             refresher.stop()
 

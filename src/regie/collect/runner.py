@@ -1,0 +1,218 @@
+"""Running collections as asyncio tasks in the process that exchanged the code.
+
+The access token exists only in this process's memory (docs/collect.md, "Jobs"), so the
+job runs here: a task per collection, its state and heartbeat in the ``collections``
+table, so any process (and the CLI) can follow it and a restarted server reports a job
+that died with its process as interrupted.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import httpx
+
+from regie.collect.engine import ProviderCollector, ServiceOutcome, ServicePlan
+from regie.collect.service import Claim, CollectError, Collections, ProviderEndpoints, new_reference, provider_endpoints
+from regie.medmij import oauth
+from regie.medmij.fetch import AccessToken, FetchFailure, FetchPolicy, guard_url, make_async_client
+from regie.medmij.services import service as catalogue_service
+from regie.store.ingest import FileOutcome, RecordService
+from regie.store.models import User
+
+log = logging.getLogger("regie.collect")
+
+
+class CollectionRunner:
+    def __init__(
+        self, collections: Collections, directory: Callable[[], Any], *,
+        transport: httpx.AsyncBaseTransport | None = None, today: Callable[[], date] = date.today,
+    ) -> None:
+        self.collections = collections
+        self.settings = collections.settings
+        self.directory = directory  # () -> Directory (held lists)
+        self.transport = transport
+        self.today = today
+        self.policy = FetchPolicy.from_settings(self.settings)
+        self.records = RecordService(collections.db, collections.keyring)
+        self.tasks: dict[str, asyncio.Task] = {}
+        self._provider_slots: dict[str, asyncio.Semaphore] = {}
+        self._user_locks: dict[str, asyncio.Lock] = {}
+
+    # --- starting -------------------------------------------------------------------
+    def start(self, claim: Claim, code: str) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(self.run(claim, code), name=f"collect-{claim.collection_id}")
+        self.tasks[claim.collection_id] = task
+        task.add_done_callback(lambda _t, cid=claim.collection_id: self.tasks.pop(cid, None))
+        return task
+
+    async def shutdown(self) -> None:
+        """The process is stopping: running jobs are cancelled and marked interrupted."""
+        tasks = list(self.tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _slots(self, provider: str) -> asyncio.Semaphore:
+        if provider not in self._provider_slots:
+            self._provider_slots[provider] = asyncio.Semaphore(max(1, self.settings.collect_concurrency_per_provider))
+        return self._provider_slots[provider]
+
+    def _user_lock(self, user_id: str) -> asyncio.Lock:
+        return self._user_locks.setdefault(user_id, asyncio.Lock())
+
+    # --- one job --------------------------------------------------------------------
+    async def run(self, claim: Claim, code: str) -> None:
+        cid = claim.collection_id
+        progress: dict[str, Any] = {"services": {sid: {"done": 0, "total": 0} for sid in claim.services},
+                                    "resources": 0}
+        heartbeat: asyncio.Task | None = None
+        token: AccessToken | None = None
+        try:
+            await asyncio.to_thread(self.collections.mark_running, cid)
+            try:
+                directory = await asyncio.to_thread(self.directory)
+                endpoints = provider_endpoints(directory, claim.provider, list(claim.services))
+            except CollectError as exc:
+                await asyncio.to_thread(self.collections.fail, cid, "not-in-zal", str(exc))
+                return
+            allowed = directory.allowed_host
+            async with make_async_client(self.policy, extra_ca=self.settings.medmij_ca,
+                                         transport=self.transport) as http:
+                try:
+                    token = await self._token(http, claim, code, endpoints, allowed)
+                except CollectError as exc:
+                    await asyncio.to_thread(self.collections.fail, cid, exc.code, str(exc))
+                    return
+                heartbeat = asyncio.create_task(self._heartbeat(cid, progress))
+                outcomes = await self._collect(http, claim, endpoints, token, allowed, progress)
+            receipt = self._receipt(claim, endpoints, outcomes)
+            await asyncio.to_thread(self.collections.finish, cid, receipt, progress)
+        except asyncio.CancelledError:
+            await asyncio.shield(asyncio.to_thread(self.collections.interrupt, cid))
+            raise
+        except Exception:
+            reference = new_reference()
+            log.exception("collect %s: unexpected error [%s]", cid, reference)
+            await asyncio.to_thread(self.collections.fail, cid, "internal", f"unexpected error [{reference}]")
+        finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
+            if token is not None:
+                token.forget()
+
+    async def _heartbeat(self, cid: str, progress: dict[str, Any]) -> None:
+        while True:
+            await asyncio.sleep(self.settings.collect_heartbeat_seconds)
+            await asyncio.to_thread(self.collections.heartbeat, cid, progress)
+
+    async def _token(self, http: httpx.AsyncClient, claim: Claim, code: str, endpoints: ProviderEndpoints,
+                     allowed: Callable[[str], bool]) -> AccessToken:
+        try:
+            guard_url(endpoints.token_url, self.policy, allowed)
+        except FetchFailure as exc:
+            raise CollectError("not-allowed", exc.detail) from exc
+        client_id = self.collections.client_id
+        try:
+            answer = await oauth.exchange_code(
+                http, endpoints.token_url, code=code, redirect_uri=self.collections.redirect_uri,
+                client_id=client_id, verifier=claim.verifier, correlation_id=claim.correlation_id,
+                retry_after_max=self.policy.retry_after_max_seconds)
+        except oauth.TokenError as exc:
+            unavailable = exc.code in ("timeout", "connection") or (exc.status or 0) >= 500 or exc.status == 429
+            raise CollectError("token-unavailable" if unavailable else "token-refused", exc.detail) from exc
+        refresh_token = answer.refresh_token
+        scope = answer.scope or oauth.scope_for(claim.provider, claim.services)
+        if refresh_token and claim.long_lived:
+            await asyncio.to_thread(self.collections.keep_consent, claim.user_id, claim.provider, scope, refresh_token)
+
+        async def refresher() -> str | None:
+            nonlocal refresh_token
+            if not refresh_token:
+                return None
+            try:
+                renewed = await oauth.refresh(http, endpoints.token_url, refresh_token=refresh_token,
+                                              client_id=client_id, correlation_id=claim.correlation_id,
+                                              retry_after_max=self.policy.retry_after_max_seconds)
+            except oauth.TokenError as exc:
+                log.warning("collect %s: refresh failed: %s", claim.collection_id, exc.detail)
+                return None
+            if renewed.refresh_token:
+                refresh_token = renewed.refresh_token
+                if claim.long_lived:
+                    await asyncio.to_thread(self.collections.keep_consent, claim.user_id, claim.provider,
+                                            scope, refresh_token)
+            return renewed.access_token
+
+        return AccessToken(answer.access_token, refresher)
+
+    async def _collect(self, http, claim: Claim, endpoints: ProviderEndpoints, token: AccessToken,
+                       allowed, progress: dict[str, Any]) -> list[ServiceOutcome]:
+        plans: list[ServicePlan] = []
+        early: dict[str, ServiceOutcome] = {}
+        for endpoint in endpoints.services:
+            try:
+                entry = catalogue_service(endpoint.id)
+            except KeyError:
+                entry = None
+            if entry is None or not entry.routine() or endpoint.resource_url is None:
+                early[endpoint.id] = ServiceOutcome(endpoint.id, endpoint.name, error="not-supported",
+                                                    reference=new_reference())
+                continue
+            plans.append(ServicePlan(endpoint.id, endpoint.name, entry.fhir_version,
+                                     endpoint.resource_url.rstrip("/"), entry.routine()))
+        user = await asyncio.to_thread(self._user, claim.user_id)
+        keys = self.records.keys(user)
+        display = endpoints.display_name
+
+        def ingest(body: bytes, name: str, plan: ServicePlan) -> FileOutcome:
+            outcome = self.records.import_bytes(
+                keys, body, name=name, source=f"{display} · {plan.name}", fhir_version=plan.fhir_version,
+                channel="collect", max_bytes=self.policy.max_bytes)
+            progress["resources"] += outcome.resources
+            entry = progress["services"].setdefault(plan.id, {"done": 0, "total": 0})
+            entry["resources"] = entry.get("resources", 0) + outcome.resources
+            return outcome
+
+        def on_progress(service_id: str, done: int, total: int) -> None:
+            entry = progress["services"].setdefault(service_id, {"done": 0, "total": 0})
+            entry["done"], entry["total"] = done, total
+
+        collector = ProviderCollector(
+            http, token, policy=self.policy, allowed_host=allowed, correlation_id=claim.correlation_id,
+            ingest=ingest, new_reference=new_reference, semaphore=self._slots(claim.provider),
+            on_progress=on_progress, today=self.today(), log_prefix=f"collect {claim.collection_id}",
+            ingest_lock=self._user_lock(claim.user_id),
+        )
+        fetched = {o.id: o for o in await collector.run(plans)}
+        return [early.get(e.id) or fetched[e.id] for e in endpoints.services]
+
+    def _user(self, user_id: str) -> User:
+        with self.collections.db.session() as session:
+            return session.get(User, user_id)
+
+    @staticmethod
+    def _receipt(claim: Claim, endpoints: ProviderEndpoints, outcomes: list[ServiceOutcome]) -> dict[str, Any]:
+        counts: Counter[str] = Counter()
+        for o in outcomes:
+            counts.update(o.counts)
+        states = {o.state for o in outcomes}
+        outcome = "complete" if states == {"complete"} else ("failed" if states == {"failed"} else "partial")
+        return {
+            "version": 1, "collection": claim.collection_id, "provider": endpoints.provider,
+            "provider_name": endpoints.display_name, "outcome": outcome,
+            "error": None if outcome != "failed" else next(
+                (o.error or (o.failed_requests[0].error if o.failed_requests else None)
+                 for o in outcomes if o.error or o.failed_requests), "internal"),
+            "services": [o.to_json() for o in outcomes],
+            "totals": {
+                "resources": sum(o.resources for o in outcomes), "new": sum(o.new for o in outcomes),
+                "updated": sum(o.updated for o in outcomes), "unchanged": sum(o.unchanged for o in outcomes),
+                "counts": dict(sorted(counts.items())),
+            },
+        }

@@ -1,0 +1,412 @@
+"""Collections in the database: creating them, the pending authorization (state, PKCE,
+correlation id), the callback's single-use claim, progress, receipts, history, the
+start-up sweep of interrupted jobs and the long-lived consents. Synchronous: the
+async runner (``regie.collect.runner``) calls it in worker threads."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from regie.collect.texts import error_text
+from regie.config import Settings
+from regie.errors import RegieError
+from regie.medmij import oauth
+from regie.medmij.services import service as catalogue_service
+from regie.store.collect_models import FINISHED_STATES, Collection, MedMijConsent
+from regie.store.crypto import Cipher, KeyRing
+from regie.store.db import Database
+from regie.store.models import User, new_id
+from regie.store.record import RecordRepository, UserKeys
+from regie.store.types import utcnow
+
+log = logging.getLogger("regie.collect")
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out over the phone
+
+
+def new_reference() -> str:
+    """``RGE-7K3Q-M9XD``: quoted to a helpdesk, found in the server log."""
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"RGE-{chars[:4]}-{chars[4:]}"
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class CollectError(RegieError):
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ServiceEndpoint:
+    id: str
+    name: str
+    resource_url: str | None  # the first Systeemrol's ResourceEndpointuri
+
+
+@dataclass(frozen=True)
+class ProviderEndpoints:
+    """Everything Regie may use to reach one provider: only ever from the ZAL."""
+
+    provider: str  # Zorgaanbiedernaam
+    display_name: str
+    authorization_url: str
+    token_url: str
+    services: tuple[ServiceEndpoint, ...]
+
+
+def normalise_provider(name: str) -> str:
+    name = name.strip().lower()
+    return name if name.endswith("@medmij") else f"{name}@medmij"
+
+
+def provider_endpoints(directory, provider: str, service_ids: list[str] | None = None) -> ProviderEndpoints:
+    """Look the provider and its services up in the held lists. ``service_ids`` None:
+    every service the provider offers that has something to collect."""
+    entry = directory.provider(normalise_provider(provider))
+    if entry is None:
+        raise CollectError("unknown-provider", f"{provider} is not on the ZAL")
+    offered = {s.id: s.name for s in entry.services}
+    if service_ids is None:
+        service_ids = [sid for sid in offered if _collectable(sid)] or list(offered)
+    unknown = [sid for sid in service_ids if sid not in offered]
+    if unknown or not service_ids:
+        raise CollectError("unknown-service", f"{entry.zorgaanbiedernaam} does not offer {', '.join(unknown)}")
+    endpoints = []
+    auth = token = None
+    for sid in dict.fromkeys(service_ids):
+        zal = directory.service_endpoints(entry.zorgaanbiedernaam, sid)
+        if zal is None:
+            raise CollectError("unknown-service", f"{sid} has no endpoints on the ZAL")
+        # One consent for all services: the first service's endpoints are used. In the
+        # ZAL they are per service; providers use one authorization server in practice.
+        auth = auth or zal.authorization_endpoint_uri
+        token = token or zal.token_endpoint_uri
+        resource = zal.systeemrollen[0].resource_endpoint_uri if zal.systeemrollen else None
+        endpoints.append(ServiceEndpoint(sid, offered[sid], resource))
+    return ProviderEndpoints(entry.zorgaanbiedernaam, entry.display_name, auth, token, tuple(endpoints))
+
+
+def _collectable(service_id: str) -> bool:
+    try:
+        return bool(catalogue_service(service_id).routine())
+    except KeyError:
+        return False
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the callback needs to exchange the code: held in memory only."""
+
+    collection_id: str
+    user_id: str
+    batch_id: str
+    provider: str
+    services: tuple[str, ...]
+    verifier: str
+    correlation_id: str
+    long_lived: bool
+    channel: str
+
+
+class Collections:
+    def __init__(self, settings: Settings, db: Database, keyring: KeyRing) -> None:
+        self.settings = settings
+        self.db = db
+        self.keyring = keyring
+
+    # --- keys -------------------------------------------------------------------
+    def _cipher(self, session, user_id: str) -> Cipher:
+        user = session.get(User, user_id)
+        return self.keyring.user_cipher(user.id, user.wrapped_data_key)
+
+    def user_keys(self, user: User) -> UserKeys:
+        return UserKeys(user.id, self.keyring.user_cipher(user.id, user.wrapped_data_key),
+                        self.keyring.user_index_key(user.id, user.wrapped_data_key))
+
+    @staticmethod
+    def _aad(user_id: str, row_id: str, part: str) -> bytes:
+        return f"regie-collection|{user_id}|{row_id}|{part}".encode()
+
+    @property
+    def client_id(self) -> str:
+        return self.settings.rp_id  # the host name of REGIE_PUBLIC_URL, as on the OCL
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.settings.public_url.rstrip('/')}/collect/callback"
+
+    # --- creating -----------------------------------------------------------------
+    def create(self, user_id: str, endpoints: ProviderEndpoints, *, channel: str, session_id: str | None = None,
+               long_lived: bool = False, batch_id: str | None = None, position: int = 0) -> str:
+        with self.db.session() as session:
+            row = Collection(
+                id=new_id(), user_id=user_id, batch_id=batch_id or new_id(), position=position,
+                provider=endpoints.provider, services=json.dumps([s.id for s in endpoints.services]),
+                state="pending", channel=channel, long_lived=long_lived, session_id=session_id,
+                reference=new_reference(), created_at=utcnow(), new_count=0,
+            )
+            session.add(row)
+            return row.id
+
+    def authorize(self, user_id: str, collection_id: str, endpoints: ProviderEndpoints,
+                  *, session_id: str | None = None) -> str:
+        """A fresh authorization request for a pending collection (state, PKCE verifier and
+        correlation id replace any earlier ones, so only the newest link works)."""
+        request = oauth.authorization_request(
+            endpoints.authorization_url, client_id=self.client_id, redirect_uri=self.redirect_uri,
+            provider=endpoints.provider, service_ids=[s.id for s in endpoints.services],
+            long_lived=self._long_lived(collection_id),
+        )
+        with self.db.session() as session:
+            row = session.get(Collection, collection_id)
+            if row is None or row.user_id != user_id or row.state != "pending":
+                raise CollectError("not-pending")
+            cipher = self._cipher(session, user_id)
+            row.state_hash = _hash(request.state)
+            row.verifier_encrypted = cipher.encrypt(request.verifier.encode(), self._aad(user_id, row.id, "verifier"))
+            row.correlation_id = request.correlation_id
+            row.authorize_expires_at = utcnow() + timedelta(minutes=self.settings.collect_authorize_minutes)
+            if session_id is not None:
+                row.session_id = session_id
+        return request.url
+
+    def _long_lived(self, collection_id: str) -> bool:
+        with self.db.session() as session:
+            row = session.get(Collection, collection_id)
+            return bool(row and row.long_lived)
+
+    def claim(self, state: str, session_id: str | None) -> Claim:
+        """The callback's check: a known state, not used, not expired, and (when a web
+        session started it) the same session. Single use: the state is cleared."""
+        now = utcnow()
+        with self.db.session() as session:
+            row = session.scalar(select(Collection).where(Collection.state_hash == _hash(state)))
+            if row is None or row.state != "pending":
+                raise CollectError("state-mismatch", "unknown or used state")
+            if row.session_id is not None and row.channel == "web" and row.session_id != session_id:
+                raise CollectError("state-mismatch", "state belongs to another session")
+            row.state_hash = None  # single use, whatever happens next
+            if row.authorize_expires_at is None or row.authorize_expires_at < now:
+                self._finish_failed(session, row, "expired", "authorization took too long")
+                raise CollectError("expired", "authorization took too long")
+            cipher = self._cipher(session, row.user_id)
+            verifier = cipher.decrypt(row.verifier_encrypted, self._aad(row.user_id, row.id, "verifier")).decode()
+            row.verifier_encrypted = None
+            row.state = "queued"
+            row.heartbeat_at = now
+            return Claim(row.id, row.user_id, row.batch_id, row.provider, tuple(json.loads(row.services)),
+                         verifier, row.correlation_id or oauth.new_request_id(), row.long_lived, row.channel)
+
+    def refuse(self, state: str, session_id: str | None, error: str) -> tuple[str, str]:
+        """The provider sent an error instead of a code: the collection fails with it.
+        Returns (collection id, batch id)."""
+        with self.db.session() as session:
+            row = session.scalar(select(Collection).where(Collection.state_hash == _hash(state)))
+            if row is None or row.state != "pending" or (
+                    row.channel == "web" and row.session_id is not None and row.session_id != session_id):
+                raise CollectError("state-mismatch", "unknown or used state")
+            row.state_hash = None
+            row.verifier_encrypted = None
+            code = error if error in ("access_denied", "invalid_scope", "invalid_request", "server_error",
+                                      "temporarily_unavailable") else "oauth-error"
+            self._finish_failed(session, row, code, f"authorization error {error[:40]}")
+            return row.id, row.batch_id
+
+    def _finish_failed(self, session, row: Collection, code: str, detail: str) -> None:
+        now = utcnow()
+        row.state = "failed"
+        row.error_code = code
+        row.finished_at = now
+        log.warning("collect %s (%s): %s: %s", row.reference, row.id, code, detail)
+        receipt = {
+            "version": 1, "collection": row.id, "reference": row.reference, "provider": row.provider,
+            "started_at": row.started_at.isoformat() if row.started_at else None,
+            "finished_at": now.isoformat(), "outcome": "failed", "error": code,
+            "services": [{"id": sid, "state": "failed", "requests": [], "counts": {}, "resources": 0,
+                          "new": 0, "updated": 0, "unchanged": 0, "error": code, "reference": row.reference}
+                         for sid in json.loads(row.services)],
+            "totals": {"resources": 0, "new": 0, "updated": 0, "unchanged": 0, "counts": {}},
+        }
+        self._store_receipt(session, row, receipt)
+        self._audit(session, row, receipt)
+
+    def fail(self, collection_id: str, code: str, detail: str) -> None:
+        with self.db.session() as session:
+            row = session.get(Collection, collection_id)
+            if row is not None and row.state not in FINISHED_STATES:
+                self._finish_failed(session, row, code, detail)
+
+    # --- the job ------------------------------------------------------------------
+    def mark_running(self, collection_id: str) -> None:
+        now = utcnow()
+        with self.db.session() as session:
+            session.execute(update(Collection).where(Collection.id == collection_id)
+                            .values(state="running", started_at=now, heartbeat_at=now))
+
+    def heartbeat(self, collection_id: str, progress: dict[str, Any]) -> None:
+        with self.db.session() as session:
+            session.execute(update(Collection).where(Collection.id == collection_id, Collection.state == "running")
+                            .values(heartbeat_at=utcnow(), progress=json.dumps(progress)))
+
+    def finish(self, collection_id: str, receipt: dict[str, Any], progress: dict[str, Any]) -> None:
+        with self.db.session() as session:
+            row = session.get(Collection, collection_id)
+            row.state = "failed" if receipt["outcome"] == "failed" else "done"
+            row.error_code = receipt.get("error")
+            row.finished_at = utcnow()
+            row.heartbeat_at = row.finished_at
+            row.progress = json.dumps(progress)
+            row.new_count = receipt["totals"]["new"]
+            receipt["reference"] = row.reference
+            receipt["finished_at"] = row.finished_at.isoformat()
+            receipt["started_at"] = row.started_at.isoformat() if row.started_at else None
+            self._store_receipt(session, row, receipt)
+            self._audit(session, row, receipt)
+
+    def _store_receipt(self, session, row: Collection, receipt: dict[str, Any]) -> None:
+        cipher = self._cipher(session, row.user_id)
+        row.receipt_encrypted = cipher.encrypt(json.dumps(receipt).encode(), self._aad(row.user_id, row.id, "receipt"))
+
+    def _audit(self, session, row: Collection, receipt: dict[str, Any]) -> None:
+        """One audit entry set per collection: outcome in the action; collection, provider,
+        services and counts as targets (details in the receipt)."""
+        totals = receipt["totals"]
+        keys = UserKeys(row.user_id, None, b"")  # type: ignore[arg-type]  # audit needs no keys
+        repo = RecordRepository(session, keys)
+        services = ",".join(json.loads(row.services))
+        repo.audit(row.user_id, f"collect-{receipt['outcome']}", [
+            row.id, row.provider[:40], f"services {services}"[:40],
+            f"resources {totals['resources']} new {totals['new']}"[:40],
+        ], "collect")
+
+    def sweep_interrupted(self, now: datetime | None = None) -> int:
+        """Start-up: jobs left queued/running whose heartbeat is stale belonged to a process
+        that stopped. Mark them interrupted, with a receipt that says so."""
+        now = now or utcnow()
+        limit = now - timedelta(seconds=self.settings.collect_stale_after_seconds)
+        with self.db.session() as session:
+            rows = session.scalars(select(Collection).where(
+                Collection.state.in_(("queued", "running")),
+                (Collection.heartbeat_at.is_(None)) | (Collection.heartbeat_at < limit),
+            )).all()
+            for row in rows:
+                self._interrupt(session, row, now)
+            return len(rows)
+
+    def interrupt(self, collection_id: str) -> None:
+        with self.db.session() as session:
+            row = session.get(Collection, collection_id)
+            if row is not None and row.state in ("queued", "running"):
+                self._interrupt(session, row, utcnow())
+
+    def _interrupt(self, session, row: Collection, now: datetime) -> None:
+        progress = json.loads(row.progress) if row.progress else {}
+        done = progress.get("services", {})
+        row.state = "interrupted"
+        row.error_code = "interrupted"
+        row.finished_at = now
+        log.warning("collect %s (%s): interrupted (last heartbeat %s)", row.reference, row.id, row.heartbeat_at)
+        receipt = {
+            "version": 1, "collection": row.id, "reference": row.reference, "provider": row.provider,
+            "started_at": row.started_at.isoformat() if row.started_at else None,
+            "finished_at": now.isoformat(), "outcome": "interrupted", "error": "interrupted",
+            "services": [{"id": sid, "state": "interrupted", "requests": [], "counts": {},
+                          "resources": done.get(sid, {}).get("resources", 0), "new": 0, "updated": 0,
+                          "unchanged": 0, "error": "interrupted", "reference": row.reference}
+                         for sid in json.loads(row.services)],
+            "totals": {"resources": progress.get("resources", 0), "new": 0, "updated": 0, "unchanged": 0,
+                       "counts": {}},
+        }
+        self._store_receipt(session, row, receipt)
+        self._audit(session, row, receipt)
+
+    # --- reading ------------------------------------------------------------------
+    def get(self, user_id: str, collection_id: str) -> dict[str, Any] | None:
+        with self.db.session() as session:
+            row = session.get(Collection, collection_id)
+            if row is None or row.user_id != user_id:
+                return None
+            return self._view(session, row)
+
+    def batch(self, user_id: str, batch_id: str) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.scalars(select(Collection).where(
+                Collection.user_id == user_id, Collection.batch_id == batch_id).order_by(Collection.position)).all()
+            return [self._view(session, r) for r in rows]
+
+    def history(self, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.scalars(select(Collection).where(Collection.user_id == user_id)
+                                   .order_by(Collection.created_at.desc()).limit(limit)).all()
+            return [self._view(session, r, receipt=False) for r in rows]
+
+    def unfinished_batches(self, user_id: str) -> list[str]:
+        with self.db.session() as session:
+            rows = session.scalars(select(Collection.batch_id).where(
+                Collection.user_id == user_id, Collection.state.in_(("pending", "queued", "running")))
+                .order_by(Collection.created_at.desc())).all()
+            return list(dict.fromkeys(rows))
+
+    def _view(self, session, row: Collection, *, receipt: bool = True) -> dict[str, Any]:
+        now = utcnow()
+        expired = (row.state == "pending" and row.authorize_expires_at is not None
+                   and row.authorize_expires_at < now)
+        data: dict[str, Any] = {
+            "id": row.id, "batch": row.batch_id, "position": row.position, "provider": row.provider,
+            "services": json.loads(row.services), "state": row.state, "channel": row.channel,
+            "long_lived": row.long_lived, "reference": row.reference,
+            "created_at": row.created_at.isoformat(),
+            "started_at": row.started_at.isoformat() if row.started_at else None,
+            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+            "authorization_expired": expired, "error": row.error_code, "new": row.new_count,
+            "progress": json.loads(row.progress) if row.progress else None,
+            "receipt": None,
+        }
+        if receipt and row.receipt_encrypted is not None:
+            cipher = self._cipher(session, row.user_id)
+            data["receipt"] = json.loads(cipher.decrypt(row.receipt_encrypted, self._aad(row.user_id, row.id, "receipt")))
+        return data
+
+    # --- long-lived consents --------------------------------------------------------
+    def keep_consent(self, user_id: str, provider: str, scope: str, refresh_token: str) -> None:
+        now = utcnow()
+        with self.db.session() as session:
+            cipher = self._cipher(session, user_id)
+            row = session.scalar(select(MedMijConsent).where(MedMijConsent.user_id == user_id,
+                                                             MedMijConsent.provider == provider))
+            if row is None:
+                row = MedMijConsent(id=new_id(), user_id=user_id, provider=provider, created_at=now)
+                session.add(row)
+            row.scope = scope
+            row.updated_at = now
+            row.token_encrypted = cipher.encrypt(refresh_token.encode(), f"regie-consent|{user_id}|{row.id}".encode())
+
+    def consents(self, user_id: str) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.scalars(select(MedMijConsent).where(MedMijConsent.user_id == user_id)
+                                   .order_by(MedMijConsent.created_at)).all()
+            return [{"id": r.id, "provider": r.provider, "scope": r.scope, "created_at": r.created_at,
+                     "updated_at": r.updated_at} for r in rows]
+
+    def revoke_consent(self, user_id: str, consent_id: str) -> bool:
+        with self.db.session() as session:
+            row = session.get(MedMijConsent, consent_id)
+            if row is None or row.user_id != user_id:
+                return False
+            session.delete(row)
+            return True
+
+
+def message_for(code: str | None, gettext) -> str | None:
+    text = error_text(code)
+    return gettext(text) if text else None
