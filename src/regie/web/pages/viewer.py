@@ -345,7 +345,7 @@ def trend(request: Request, code: str, user: CurrentUser,
     svg = render_svg(series, title=title, description=p.gettext(N_("Values over time. The band is the normal range. Points outside the range have a ring; squares are values you measured yourself.")),
                      number=p.number, date_label=lambda m: p.date(m.strftime("%Y-%m-%d"), with_time=False),
                      self_label=p.gettext(N_("measured yourself")), out_label=p.gettext(N_("outside the normal range")))
-    others = sorted(((c, t) for c, t in titles.items() if c not in wanted), key=lambda x: x[1].casefold())
+    others = sorted(((c, t) for c, t in titles.items() if c != code), key=lambda x: x[1].casefold())
     explanation = p.term({"system": "http://loinc.org", "code": code})
     return _page(request, "results_trend.html", code=code, title=title, svg=svg, rows=rows, series=series,
                  units=units, others=others, compare=wanted[1:], explanation=explanation, item_url=item_url,
@@ -381,12 +381,21 @@ def audit(request: Request, user: CurrentUser,
           cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
     with open_record(request, user) as (repo, _):
         try:
-            entries, next_cursor = repo.audit_page(cursor, 100)
+            raw, next_cursor = repo.audit_page(cursor, 500)
         except BadCursor:
             raise HTTPException(400) from None
-    for entry in entries:
+    # One page view writes one entry per item shown: show those as one line with a count.
+    entries: list[dict[str, Any]] = []
+    for entry in raw:
         entry["at"] = datetime.fromisoformat(entry["at"])
         entry["is_item"] = len(entry["target"]) == 32 and entry["action"] not in ("overview", "summary", "search")
+        last = entries[-1] if entries else None
+        if (last is not None and (last["actor_id"], last["action"], last["channel"]) ==
+                (entry["actor_id"], entry["action"], entry["channel"])
+                and abs((last["at"] - entry["at"]).total_seconds()) < 2):
+            last["count"] += 1
+            continue
+        entries.append({**entry, "count": 1})
     return _page(request, "audit.html", entries=entries, user=user, actions=AUDIT_ACTIONS, channels=AUDIT_CHANNELS,
                  next_url=_link("/audit", cursor=next_cursor) if next_cursor else None)
 
