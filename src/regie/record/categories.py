@@ -27,6 +27,7 @@ class Category(StrEnum):
     LIFESTYLE = "lifestyle"
     QUESTIONNAIRES = "questionnaires"
     PREGNANCY_AND_BIRTH = "pregnancy_and_birth"
+    DIARY = "diary"
     OTHER = "other"
 
 
@@ -51,5 +52,6 @@ CATEGORY_TITLES_NL: dict[Category, str] = {
     Category.LIFESTYLE: "Leefstijl en situatie",
     Category.QUESTIONNAIRES: "Vragenlijsten",
     Category.PREGNANCY_AND_BIRTH: "Zwangerschap en geboorte",
+    Category.DIARY: "Klachtendagboek",
     Category.OTHER: "Overig",
 }

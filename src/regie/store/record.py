@@ -484,6 +484,32 @@ class RecordRepository:
                       for member_id, source_id in members if member_id != row.id],
         }
 
+    def source_rows(self, source: str, category: str | None = None) -> list[tuple[RecordResource, bytes]]:
+        """Current rows of one source (e.g. "self"), newest first, with their original FHIR JSON."""
+        source_id = self._source_ids.get(self.keys.mac("source", source)) or self.session.scalar(
+            self._select(RecordSource, RecordSource.id).where(RecordSource.name_hash == self.keys.mac("source", source))
+        )
+        if source_id is None:
+            return []
+        statement = self._select(RecordResource).where(RecordResource.source_id == source_id)
+        if category:
+            statement = statement.where(RecordResource.category == category)
+        rows = self.session.scalars(
+            statement.order_by(RecordResource.sort_date.desc(), RecordResource.id.desc())
+        ).all()
+        return [(row, self._decrypt_original(row.id, row.version, row.original_encrypted)) for row in rows]
+
+    def row_for(self, source: str, resource_type: str, resource_id: str) -> str | None:
+        """The row id of a resource (by source name, type and id), or None."""
+        identity = self._identity(self.source_id(source), resource_type, resource_id)
+        return self.session.scalar(
+            self._select(RecordResource, RecordResource.id).where(RecordResource.identity == identity))
+
+    def source_of(self, row_id: str) -> str | None:
+        """The source name of one row (None when the row is not this user's)."""
+        row = self.get(row_id)
+        return self.source_names().get(row.source_id) if row is not None else None
+
     def original(self, row_id: str) -> bytes | None:
         row = self.get(row_id)
         if row is None:

@@ -23,6 +23,7 @@ from regie.web.context import AppContext
 from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
 from regie.web.i18n import N_, translations
 from regie.web.pages import account, auth, enrol, home
+from regie.web.pages import owndata as owndata_pages
 from regie.web.pages import collect as collect_pages
 from regie.web.pages import providers as provider_pages
 from regie.web.pages import record as record_pages
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(record_pages.router)
     app.include_router(viewer.router)  # after the upload page: /record/upload is not a category
     app.include_router(provider_pages.router)
+    app.include_router(owndata_pages.router)
     app.include_router(collect_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_collections.router)

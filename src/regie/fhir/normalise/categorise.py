@@ -155,6 +155,8 @@ VITAL_CODES: frozenset[tuple[str, str]] = frozenset(
 )
 
 _JOURNAL_SYSTEM = "http://fhir.nl/fhir/NamingSystem/journaalregeltypen"
+#: Regie's own code for symptom diary entries (regie.owndata.diary).
+_DIARY_CODE = ("urn:regie:own-data", "symptom-diary")
 _PREGNANCY_CODES = frozenset({(LOINC, "11449-6"), (LOINC, "11996-6"), (LOINC, "11977-6"),
                               (LOINC, "11636-8"), (SNOMED, "77386006")})
 
@@ -182,6 +184,8 @@ def _observation_category(res: dict[str, Any]) -> Category:
     pairs = {(c.get("system"), c.get("code")) for c in code.get("coding", ())}
     if any(s == _JOURNAL_SYSTEM for s, _ in pairs):
         return C.JOURNAL
+    if _DIARY_CODE in pairs:
+        return C.DIARY
     if pairs & VITAL_CODES:
         return C.VITAL_SIGNS
     if pairs & _PREGNANCY_CODES:

@@ -1,0 +1,96 @@
+"""Self-measurements and the symptom diary through the pages (both databases)."""
+from __future__ import annotations
+
+import re
+
+ROW = re.compile(r'href="/measurements/([0-9a-z]{16,})"')
+ENTRY = re.compile(r'href="/diary/([0-9a-z]{16,})"')
+
+
+def test_blood_pressure_refused_confirmed_edited_deleted(browser) -> None:
+    account = browser.register()
+    page = browser.client.get("/measurements")
+    assert page.status_code == 200
+    form = browser.client.get("/measurements/new?type=blood_pressure")
+    assert 'name="systolic"' in form.text and 'name="position"' in form.text
+
+    refused = browser.post_form("/measurements/new?type=blood_pressure",
+                                {"systolic": "80", "diastolic": "90", "unit": "mm[Hg]", "time": "2026-01-05T08:30",
+                                 "position": "sitting", "arm": "left"})
+    assert refused.status_code == 422
+    assert 'id="diastolic-error"' in refused.text and 'aria-invalid="true"' in refused.text
+
+    unusual = {"systolic": "250", "diastolic": "40", "unit": "mm[Hg]", "time": "2026-01-05T08:30",
+               "position": "sitting", "arm": "left"}
+    asked = browser.post_form("/measurements/new?type=blood_pressure", unusual)
+    assert asked.status_code == 422
+    assert 'id="systolic-warning"' in asked.text and 'name="confirmed"' in asked.text
+    saved = browser.post_form("/measurements/new?type=blood_pressure", {**unusual, "confirmed": "yes"})
+    assert saved.status_code == 303, saved.text
+
+    listing = browser.client.get("/measurements?type=blood_pressure")
+    assert "250/40 mmHg" in listing.text
+    row_id = ROW.search(listing.text).group(1)
+
+    edited = browser.post_form(f"/measurements/{row_id}/edit", {**unusual, "systolic": "125", "diastolic": "80"})
+    assert edited.status_code == 303, edited.text
+    detail = browser.client.get(f"/measurements/{row_id}")
+    assert "125/80 mmHg" in detail.text and "250/40 mmHg" in detail.text  # history kept
+
+    summary = browser.client.get("/api/v1/record/summary").json()
+    assert summary["categories"]["vital_signs"] == 1 and summary["sources"] == {"self": 1}
+
+    deleted = browser.post_form(f"/measurements/{row_id}/delete", {}, token_from=f"/measurements/{row_id}")
+    assert deleted.status_code == 303
+    assert "125/80" not in browser.client.get("/measurements").text
+    assert "125/80 mmHg" in browser.client.get(f"/measurements/{row_id}").text  # history still there
+
+
+def test_weight_800_kg_is_refused_and_units_convert(browser) -> None:
+    browser.register()
+    refused = browser.post_form("/measurements/new?type=body_weight",
+                                {"value": "800", "unit": "kg", "time": "2026-01-05T08:30"})
+    assert refused.status_code == 422
+    assert "800 kg" in refused.text and 'id="value-error"' in refused.text
+    assert browser.post_form("/measurements/new?type=body_height",
+                             {"value": "1,80", "unit": "m", "time": "2026-01-04T08:30"}).status_code == 303
+    assert browser.post_form("/measurements/new?type=body_weight",
+                             {"value": "176,4", "unit": "[lb_av]", "time": "2026-01-05T08:30"}).status_code == 303
+    listing = browser.client.get("/measurements")
+    assert "80 kg" in listing.text and "180 cm" in listing.text
+    assert "24,7 kg/m²" in listing.text  # BMI derived from 80 kg and 1.80 m
+
+
+def test_other_users_measurement_is_not_found(browser) -> None:
+    browser.register()
+    assert browser.post_form("/measurements/new?type=heart_rate",
+                             {"value": "70", "unit": "/min", "time": "2026-01-05T08:30"}).status_code == 303
+    row_id = ROW.search(browser.client.get("/measurements").text).group(1)
+    browser.logout()
+    browser.register()
+    assert browser.client.get(f"/measurements/{row_id}").status_code == 404
+    assert browser.client.get(f"/measurements/{row_id}/edit").status_code == 404
+
+
+def test_diary_entry_search_edit_and_chart(browser) -> None:
+    browser.register()
+    missing = browser.post_form("/diary", {"time": "2026-01-05T08:30", "severity": "", "symptoms": ""})
+    assert missing.status_code == 422
+    assert 'id="symptoms-error"' in missing.text and 'id="severity-error"' in missing.text
+    for day, severity, symptoms, tags in (("03", "6", "hoofdpijn, misselijk", "migraine"),
+                                          ("04", "3", "hoofdpijn", ""), ("05", "8", "rugpijn", "werk")):
+        response = browser.post_form("/diary", {"time": f"2026-01-{day}T20:00", "severity": severity,
+                                                "symptoms": symptoms, "text": "na het werk", "tags": tags})
+        assert response.status_code == 303, response.text
+    page = browser.client.get("/diary")
+    assert page.text.count("data-entry") == 3 and "<svg" in page.text
+    found = browser.client.get("/diary?q=migraine")
+    assert found.text.count("data-entry") == 1
+    row_id = ENTRY.search(found.text).group(1)
+    changed = browser.post_form(f"/diary/{row_id}", {"time": "2026-01-03T20:00", "severity": "5",
+                                                     "symptoms": "hoofdpijn", "text": "", "tags": "migraine"})
+    assert changed.status_code == 303
+    detail = browser.client.get(f"/diary/{row_id}")
+    assert "misselijk" in detail.text  # the earlier version
+    summary = browser.client.get("/api/v1/record/summary").json()
+    assert summary["categories"] == {"diary": 3}
