@@ -1,150 +1,173 @@
-"""A minimal PDF writer for synthetic letters (no dependency).
+"""PDF/A-1b letters for the synthetic patients (fpdf2, with an embedded TrueType font).
 
-What it produces: a PDF 1.4 file with one or more A4 pages of text in the standard
-Helvetica font (WinAnsi encoding), an Info dictionary and an XMP metadata stream that
-declares PDF/A-1b identification (``pdfaid:part=1``, ``conformance=B``), a PDF/A
-OutputIntent (``GTS_PDFA1``) with an sRGB ICC profile the module builds itself (ICC v2,
-D50 primaries, gamma 2.2 curves), a document ID and a correct cross-reference table.
-It is still **not** PDF/A-1b conformant: the standard font is not embedded (PDF/A-1
-6.3.4), which needs a font file the project does not ship. It is deterministic: the
-same input gives the same bytes (no clock, fixed document ID).
+What it produces: a PDF 1.4 file with one or more A4 pages of text, conforming to
+PDF/A-1b (ISO 19005-1, level B) as far as structure goes:
+
+- the only font is Bitstream Vera Sans, a freely licensed TrueType font that the
+  ``reportlab`` package ships (``reportlab/fonts/Vera.ttf``, licence beside it). It is
+  embedded as a subset (``FontFile2``) with a ``CIDSet`` and a ``ToUnicode`` map, so the
+  text can be copied and searched. No font file is kept in this project;
+- an XMP metadata stream with the PDF/A identification (``pdfaid:part=1``,
+  ``pdfaid:conformance=B``), the title, author, producer and dates;
+- a PDF/A OutputIntent (``GTS_PDFA1``) with the sRGB2014 ICC v2 profile that fpdf2
+  ships (from the International Color Consortium, free to embed);
+- no encryption, no JavaScript, no transparency, no external content.
+
+It is deterministic: the same arguments give the same bytes. The creation date (and so
+the XMP dates and the document ID) comes from *date*, which the generator derives from
+its seed; no clock is read.
+
+Characters outside Latin-1, Latin Extended-A and common punctuation are written as
+``?`` (the font is trimmed to those once per process, see ``_font_file``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import struct
-import textwrap
+import logging
+from datetime import date as Date
+from datetime import datetime, timezone
 from functools import cache
+from importlib.resources import files
+from typing import Any
+from xml.sax.saxutils import escape
 
-__all__ = ["render_pdf"]
+__all__ = ["PDFA_PART", "PDFA_CONFORMANCE", "font_path", "render_pdf"]
 
-_LINES_PER_PAGE = 50
+PDFA_PART = 1
+PDFA_CONFORMANCE = "B"
+
+_MARGIN = 20.0  # mm
+_TITLE_SIZE = 15
+_BODY_SIZE = 10
+_LINE = 5.0  # mm, body line height
+_PRODUCER = "Regie sandbox"
+
+# fpdf2 logs every subset it makes at INFO; the letters are made by the thousand.
+logging.getLogger("fpdf").setLevel(logging.WARNING)
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
-def _esc(text: str) -> bytes:
-    raw = text.encode("cp1252", errors="replace")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+def font_path() -> Any:
+    """The TrueType file of Bitstream Vera Sans, as shipped by reportlab."""
+    return files("reportlab") / "fonts" / "Vera.ttf"
+
+
+# Latin-1, Latin Extended-A and the punctuation letters use: the glyphs the sandbox can
+# write. Trimming the font to these once per process (and dropping kerning and hinting
+# tables fpdf2 does not use) makes each letter about three times faster to write,
+# because fpdf2 subsets the whole font again for every document.
+_UNICODES = (list(range(0x20, 0x7F)) + list(range(0xA0, 0x180))
+             + [0x2013, 0x2014, 0x2018, 0x2019, 0x201A, 0x201C, 0x201D, 0x201E, 0x2022,
+                0x2026, 0x20AC, 0x2122])
+
+
+@cache
+def _font_file() -> str:
+    """Path of the trimmed font, written once per process to a private temp folder."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from fontTools import subset  # fpdf2 depends on fontTools
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(font_path()))
+    options = subset.Options(notdef_outline=True, recommended_glyphs=True,
+                             layout_features=[], name_IDs=["*"], name_languages=["*"])
+    options.drop_tables += ["kern", "GPOS", "GSUB", "GDEF", "hdmx", "FFTM"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=_UNICODES)
+    subsetter.subset(font)
+    folder = tempfile.mkdtemp(prefix="regie-sandbox-font-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = f"{folder}/Vera.ttf"
+    font.save(path)
+    return path
+
+
+@cache
+def _charset() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(_font_file(), lazy=True).getBestCmap())
+
+
+def _clean(text: str) -> str:
+    chars = _charset()
+    return "".join(c if ord(c) in chars or c in "\n" else "?" for c in text)
+
+
+def _xmp(title: str, author: str, stamp: str) -> str:
+    t, a = escape(title), escape(author)
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">'
+        f"<pdfaid:part>{PDFA_PART}</pdfaid:part>"
+        f"<pdfaid:conformance>{PDFA_CONFORMANCE}</pdfaid:conformance>"
+        "</rdf:Description>"
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        "<dc:format>application/pdf</dc:format>"
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{t}</rdf:li></rdf:Alt></dc:title>'
+        f"<dc:creator><rdf:Seq><rdf:li>{a}</rdf:li></rdf:Seq></dc:creator>"
+        "</rdf:Description>"
+        '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">'
+        f"<xmp:CreatorTool>{_PRODUCER}</xmp:CreatorTool>"
+        f"<xmp:CreateDate>{stamp}</xmp:CreateDate>"
+        f"<xmp:ModifyDate>{stamp}</xmp:ModifyDate>"
+        f"<xmp:MetadataDate>{stamp}</xmp:MetadataDate>"
+        "</rdf:Description>"
+        '<rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">'
+        f"<pdf:Producer>{_PRODUCER}</pdf:Producer>"
+        "</rdf:Description>"
+        "</rdf:RDF></x:xmpmeta>"
+    )
+
+
+def _wrap(pdf: Any, text: str, width: float) -> list[str]:
+    """Greedy word wrap by measured width (fpdf2's multi_cell is slow on long text)."""
+    lines: list[str] = []
+    for raw in text.split("\n"):
+        line = ""
+        for word in raw.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and pdf.get_string_width(candidate) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
 
 
 def render_pdf(title: str, paragraphs: list[str], *, author: str = "Regie sandbox",
                date: str = "2000-01-01") -> bytes:
-    """Render *paragraphs* (wrapped at 90 characters) under *title* as a PDF."""
-    lines: list[str] = []
+    """Render *paragraphs* under *title* as a PDF/A-1b letter dated *date* (ISO)."""
+    from fpdf import FPDF
+
+    created = datetime.combine(Date.fromisoformat(date[:10]), datetime.min.time(),
+                               tzinfo=timezone.utc).replace(hour=12)
+    title, author = _clean(title), _clean(author)
+    pdf = FPDF(format="A4", unit="mm", enforce_compliance=f"PDF/A-{PDFA_PART}{PDFA_CONFORMANCE}")
+    pdf.set_creation_date(created)
+    pdf.set_title(title)
+    pdf.set_author(author)
+    pdf.set_creator(_PRODUCER)
+    pdf.set_producer(_PRODUCER)
+    pdf.set_lang("nl-NL")
+    pdf.set_xmp_metadata(_xmp(title, author, created.isoformat(timespec="seconds")))
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(True, margin=_MARGIN)
+    pdf.add_font("Vera", "", fname=_font_file())
+    width = pdf.w - 2 * _MARGIN
+    pdf.add_page()
+    pdf.set_font("Vera", size=_TITLE_SIZE)
+    for line in _wrap(pdf, title, width):
+        pdf.cell(width, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Vera", size=_BODY_SIZE)
     for para in paragraphs:
-        lines.extend(textwrap.wrap(para, 90) or [""])
-        lines.append("")
-    pages = [lines[i:i + _LINES_PER_PAGE] for i in range(0, max(len(lines), 1),
-                                                         _LINES_PER_PAGE)] or [[]]
-    objects: list[bytes] = []  # index i holds object i+1
-
-    def add(body: bytes) -> int:
-        objects.append(body)
-        return len(objects)
-
-    catalog = add(b"")  # filled in later
-    pages_obj = add(b"")
-    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-               b"/Encoding /WinAnsiEncoding >>")
-    page_ids = []
-    for n, page_lines in enumerate(pages):
-        ops = [b"BT", b"/F1 16 Tf", b"56 790 Td", b"(" + _esc(title if n == 0 else
-                                                             f"{title} ({n + 1})") + b") Tj",
-               b"/F1 10 Tf", b"0 -28 Td", b"13 TL"]
-        for line in page_lines:
-            ops.append(b"(" + _esc(line) + b") '")
-        ops.append(b"ET")
-        stream = b"\n".join(ops)
-        content = add(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        page_ids.append(add(
-            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
-            % (pages_obj, font, content)))
-    objects[pages_obj - 1] = (b"<< /Type /Pages /Kids [" + b" ".join(
-        b"%d 0 R" % p for p in page_ids) + b"] /Count %d >>" % len(page_ids))
-    pdf_date = "D:" + date.replace("-", "")[:8] + "000000Z"
-    xmp = (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        '<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        '<pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>'
-        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{_xml(title)}</rdf:li></rdf:Alt>'
-        '</dc:title></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
-    ).encode("utf-8")
-    meta = add(b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(xmp)
-               + xmp + b"\nendstream")
-    info = add(b"<< /Title (" + _esc(title) + b") /Author (" + _esc(author)
-               + b") /Producer (Regie sandbox) /CreationDate (" + pdf_date.encode() + b") >>")
-    icc = srgb_icc_profile()
-    profile = add(b"<< /N 3 /Length %d >>\nstream\n" % len(icc) + icc + b"\nendstream")
-    intent = (b"<< /Type /OutputIntent /S /GTS_PDFA1 "
-              b"/OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) "
-              b"/RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>" % profile)
-    objects[catalog - 1] = (b"<< /Type /Catalog /Pages %d 0 R /Metadata %d 0 R "
-                            b"/OutputIntents [" % (pages_obj, meta) + intent + b"] >>")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    doc_id = hashlib.md5(bytes(out)).hexdigest().encode()  # noqa: S324 - an ID, not security
-    out += (b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\n"
-            % (len(objects) + 1, catalog, info, doc_id, doc_id))
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
-
-
-def _s15(value: float) -> bytes:
-    return struct.pack(">i", round(value * 65536))
-
-
-@cache
-def srgb_icc_profile() -> bytes:
-    """A small ICC v2 display profile for sRGB: D50-adapted primaries (as in the
-    standard sRGB profile), the D50 white point and a gamma 2.2 tone curve per channel
-    (close to the sRGB curve). Built here so no binary profile has to be shipped."""
-
-    def xyz(x: float, y: float, z: float) -> bytes:
-        return b"XYZ " + b"\0" * 4 + _s15(x) + _s15(y) + _s15(z)
-
-    def text(kind: bytes, value: str) -> bytes:
-        if kind == b"desc":
-            raw = value.encode("ascii") + b"\0"
-            return (b"desc" + b"\0" * 4 + struct.pack(">I", len(raw)) + raw
-                    + b"\0" * 8 + b"\0" * 3 + b"\0" * 67)
-        return b"text" + b"\0" * 4 + value.encode("ascii") + b"\0"
-
-    curve = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, 0x0233) + b"\0\0"  # gamma 2.2
-    tags = [
-        (b"desc", text(b"desc", "sRGB IEC61966-2.1 (Regie sandbox)")),
-        (b"cprt", text(b"text", "No copyright, use freely")),
-        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
-        (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)),
-        (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)),
-        (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
-        (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve),
-    ]
-    offset = 128 + 4 + 12 * len(tags)
-    table, data = b"", b""
-    for sig, body in tags:
-        body += b"\0" * (-len(body) % 4)
-        table += sig + struct.pack(">II", offset + len(data), len(body))
-        data += body
-    size = offset + len(data)
-    header = (struct.pack(">I", size) + b"\0" * 4 + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ "
-              + struct.pack(">6H", 2000, 1, 1, 0, 0, 0) + b"acsp" + b"\0" * 4
-              + b"\0" * 4 + b"\0" * 4 + b"\0" * 4 + b"\0" * 8 + struct.pack(">I", 0)
-              + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"\0" * 4 + b"\0" * 16
-              + b"\0" * 28)
-    assert len(header) == 128
-    return header + struct.pack(">I", len(tags)) + table + data
-
-
-def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        for line in _wrap(pdf, _clean(para), width):
+            pdf.cell(width, _LINE, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(_LINE)
+    return bytes(pdf.output())
