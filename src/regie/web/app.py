@@ -17,6 +17,7 @@ from regie.store.migrate import require_current
 from regie.web import health
 from regie.web.api import auth as api_auth
 from regie.web.api import collections as api_collections
+from regie.web.api import owndata as api_owndata
 from regie.web.api import record as api_record
 from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from regie.web.context import AppContext
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(api_auth.router)
     app.include_router(api_collections.router)
     app.include_router(api_record.router)
+    app.include_router(api_owndata.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_error_handlers(app)
 
