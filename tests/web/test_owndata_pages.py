@@ -94,3 +94,29 @@ def test_diary_entry_search_edit_and_chart(browser) -> None:
     assert "misselijk" in detail.text  # the earlier version
     summary = browser.client.get("/api/v1/record/summary").json()
     assert summary["categories"] == {"diary": 3}
+
+
+def test_notes_on_an_item_are_private_and_encrypted(browser) -> None:
+    browser.register()
+    assert browser.post_form("/measurements/new?type=heart_rate",
+                             {"value": "70", "unit": "/min", "time": "2026-01-05T08:30"}).status_code == 303
+    row_id = ROW.search(browser.client.get("/measurements").text).group(1)
+    empty = browser.post_form(f"/record/items/{row_id}/notes", {"text": " "})
+    assert empty.status_code == 422 and 'id="text-error"' in empty.text
+    saved = browser.post_form(f"/record/items/{row_id}/notes", {"text": "gevraagd aan de huisarts"})
+    assert saved.status_code == 303
+    page = browser.client.get(f"/record/items/{row_id}/notes")
+    assert "gevraagd aan de huisarts" in page.text
+    api = browser.client.get(f"/api/v1/record/items/{row_id}/notes").json()
+    assert [n["text"] for n in api["items"]] == ["gevraagd aan de huisarts"]
+    from regie.store.owndata_models import RecordNote
+
+    with browser.context.db.session() as session:
+        blobs = [n.text_encrypted for n in session.query(RecordNote).all()]
+    assert blobs and all(b"huisarts" not in blob for blob in blobs)
+    browser.logout()
+    browser.register()
+    assert browser.client.get(f"/record/items/{row_id}/notes").status_code == 404
+    assert browser.client.get(f"/api/v1/record/items/{row_id}/notes").status_code == 404
+    assert browser.post_form(f"/record/items/{row_id}/notes", {"text": "x"},
+                             token_from="/measurements").status_code == 404

@@ -156,3 +156,5 @@ from regie.store import record_models  # noqa: E402,F401
 from regie.store import medmij_models  # noqa: E402,F401
 # Collections from MedMij providers and long-lived consents.
 from regie.store import collect_models  # noqa: E402,F401
+# Notes on record items and calendar feed tokens (the user's own data).
+from regie.store import owndata_models  # noqa: E402,F401

@@ -24,6 +24,7 @@ from regie.web.context import AppContext
 from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
 from regie.web.i18n import N_, translations
 from regie.web.pages import account, auth, enrol, home
+from regie.web.pages import notes as notes_pages
 from regie.web.pages import owndata as owndata_pages
 from regie.web.pages import collect as collect_pages
 from regie.web.pages import providers as provider_pages
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(viewer.router)  # after the upload page: /record/upload is not a category
     app.include_router(provider_pages.router)
     app.include_router(owndata_pages.router)
+    app.include_router(notes_pages.router)
+    app.include_router(notes_pages.api)
     app.include_router(collect_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_collections.router)
