@@ -201,6 +201,11 @@ class RecordQueries:
                 entry["last"] = last
         return sorted(by_source.values(), key=lambda s: s["name"].casefold())
 
+    def source_list(self) -> list[dict[str, Any]]:
+        """Sources by name only (the small sources table): for filter menus."""
+        names = self.repo.source_names()
+        return sorted(({"id": i, "name": n} for i, n in names.items()), key=lambda s: s["name"].casefold())
+
     def category_counts(self) -> dict[str, int]:
         rows = self.repo.session.execute(
             self.repo._select(RecordResource, RecordResource.category, func.count())
@@ -211,7 +216,8 @@ class RecordQueries:
     def period_counts(self, filters: Filters, width: int) -> list[tuple[str, int]]:
         """Item counts per period: ``width`` 4 = per year, 7 = per month (sort-key prefix)."""
         period = func.substr(RecordResource.sort_date, 1, width)
-        statement = self._base(filters)
+        # Counts rows (not groups), like the summary: this stays an index-only scan.
+        statement = self._base(filters, grouped=False)
         statement = statement.with_only_columns(period, func.count()).where(RecordResource.sort_date != "")
         rows = self.repo.session.execute(statement.group_by(period).order_by(period.desc())).all()
         return [(key, count) for key, count in rows if key and not key.endswith("-00")]

@@ -15,7 +15,7 @@ from typing import Callable
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 64, 64, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 64, 64, 30, 40
 
 
 @dataclass
@@ -124,13 +124,13 @@ def render_svg(series: list[Series], *, title: str, description: str, number: Ca
         y = y_of(left_unit, tick)
         out.append(f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>')
         out.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_fmt(tick, number))}</text>')
-    out.append(f'<text class="axis-unit" x="{LEFT - 6}" y="{TOP - 4 if TOP > 12 else 12}" text-anchor="end">{escape(left_unit)}</text>')
+    out.append(f'<text class="axis-unit" x="{LEFT - 6}" y="{TOP - 14}" text-anchor="end">{escape(left_unit)}</text>')
     if len(units) > 1:
         right_unit = units[1]
         for tick in scales[right_unit][2]:
             y = y_of(right_unit, tick)
             out.append(f'<text class="tick" x="{LEFT + plot_w + 6}" y="{y + 4:.1f}">{escape(_fmt(tick, number))}</text>')
-        out.append(f'<text class="axis-unit" x="{LEFT + plot_w + 6}" y="{TOP - 4 if TOP > 12 else 12}">{escape(right_unit)}</text>')
+        out.append(f'<text class="axis-unit" x="{LEFT + plot_w + 6}" y="{TOP - 14}">{escape(right_unit)}</text>')
     out.append(f'<line class="axis" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>')
     labels = 5 if end != start else 1
     for i in range(labels):

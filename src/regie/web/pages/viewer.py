@@ -139,7 +139,7 @@ def category_page(
             items, next_cursor = q.items(filters, limit=PAGE_SIZE, cursor=cursor)
         except BadCursor:
             raise HTTPException(400) from None
-        sources = q.sources()
+        sources = q.source_list()
         years = q.period_counts(Filters(category=category), 4)
         repo.audit(user.id, "list", [i["id"] for i in items], "web")
     params = {"source": source, "period": period, "status": status if has_status else None,
@@ -248,7 +248,7 @@ def timeline(
         years = q.period_counts(base, 4)
         months = q.period_counts(Filters(category=category, source_id=source or None,
                                          since=year, before=_period(year)[1]), 7) if year else []
-        sources = q.sources()
+        sources = q.source_list()
         repo.audit(user.id, "list", [i["id"] for i in items], "web")
     groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for item in items:
