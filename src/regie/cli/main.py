@@ -12,6 +12,7 @@ from regie.cli import lists as lists_commands
 from regie.cli import token as token_commands
 from regie.cli import user as user_commands
 from regie.cli._common import fail_on_regie_error
+from regie.cli.collect import collect
 from regie.cli.demo import demo
 from regie.cli.record import import_files, record
 from regie.cli.sandbox import sandbox
@@ -31,6 +32,7 @@ app.command()(fail_on_regie_error(demo))
 app.command("import")(fail_on_regie_error(import_files))
 app.command()(fail_on_regie_error(record))
 app.command()(fail_on_regie_error(sandbox))
+app.command()(fail_on_regie_error(collect))
 
 
 def _version(value: bool) -> None:
