@@ -120,3 +120,37 @@ def test_notes_on_an_item_are_private_and_encrypted(browser) -> None:
     assert browser.client.get(f"/api/v1/record/items/{row_id}/notes").status_code == 404
     assert browser.post_form(f"/record/items/{row_id}/notes", {"text": "x"},
                              token_from="/measurements").status_code == 404
+
+
+def test_csv_import_preview_then_import_and_fhir_import(browser) -> None:
+    import base64
+
+    import orjson
+
+    from regie.owndata import measurements as meas
+
+    browser.register()
+    csv_bytes = "Datum;Tijd;Gewicht\n05-01-2026;08:30;72,5\n06-01-2026;08:30;800\n".encode()
+    token = browser.csrf("/measurements/import")
+    preview = browser.client.post("/measurements/import", data={"csrf_token": token, "type": "body_weight"},
+                                  files={"file": ("weegschaal.csv", csv_bytes, "text/csv")})
+    assert preview.status_code == 200, preview.text
+    assert preview.text.count('data-row="ok"') == 1 and preview.text.count('data-row="error"') == 1
+    assert "800" in preview.text
+    imported = browser.post_form("/measurements/import", {
+        "content": base64.b64encode(csv_bytes).decode(), "type": "body_weight", "step": "preview", "unit": "kg",
+        "column-0": "date", "column-1": "clock", "column-2": "value", "do": "import"})
+    assert imported.status_code == 200 and "Regel 3" in imported.text
+    assert "72,5 kg" in browser.client.get("/measurements").text
+
+    from datetime import datetime, timezone
+
+    foreign = meas.to_fhir(meas.Measurement("heart_rate", {"value": meas.Decimal(61)},
+                                            datetime(2026, 1, 3, 7, 0, tzinfo=timezone.utc), resource_id="hr-1"))
+    foreign["effectiveDateTime"] = "2026-01-03"
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": foreign}]}
+    token = browser.csrf("/measurements/import")
+    response = browser.client.post("/measurements/import/fhir", data={"csrf_token": token},
+                                   files={"fhir_file": ("app.json", orjson.dumps(bundle), "application/json")})
+    assert response.status_code == 200, response.text
+    assert "61 /min" in browser.client.get("/measurements?type=heart_rate").text

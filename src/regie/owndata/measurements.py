@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 
 
@@ -411,6 +412,8 @@ def from_fhir(resource: dict[str, Any]) -> Measurement | None:
         time = datetime.fromisoformat(resource.get("effectiveDateTime", ""))
     except ValueError:
         return None
+    if time.tzinfo is None:  # a date without a time: midnight, Dutch time
+        time = time.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
     values: dict[str, Decimal] = {}
     position = arm = moment = None
     if key == "blood_pressure":

@@ -75,6 +75,10 @@ class OwnData:
                 resources.append(meas.to_fhir(derived))
         return self._store(resources, action)[0]
 
+    def save_many(self, items: list[meas.Measurement]) -> list[str]:
+        """Store many measurements in one transaction (an import); no BMI is derived."""
+        return self._store([meas.to_fhir(m) for m in items], "self-import")
+
     def _bmi_for(self, m: meas.Measurement) -> meas.Measurement | None:
         """BMI from a weight and the latest height (or a height and the latest weight)."""
         other_type = "body_height" if m.type == "body_weight" else "body_weight"
