@@ -5,14 +5,13 @@ from __future__ import annotations
 import socket
 import ssl
 import stat
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from cryptography import x509
 
-from regie.medmij.lists import ListKind, SchemaProfile, load_signed_list
+from regie.medmij.lists import ListKind, ListSchemaError, SchemaProfile, load_signed_list
 from regie.sandbox.app import create_sandbox_app
 from regie.sandbox.config import base_url_for, default_config
 from regie.sandbox.tls import client_ssl_context, ensure_tls_files
@@ -126,18 +125,29 @@ def test_tls_lists_use_the_production_profile(https_server):
     assert "<AuthorizationEndpointuri>https://sandbox.localhost/huisartsdevries/" in zal
 
 
-def test_tls_on_a_high_port_keeps_the_browser_pages_on_loopback_http(tmp_path):
-    config = replace(default_config(port=8443, tls=True), front_url=base_url_for(8444))
-    assert config.base_url == "https://sandbox.localhost:8443"
+def test_tls_on_a_high_port_needs_one_listener_and_the_loopback_profile(tmp_path):
+    config = default_config(port=8443, tls=True)
+    assert config.base_url == config.front_base_url == "https://sandbox.localhost:8443"
     assert config.authorization_endpoint("huisartsdevries") == (
-        "http://sandbox.localhost:8444/huisartsdevries/oauth/authorize")
+        "https://sandbox.localhost:8443/huisartsdevries/oauth/authorize")
     app = create_sandbox_app(config, tmp_path, fhir_app_factory=None)
     publisher = app.state.publisher
     assert publisher.profile is SchemaProfile.LOOPBACK
-    zal = load_signed_list(
-        publisher.current(ListKind.ZAL).xml, publisher.current(ListKind.ZAL).signature,
-        ListKind.ZAL, publisher.trust_anchor, profile=SchemaProfile.LOOPBACK)
+    current = publisher.current(ListKind.ZAL)
+    zal = load_signed_list(current.xml, current.signature, ListKind.ZAL,
+                           publisher.trust_anchor, profile=SchemaProfile.LOOPBACK)
     assert zal is not None
-    xml = publisher.current(ListKind.ZAL).xml.decode()
+    xml = current.xml.decode()
+    assert "http://" not in xml
+    assert "<AuthorizationEndpointuri>https://sandbox.localhost:8443/" in xml
     assert "<TokenEndpointuri>https://sandbox.localhost:8443/" in xml
     assert "<ResourceEndpointuri>https://sandbox.localhost:8443/" in xml
+    # The production profile still refuses the port on the front channel.
+    with pytest.raises(ListSchemaError):
+        load_signed_list(current.xml, current.signature, ListKind.ZAL,
+                         publisher.trust_anchor, profile=SchemaProfile.MEDMIJ)
+    # The other three lists stay valid against the production profile.
+    for kind in (ListKind.OCL, ListKind.WHITELIST, ListKind.GNL):
+        pub = publisher.current(kind)
+        load_signed_list(pub.xml, pub.signature, kind, publisher.trust_anchor,
+                         profile=SchemaProfile.MEDMIJ)

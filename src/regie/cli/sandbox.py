@@ -35,11 +35,14 @@ def sandbox(
         bool,
         typer.Option(help="Serve https with a local CA the sandbox makes (trust it in Regie)."),
     ] = False,
-    front_port: Annotated[
-        int | None,
+    issue_client_cert: Annotated[
+        str | None,
         typer.Option(
-            help="With --tls on a port other than 443: plain-http loopback port for the "
-            "browser pages (default: --port + 1)."
+            "--issue-client-cert",
+            metavar="HOST",
+            help="Write a client certificate and key for HOST (a name under .localhost, "
+            "e.g. regie.localhost), signed by the sandbox CA, into $REGIE_HOME; print "
+            "the settings for Regie; then exit.",
         ),
     ] = None,
 ) -> None:
@@ -49,7 +52,7 @@ def sandbox(
     import uvicorn
 
     from regie.sandbox.app import create_sandbox_app, load_fhir_app_factory
-    from regie.sandbox.config import Provider, base_url_for, default_config, synth_persons
+    from regie.sandbox.config import Provider, default_config, synth_persons
     from regie.sandbox.directory import details_document, generate_directory
     from regie.sandbox.lists import trust_anchor_path
 
@@ -59,15 +62,13 @@ def sandbox(
 
     home = Settings().home
     state_dir = home / "sandbox"
-    front_url = None
-    if tls and port != 443:
-        # The ZAL forbids a port in an https front-channel URI, so the browser pages get
-        # a plain-http loopback listener of their own (the loopback schema profile).
-        front_port = front_port or port + 1
-        front_url = base_url_for(front_port)
+    if issue_client_cert is not None:
+        _issue_client_cert(home, state_dir, issue_client_cert, tuple(client or ()))
+        return
+    # With --tls on any port one listener serves everything: the loopback schema profile
+    # accepts https://<name>.localhost:<port> front-channel URIs.
     config = default_config(
         port=port, clients=tuple(client or ()), persons=synth_persons(), tls=tls,
-        front_url=front_url,
     )
     generated = generate_directory(directory_size, seed=1) if directory_size else ()
     if generated:
@@ -78,9 +79,16 @@ def sandbox(
                for p in config.providers[: len(config.providers) - len(generated)]] + list(generated)
     # Higher on every start, so Regie takes a changed directory.
     volgnummer = int(datetime.now().timestamp())
+    tls_files = None
+    if tls:
+        from regie.sandbox.tls import ensure_tls_files
+
+        tls_files = ensure_tls_files(state_dir)
     app = create_sandbox_app(
         config, state_dir, fhir_app_factory=load_fhir_app_factory(data_dir=data),
         provider_details=lambda: details_document(details, volgnummer=volgnummer),
+        # --tls: the back channel (token, FHIR) needs a Whitelisted client certificate.
+        client_ca=tls_files.ca_cert if tls_files is not None else None,
     )
     key_path = home / LISTS_KEY_FILE
     home.mkdir(parents=True, exist_ok=True)
@@ -89,17 +97,16 @@ def sandbox(
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     scheme = "https" if tls else "http"
     ca_lines: list[str] = []
-    tls_files = None
-    if tls:
-        from regie.sandbox.tls import ensure_tls_files
-
-        tls_files = ensure_tls_files(state_dir)
+    if tls_files is not None:
         ca_path = home / CA_FILE
         shutil.copyfile(tls_files.ca_cert, ca_path)
-        ca_lines = [f"  REGIE_MEDMIJ_CA={ca_path}"]
+        ca_lines = [
+            f"  REGIE_MEDMIJ_CA={ca_path}",
+            "  (the token and FHIR endpoints want a client certificate: "
+            "regie sandbox --issue-client-cert regie.localhost)",
+        ]
     lines = [
         f"MedMij sandbox on {scheme}://{shown_host}:{port}/ (providers on {config.base_url})",
-        *([f"Browser pages (DigiD, consent) on {config.front_base_url}"] if front_url else []),
         "",
         "Set these for Regie:",
         f"  REGIE_MEDMIJ_LISTS_URL={scheme}://{shown_host}:{port}",
@@ -117,40 +124,51 @@ def sandbox(
     if tls_files is None:
         uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
         return
-    _run_tls(app, host, port, tls_files, front_port if front_url else None)
+    _run_tls(app, host, port, tls_files)
 
 
-def _run_tls(app, host: str, port: int, tls_files, front_port: int | None) -> None:
-    """Serve https on *port* and, if *front_port*, plain http for the browser pages;
-    Ctrl-C (caught by the https server) stops both."""
+def _run_tls(app, host: str, port: int, tls_files) -> None:
+    """Serve https on *port*: server TLS for everyone, and a client certificate from the
+    sandbox CA asked for (optional in the handshake, so browsers need none; the app
+    demands it on the back channel, see regie.sandbox.mtls)."""
     import contextlib
+    import ssl
 
     import uvicorn
 
-    class QuietServer(uvicorn.Server):
-        """Leaves the signal handlers to the https server."""
+    from regie.sandbox.mtls import PeerCertH11Protocol
 
-        def capture_signals(self):  # type: ignore[override]
-            return contextlib.nullcontext()
-
-    main = uvicorn.Server(uvicorn.Config(
+    server = uvicorn.Server(uvicorn.Config(
         app, host=host, port=port, server_header=False, log_level="info",
+        http=PeerCertH11Protocol,
         ssl_certfile=str(tls_files.server_cert), ssl_keyfile=str(tls_files.server_key),
+        ssl_cert_reqs=ssl.CERT_OPTIONAL, ssl_ca_certs=str(tls_files.ca_cert),
     ))
-    front = None
-    if front_port is not None:
-        front = QuietServer(uvicorn.Config(
-            app, host=host, port=front_port, server_header=False, log_level="info",
-        ))
-
-    async def serve() -> None:
-        front_task = asyncio.create_task(front.serve()) if front is not None else None
-        try:
-            await main.serve()
-        finally:
-            if front is not None and front_task is not None:
-                front.should_exit = True
-                await front_task
-
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+        asyncio.run(server.serve())
+
+
+def _issue_client_cert(home: Path, state_dir: Path, hostname: str, clients: tuple[str, ...]) -> None:
+    from regie.sandbox.config import default_config
+    from regie.sandbox.tls import issue_client_cert
+
+    try:
+        issued = issue_client_cert(state_dir, hostname, home)
+    except ValueError as exc:
+        typer.echo(f"--issue-client-cert: {exc}", err=True)
+        raise typer.Exit(2) from None
+    whitelist = default_config(clients=clients).lists_config().whitelist_hostnames()
+    lines = [
+        f"Client certificate for {issued.hostname}, signed by the sandbox CA "
+        f"({state_dir / 'tls' / 'ca.pem'}).",
+        "",
+        "Set these for Regie (mutual TLS on the back channel):",
+        f"  REGIE_MEDMIJ_CLIENT_CERT={issued.cert}",
+        f"  REGIE_MEDMIJ_CLIENT_KEY={issued.key}",
+        f"  REGIE_MEDMIJ_CA={home / CA_FILE}",
+    ]
+    if issued.hostname not in whitelist:
+        lines += ["", f"Note: {issued.hostname} is not on the sandbox Whitelist; start the "
+                  f"sandbox with --client {issued.hostname} (or use regie.localhost)."]
+    shutil.copyfile(state_dir / "tls" / "ca.pem", home / CA_FILE)
+    typer.echo("\n".join(lines))

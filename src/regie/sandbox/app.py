@@ -174,6 +174,22 @@ async def _fhir_missing(scope: Scope, receive: Receive, send: Send) -> None:
 _DEFAULT: Any = object()
 
 
+def _whitelist_reader(publisher: ListPublisher) -> Callable[[], frozenset[str]]:
+    """The host names on the Whitelist the sandbox serves now (parsed once per edition)."""
+    from regie.medmij.lists import ListKind, parse_list
+
+    cache: dict[bytes, frozenset[str]] = {}
+
+    def read() -> frozenset[str]:
+        xml = publisher.current(ListKind.WHITELIST).xml
+        if xml not in cache:
+            cache.clear()
+            cache[xml] = frozenset(parse_list(xml, ListKind.WHITELIST).hostnames)
+        return cache[xml]
+
+    return read
+
+
 def create_sandbox_app(
     config: SandboxConfig,
     state_dir: str | Path,
@@ -182,6 +198,7 @@ def create_sandbox_app(
     grants: GrantStore | None = None,
     clock: Callable[[], datetime] = utcnow,
     provider_details: Callable[[], bytes] | None = None,
+    client_ca: str | Path | None = None,
 ) -> Starlette:
     """The whole sandbox as one Starlette app.
 
@@ -189,6 +206,11 @@ def create_sandbox_app(
     defaults to ``regie.sandbox.fhir.create_fhir_app`` when importable; pass ``None``
     to run without FHIR servers (``/<p>/fhir/...`` then answers 501). The FHIR app gets
     every request under ``/<provider>/fhir/`` with its full path unchanged.
+
+    With *client_ca* (the sandbox CA certificate, for ``--tls``), the back channel
+    (token, revoke, FHIR) demands a client certificate from that CA for a host on the
+    Whitelist (:class:`regie.sandbox.mtls.MutualTlsGuard`; serve with
+    :class:`regie.sandbox.mtls.PeerCertH11Protocol` so the app sees the certificate).
 
     ``app.state`` holds ``config``, ``publisher``, ``grants``, ``oauth`` (the
     :class:`AuthorizationServers`, with ``.faults`` and ``.state``).
@@ -225,6 +247,16 @@ def create_sandbox_app(
         ]
     )
     app.add_middleware(_FhirDispatch, fhir_app=fhir_app, servers=servers)  # type: ignore[arg-type]
+    if client_ca is not None:
+        from regie.sandbox.mtls import MutualTlsGuard
+
+        app.add_middleware(
+            MutualTlsGuard,  # type: ignore[arg-type]
+            ca_cert=client_ca,
+            providers=[p.naam for p in config.providers],
+            whitelist=_whitelist_reader(publisher),
+            clock=clock,
+        )
     app.add_middleware(_SecurityHeaders)  # type: ignore[arg-type]
     app.state.config = config
     app.state.publisher = publisher

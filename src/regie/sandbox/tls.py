@@ -9,6 +9,10 @@ On first start the sandbox makes, in its state folder (``<state>/tls/``):
   ``127.0.0.1``, ``::1``, ``localhost``, ``*.localhost``, ``sandbox.localhost`` and
   ``*.sandbox.localhost``.
 
+For mutual TLS on the back channel, :func:`issue_client_cert` makes a client
+certificate (``clientAuth``) for a PGO host name under ``.localhost``, signed by the
+same CA; the sandbox asks for it on the token and FHIR endpoints (``regie.sandbox.mtls``).
+
 Regie is told to trust ``ca.pem`` (``REGIE_MEDMIJ_CA``). Certificate verification is
 never switched off anywhere; the sandbox only makes its own trust anchor.
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,11 +39,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = [
     "CA_FILE",
+    "ClientCert",
     "DEFAULT_DNS_NAMES",
     "DEFAULT_IP_ADDRESSES",
     "TlsFiles",
     "client_ssl_context",
     "ensure_tls_files",
+    "issue_client_cert",
+    "mutual_server_ssl_context",
     "server_ssl_context",
 ]
 
@@ -247,4 +255,86 @@ def client_ssl_context(ca_file: str | Path) -> ssl.SSLContext:
     """A verifying client context that trusts *only* the given CA (hostname checked)."""
     context = ssl.create_default_context(cafile=str(ca_file))
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+_CLIENT_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*localhost$")
+
+
+@dataclass(frozen=True)
+class ClientCert:
+    """A client certificate and its key (PEM files) for one PGO host name."""
+
+    hostname: str
+    cert: Path
+    key: Path
+
+
+def issue_client_cert(
+    state_dir: str | Path,
+    hostname: str,
+    out_dir: str | Path,
+    *,
+    now: datetime | None = None,
+) -> ClientCert:
+    """Sign a new client certificate for *hostname* with the sandbox CA (made if needed)
+    and write it to *out_dir* as ``sandbox-client-<hostname>.pem`` and
+    ``sandbox-client-<hostname>-key.pem`` (mode 0600).
+
+    *hostname* must be ``localhost`` or a name under ``.localhost``: the CA's name
+    constraints allow nothing else, so a certificate for another name would not verify.
+    Whether the name may talk to the sandbox is decided by the Whitelist, not here.
+    """
+    hostname = hostname.strip().lower().rstrip(".")
+    if not _CLIENT_HOST.fullmatch(hostname):
+        raise ValueError(
+            f"{hostname!r}: the sandbox CA only vouches for localhost and names under .localhost"
+        )
+    now = now or datetime.now(UTC)
+    ensure_tls_files(state_dir, now=now)
+    folder = Path(state_dir) / TLS_DIR
+    ca = x509.load_pem_x509_certificate((folder / CA_FILE).read_bytes())
+    ca_key = _load_key(folder / CA_KEY_FILE)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(hostname))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(min(now + _SERVER_LIFETIME, ca.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cert_path = out / f"sandbox-client-{hostname}.pem"
+    key_path = out / f"sandbox-client-{hostname}-key.pem"
+    _write(key_path, _key_pem(key), 0o600)
+    _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return ClientCert(hostname, cert_path, key_path)
+
+
+def mutual_server_ssl_context(files: TlsFiles) -> ssl.SSLContext:
+    """Like :func:`server_ssl_context`, but asks every client for a certificate signed by
+    the sandbox CA (optional at the TLS level: the browser pages need none; the app
+    refuses the back channel without one)."""
+    context = server_ssl_context(files)
+    context.verify_mode = ssl.CERT_OPTIONAL
+    context.load_verify_locations(cafile=str(files.ca_cert))
     return context

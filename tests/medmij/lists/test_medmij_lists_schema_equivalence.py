@@ -296,6 +296,60 @@ def test_loopback_profile_only_widens_for_localhost(reference_dir, uri, expected
     assert load_schema(ListKind.ZAL).is_valid(tree) is False
 
 
+def _zal_with(reference_dir, front: str, back: str | None = None):
+    tree = etree.ElementTree(etree.fromstring(example_bytes(reference_dir, ListKind.ZAL)))
+    ns = ListKind.ZAL.namespace
+    for el in tree.getroot().iter(f"{{{ns}}}AuthorizationEndpointuri"):
+        el.text = front
+    if back is not None:
+        for el in tree.getroot().iter(f"{{{ns}}}TokenEndpointuri", f"{{{ns}}}ResourceEndpointuri"):
+            el.text = back
+    return tree
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        # The extra acceptance: https with a port on the front channel, on *.localhost only,
+        # so `regie sandbox --tls` on a high port needs one listener.
+        ("https://sandbox.localhost:8443/huisartsdevries/oauth/authorize", True),
+        ("https://a.b.localhost:1/x", True),
+        ("https://a.localhost:65535", True),
+        ("https://localhost:8443/x", False),  # bare localhost is no MedMij hostname
+        ("https://127.0.0.1:8443/x", False),
+        ("https://[::1]:8443/x", False),
+        ("https://a.example.nl:8443/x", False),  # a real host never gets a front-channel port
+        ("https://a.localhost.example.nl:8443/x", False),
+        ("https://sandbox.localhost:/x", False),
+        ("https://sandbox.localhost:123456/x", False),
+        ("https://sandbox.localhost:8443/x?y=1", False),
+        ("https://sandbox.localhost:8443/x#y", False),
+        ("https://Sandbox.localhost:8443/x", False),
+    ],
+)
+def test_loopback_profile_accepts_https_front_channel_with_port_on_localhost(
+    reference_dir, uri, expected
+):
+    tree = _zal_with(reference_dir, uri, "https://sandbox.localhost:8443/p/oauth/token")
+    assert load_schema(ListKind.ZAL, SchemaProfile.LOOPBACK).is_valid(tree) is expected
+    # Production stays as strict as the reference: no port on the front channel at all.
+    assert load_schema(ListKind.ZAL).is_valid(tree) is False
+
+
+def test_production_profile_still_refuses_a_front_channel_port_like_the_reference(
+    reference_dir, reference_schemas
+):
+    for uri in ("https://sandbox.localhost:8443/x", "https://a.example.nl:8443/x"):
+        tree = _zal_with(reference_dir, uri)
+        assert reference_schemas[ListKind.ZAL].is_valid(tree) is False
+        assert load_schema(ListKind.ZAL).is_valid(tree) is False
+    # ... and both accept the same URI without the port.
+    tree = _zal_with(reference_dir, "https://sandbox.localhost/x")
+    assert reference_schemas[ListKind.ZAL].is_valid(tree) is True
+    assert load_schema(ListKind.ZAL).is_valid(tree) is True
+    assert load_schema(ListKind.ZAL, SchemaProfile.LOOPBACK).is_valid(tree) is True
+
+
 FAST = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

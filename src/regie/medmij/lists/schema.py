@@ -1,8 +1,9 @@
 """Validation of a parsed list against Regie's own XSDs (``schemas/``).
 
 Two profiles: ``MEDMIJ`` applies the Afsprakenstelsel rules; ``LOOPBACK`` is for the
-local sandbox only and additionally allows ``http://*.localhost:<port>`` endpoint URIs
-in the ZAL (see docs/medmij-lists.md, "Deviations").
+local sandbox only and additionally allows ``http://*.localhost[:<port>]`` endpoint URIs
+and ``https://*.localhost:<port>`` front-channel URIs in the ZAL (see
+docs/medmij-lists.md, "Deviations").
 """
 
 from __future__ import annotations

@@ -88,12 +88,18 @@ class SandboxConfig:
         return tuple(hosts)
 
     def uses_loopback_http(self) -> bool:
-        """True when some endpoint is plain http (the documented sandbox deviation)."""
+        """True when the ZAL needs the loopback schema profile (the documented sandbox
+        deviation): some endpoint is plain http, or a front-channel (authorization)
+        endpoint is https with a port."""
         return any(
             uri.startswith("http://")
             for p in self.providers
             for s in p.services
             for uri in s.uris()
+        ) or any(
+            urlsplit(s.authorization_endpoint_uri).port is not None
+            for p in self.providers
+            for s in p.services
         )
 
     def without_provider(self, zorgaanbiedernaam: str) -> SandboxConfig:

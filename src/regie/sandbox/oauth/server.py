@@ -410,6 +410,8 @@ class AuthorizationServers:
                 raise _TokenError("invalid_request", "client_id ontbreekt")
             if self.config.client(client_id) is None:
                 raise _TokenError("invalid_client", "onbekende client_id", 401)
+            if not _cert_allows(request, client_id):
+                raise _TokenError("invalid_client", "client_id hoort niet bij het clientcertificaat", 401)
             grant_type = form.get("grant_type")
             if grant_type == "authorization_code":
                 grant, event = self._exchange_code(provider, client_id, form), "token_issued"
@@ -530,7 +532,7 @@ class AuthorizationServers:
         request_id, correlation_id = self._ids(request, {k: str(v) for k, v in form.items()})
         client_id = str(form.get("client_id", ""))
         token = str(form.get("token", ""))
-        if self.config.client(client_id) is None:
+        if self.config.client(client_id) is None or not _cert_allows(request, client_id):
             return JSONResponse({"error": "invalid_client"}, status_code=401, headers=_NO_STORE)
         now = self.clock()
         owner = self.grants.lookup(token, now) or self.grants.lookup_refresh(token, now)
@@ -549,3 +551,10 @@ class AuthorizationServers:
         if provider is None:
             return _html(pages.error_page("Onbekende zorgaanbieder", "Deze zorgaanbieder bestaat niet in de sandbox."), 404)
         return _html(pages.access_log_page(self.config, provider, self.state.entries(provider.naam)))
+
+
+def _cert_allows(request: Request, client_id: str) -> bool:
+    """With mutual TLS (regie.sandbox.mtls), the client_id must be a host name of the
+    client certificate; without it there is nothing to compare."""
+    hosts = (request.scope.get("state") or {}).get("sandbox_client_cert_hosts")
+    return hosts is None or client_id in hosts
