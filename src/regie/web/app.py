@@ -118,7 +118,12 @@ async def _lifespan(app: FastAPI):
 
     from regie.web.collecting import collections_of, runner_of
 
-    await run_in_threadpool(collections_of(app).sweep_interrupted)
+    try:
+        await run_in_threadpool(collections_of(app).sweep_interrupted)
+    except Exception:
+        # A database that is down at start-up must not keep the app (and /healthz) from
+        # starting; the sweep runs again at the next start.
+        log.exception("could not mark interrupted collections at start-up")
     try:
         yield
     finally:
