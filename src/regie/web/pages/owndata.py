@@ -98,8 +98,15 @@ def _chart(request: Request, stored: list[Stored], kind: meas.MeasurementType) -
         series, title=gettext(kind.label),
         description=gettext(N_("Your measurements over time. Squares are values you measured yourself.")),
         number=(lambda t: t.replace(".", ",")) if lang == "nl" else (lambda t: t),
-        date_label=lambda moment: moment.strftime("%d-%m-%Y"),
+        date_label=_date_label([p.when for s in series for p in s.points]),
         self_label=gettext(N_("measured yourself")), out_label=gettext(N_("outside the normal range")))
+
+
+def _date_label(moments: list[datetime]):
+    """Dates on the time axis; with the clock time when everything is within a few days."""
+    if moments and (max(moments) - min(moments)).days < 4:
+        return lambda moment: moment.strftime("%d-%m %H:%M")
+    return lambda moment: moment.strftime("%d-%m-%Y")
 
 
 # -- measurements -----------------------------------------------------------------------------
@@ -242,7 +249,7 @@ def _diary_chart(request: Request, stored: list[Stored]) -> Any:
     return render_svg([Series(gettext(N_("Severity")), "0-10", points, Decimal(0), Decimal(10))],
                       title=gettext(N_("Severity over time")),
                       description=gettext(N_("How bad your complaints were, from 0 (not at all) to 10 (very bad), per diary entry.")),
-                      number=lambda t: t, date_label=lambda moment: moment.strftime("%d-%m-%Y"),
+                      number=lambda t: t, date_label=_date_label([p.when for p in points]),
                       self_label=gettext(N_("your diary")), out_label="")
 
 
