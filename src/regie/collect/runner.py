@@ -164,15 +164,17 @@ class CollectionRunner:
                 early[endpoint.id] = ServiceOutcome(endpoint.id, endpoint.name, error="not-supported",
                                                     reference=new_reference())
                 continue
+            # Searches only: reads (``Binary/{id}``) follow from what the searches found.
+            searches = tuple(q for q in entry.routine() if q.interaction == "search")
             plans.append(ServicePlan(endpoint.id, endpoint.name, entry.fhir_version,
-                                     endpoint.resource_url.rstrip("/"), entry.routine()))
+                                     endpoint.resource_url.rstrip("/"), searches))
         user = await asyncio.to_thread(self._user, claim.user_id)
         keys = self.records.keys(user)
         display = endpoints.display_name
 
         def ingest(body: bytes, name: str, plan: ServicePlan) -> FileOutcome:
             outcome = self.records.import_bytes(
-                keys, body, name=name, source=f"{display} · {plan.name}", fhir_version=plan.fhir_version,
+                keys, body, name=name, source=f"{display} · {plan.name}", fhir_version=_version(plan.fhir_version),
                 channel="collect", max_bytes=self.policy.max_bytes)
             progress["resources"] += outcome.resources
             entry = progress["services"].setdefault(plan.id, {"done": 0, "total": 0})
@@ -216,3 +218,14 @@ class CollectionRunner:
                 "counts": dict(sorted(counts.items())),
             },
         }
+
+
+def _version(name: str | None):
+    from regie.fhir import FhirVersion
+
+    if name is None:
+        return None
+    try:
+        return FhirVersion[name]
+    except KeyError:
+        return FhirVersion(name)
