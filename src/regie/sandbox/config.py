@@ -119,8 +119,8 @@ class SandboxConfig:
     # be http on a ``*.localhost`` host, e.g. ``http://sandbox.localhost:8100``.
     base_url: str = f"http://sandbox.localhost:{DEFAULT_PORT}"
     # Root of the front channel (the browser: authorize, DigiD, consent) when it differs
-    # from base_url. ``regie sandbox --tls`` on a port other than 443 sets it to a plain
-    # http loopback listener, because the ZAL forbids a port in an https front-channel URI.
+    # from base_url, e.g. a separate listener. ``regie sandbox`` does not need it: the
+    # loopback ZAL profile accepts https://<name>.localhost:<port> front-channel URIs.
     front_url: str | None = None
     # GNL: id -> Weergavenaam. Defaults to the shared catalogue's names.
     service_names: tuple[tuple[str, str], ...] = field(default=())
