@@ -70,3 +70,7 @@ def test_measurements_and_diary(page: Page, live_server: LiveServer, output_dir:
     check_page(page, output_dir, "diary")
     page.goto(base + "/measurements/import")
     check_page(page, output_dir, "measurements-import")
+    page.goto(base + "/appointments")
+    page.get_by_role("button", name="Agendalink maken").click()
+    expect(page.locator("[data-feed-url]")).to_contain_text("/calendar/")
+    check_page(page, output_dir, "appointments")
