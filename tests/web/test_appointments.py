@@ -10,7 +10,7 @@ from icalendar import Calendar
 from regie.store.ingest import RecordService
 from regie.store.owndata_models import CalendarFeed
 
-FEED = re.compile(r"http://localhost(/calendar/[A-Za-z0-9_-]+\.ics)")
+FEED = re.compile(r"http://localhost(?::\d+)?(/calendar/[A-Za-z0-9_-]+\.ics)")
 
 
 def _appointment(rid: str, start: datetime, text: str) -> dict:
