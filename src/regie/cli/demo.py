@@ -47,6 +47,9 @@ def demo(
     database.dispose()
     account = _demo_account(settings)
     sandbox = _start_sandbox(settings, sandbox_port) if sandbox_port else None
+    if sandbox is not None:
+        # Regie reads the sandbox's lists over HTTP and checks them against its key, as in production.
+        settings = Settings(**{**settings.model_dump(), **_sandbox_settings(settings, sandbox_port)})
     try:
         _print_welcome(account, host, port)
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
@@ -75,11 +78,19 @@ def _start_sandbox(settings: Settings, port: int) -> subprocess.Popen:
                 break
         except httpx.HTTPError:
             time.sleep(0.2)
-    # What Regie's collector reads (see docs/sandbox.md); set here so both processes agree.
-    os.environ.setdefault("REGIE_MEDMIJ_LISTS_URL", lists_url)
-    os.environ.setdefault("REGIE_MEDMIJ_LISTS_KEY", str(settings.home / "sandbox-lists-key.pem"))
-    os.environ.setdefault("REGIE_ALLOW_INSECURE_LOOPBACK", "1")
     return process
+
+
+def _sandbox_settings(settings: Settings, port: int) -> dict:
+    """What `regie sandbox` tells Regie to set (see docs/sandbox.md), unless set already."""
+    values: dict = {}
+    if "REGIE_MEDMIJ_LISTS_URL" not in os.environ:
+        values["medmij_lists_url"] = f"http://127.0.0.1:{port}"
+    if "REGIE_MEDMIJ_LISTS_KEY" not in os.environ:
+        values["medmij_lists_key"] = settings.home / "sandbox-lists-key.pem"
+    if "REGIE_ALLOW_INSECURE_LOOPBACK" not in os.environ:
+        values["allow_insecure_loopback"] = True
+    return values
 
 
 def _demo_account(settings: Settings) -> dict:
