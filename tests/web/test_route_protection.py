@@ -1,0 +1,73 @@
+"""No route shows or changes anything for an anonymous visitor unless it is meant to be public.
+
+Generated from the route table: a new route without a guard fails here.
+"""
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.web.helpers import CSRF
+from tests.web.routes import iter_routes
+
+# Reachable without an account, each for a reason.
+PUBLIC = {
+    ("GET", "/"),  # the welcome page
+    ("GET", "/login"), ("POST", "/login"),
+    ("GET", "/register"), ("POST", "/register"),
+    ("GET", "/healthz"),
+    ("GET", "/favicon.ico"),
+    ("GET", "/language/{language}"),
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/logout"),  # ends whatever session there is
+}
+# Steps of logging in: without a pending login they send the visitor back or refuse.
+LOGIN_STEPS = {
+    ("GET", "/login/second-factor"), ("POST", "/login/second-factor"),
+    ("GET", "/login/recovery"), ("POST", "/login/recovery"),
+    ("POST", "/login/passkey/options"), ("POST", "/login/passkey/verify"),
+}
+# Their own secret is the credential (a calendar feed token, a one-time callback state).
+SECRET_URL = {("GET", "/calendar/{token}.ics"), ("GET", "/collect/callback")}
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "0123456789abcdef0123456789abcdef", path)
+
+
+def test_every_route_needs_an_account(client: TestClient, app) -> None:
+    page = client.get("/login")
+    token = CSRF.search(page.text).group(1)
+    checked = 0
+    for path, methods in iter_routes(app.routes):
+        for method in methods:
+            if (method, path) in PUBLIC:
+                continue
+            url = _concrete(path)
+            headers = {"X-CSRF-Token": token}
+            response = client.request(method, url, headers=headers, data={"csrf_token": token}, follow_redirects=False)
+            if (method, path) in LOGIN_STEPS:
+                assert response.status_code in (303, 409), (method, path, response.status_code)
+                if response.status_code == 303:
+                    assert response.headers["location"] == "/login"
+                continue
+            if (method, path) in SECRET_URL:
+                assert response.status_code in (303, 400, 404), (method, path, response.status_code)
+                continue
+            checked += 1
+            if path.startswith("/api/"):
+                assert response.status_code == 401, (method, path, response.status_code)
+                assert response.headers["content-type"] == "application/problem+json"
+            else:
+                assert response.status_code in (303, 401, 403), (method, path, response.status_code)
+                if response.status_code == 303:
+                    assert response.headers["location"].startswith("/login"), (method, path, response.headers["location"])
+    assert checked > 40
+
+
+def test_the_exceptions_name_real_routes(app) -> None:
+    """A renamed public route must be renamed here too, not silently lose its check."""
+    table = {(method, path) for path, methods in iter_routes(app.routes) for method in methods}
+    assert (PUBLIC | LOGIN_STEPS | SECRET_URL) - table == set()
