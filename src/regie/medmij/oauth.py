@@ -1,6 +1,6 @@
 """The PGO side of MedMij OAuth: the authorization request and the token endpoint.
 
-Hand-built on httpx (see docs/decisions/0002-collect.md): every call needs MedMij's own
+Hand-built on httpx (see docs/decisions/0003-collect.md): every call needs MedMij's own
 headers (a fresh ``MedMij-Request-ID`` per request, one ``X-Correlation-ID`` from the
 authorization request to the token request), every URL passes the Whitelist and URL
 policy first, redirects are never followed, and errors must map to specific receipt
