@@ -154,3 +154,22 @@ def test_csv_import_preview_then_import_and_fhir_import(browser) -> None:
                                    files={"fhir_file": ("app.json", orjson.dumps(bundle), "application/json")})
     assert response.status_code == 200, response.text
     assert "61 /min" in browser.client.get("/measurements?type=heart_rate").text
+
+
+def test_share_preview_and_download(browser) -> None:
+    import orjson
+
+    from regie.owndata.send import check_bundle
+
+    browser.register()
+    for day in ("03", "20"):
+        assert browser.post_form("/measurements/new?type=body_weight",
+                                 {"value": "72", "unit": "kg", "time": f"2026-01-{day}T08:30"}).status_code == 303
+    missing = browser.post_form("/measurements/send", {"name": ""})
+    assert missing.status_code == 422 and 'id="types-error"' in missing.text and 'id="name-error"' in missing.text
+    data = {"types": "body_weight", "from": "2026-01-01", "to": "2026-01-10", "name": "Sanne de Vries"}
+    preview = browser.post_form("/measurements/send", {**data, "do": "preview"})
+    assert preview.status_code == 200 and "03-01-2026" in preview.text and "20-01-2026" not in preview.text
+    download = browser.post_form("/measurements/send", {**data, "do": "download"})
+    bundle = orjson.loads(download.content)
+    assert bundle["type"] == "batch" and len(bundle["entry"]) == 2 and check_bundle(bundle) == []

@@ -25,7 +25,7 @@ from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
 from regie.web.i18n import N_, translations
 from regie.web.pages import account, auth, enrol, home
 from regie.web.pages import appointments as appointment_pages
-from regie.web.pages import measurement_import
+from regie.web.pages import measurement_import, measurement_send
 from regie.web.pages import notes as notes_pages
 from regie.web.pages import owndata as owndata_pages
 from regie.web.pages import collect as collect_pages
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(viewer.router)  # after the upload page: /record/upload is not a category
     app.include_router(provider_pages.router)
     app.include_router(measurement_import.router)  # before /measurements/{id}
+    app.include_router(measurement_send.router)
     app.include_router(owndata_pages.router)
     app.include_router(notes_pages.router)
     app.include_router(appointment_pages.router)
