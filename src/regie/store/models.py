@@ -158,3 +158,5 @@ from regie.store import medmij_models  # noqa: E402,F401
 from regie.store import collect_models  # noqa: E402,F401
 # Notes on record items and calendar feed tokens (the user's own data).
 from regie.store import owndata_models  # noqa: E402,F401
+# The background job queue.
+from regie.store import jobs_models  # noqa: E402,F401
