@@ -81,6 +81,7 @@ def fast_settings(home: Path, database_url: str, **overrides) -> Settings:
         argon2_memory_cost_kib=8,
         argon2_parallelism=1,
         throttle_delay_base_seconds=0.0,
+        jobs_in_web=False,  # tests run jobs explicitly (tests/jobs)
     )
     values.update(overrides)
     return Settings(**values)

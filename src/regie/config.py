@@ -80,11 +80,36 @@ class Settings(BaseSettings):
     collect_heartbeat_seconds: float = 5.0
     collect_stale_after_seconds: float = 60.0  # a running job without heartbeat: interrupted
 
+    # Operations (see docs/deploy.md). Logs: "json" (one object a line) or "text".
+    log_format: str = "json"
+    log_level: str = "INFO"
+    # /metrics answers loopback clients without a proxy header; with a token set, any
+    # client that sends "Authorization: Bearer <token>" (and loopback still).
+    metrics_token: SecretStr | None = None
+
+    # Background jobs (docs/decisions/0004-jobs.md).
+    jobs_concurrency: int = 2  # jobs one `regie worker` runs at once
+    jobs_poll_seconds: float = 1.0
+    jobs_grace_seconds: float = 30.0  # SIGTERM: running jobs may finish, then are handed back
+    jobs_stale_after_seconds: float = 120.0  # a running job without heartbeat goes back to the queue
+    jobs_cleanup_minutes: float = 60.0
+    # Run the job worker inside the web process; unset: yes on SQLite, no on PostgreSQL
+    # (there `regie worker` runs them).
+    jobs_in_web: bool | None = None
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'regie.sqlite3'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def run_jobs_in_web(self) -> bool:
+        return self.is_sqlite if self.jobs_in_web is None else self.jobs_in_web
 
     @property
     def https(self) -> bool:

@@ -16,7 +16,7 @@ PUBLIC = {
     ("GET", "/"),  # the welcome page
     ("GET", "/login"), ("POST", "/login"),
     ("GET", "/register"), ("POST", "/register"),
-    ("GET", "/healthz"),
+    ("GET", "/healthz"), ("GET", "/readyz"),  # liveness and readiness: states only
     ("GET", "/favicon.ico"),
     ("GET", "/language/{language}"),
     ("GET", "/api/v1/openapi.json"),

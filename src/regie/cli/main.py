@@ -1,4 +1,4 @@
-"""The `regie` command: serve, demo, database, users and tokens."""
+"""The `regie` command: serve, worker, demo, database, users and tokens."""
 from __future__ import annotations
 
 import sys
@@ -17,6 +17,7 @@ from regie.cli.demo import demo
 from regie.cli.record import import_files, record
 from regie.cli.sandbox import sandbox
 from regie.cli.serve import serve
+from regie.cli.worker import worker
 
 app = typer.Typer(
     help="Regie: your personal health environment (PGO).",
@@ -33,6 +34,7 @@ app.command("import")(fail_on_regie_error(import_files))
 app.command()(fail_on_regie_error(record))
 app.command()(fail_on_regie_error(sandbox))
 app.command()(fail_on_regie_error(collect))
+app.command()(fail_on_regie_error(worker))
 
 
 def _version(value: bool) -> None:

@@ -104,18 +104,17 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    """Background work tied to the app's life: the MedMij lists refresher (moves to the
-    job runner later). Only when the lists are configured and auto-refresh is on."""
+    """Background work tied to the app's life. On one machine (SQLite) the job worker runs
+    here as a thread (list refreshes, clean-up); on PostgreSQL `regie worker` runs them
+    (REGIE_JOBS_IN_WEB, docs/decisions/0004-jobs.md)."""
     context = app.state.context
-    refresher = None
-    if context.settings.lists_auto_refresh:
-        from regie.medmij.lists_client import ListsClient
-        from regie.medmij.refresher import ListsRefresher
+    jobs = None
+    if context.settings.run_jobs_in_web:
+        from regie.jobs.tasks import JobContext
+        from regie.jobs.worker import InProcessWorker
 
-        client = ListsClient(context.settings, context.db)
-        if client.configured:
-            refresher = ListsRefresher(client)
-            refresher.start()
+        jobs = InProcessWorker(JobContext(context.settings, context.db, context.accounts.keyring))
+        jobs.start()
     # Collections left running by a process that stopped are reported as interrupted.
     from starlette.concurrency import run_in_threadpool
 
@@ -131,8 +130,8 @@ async def _lifespan(app: FastAPI):
         yield
     finally:
         await runner_of(app).shutdown()
-        if refresher is not None:
-            refresher.stop()
+        if jobs is not None:
+            await run_in_threadpool(jobs.stop)
 
 
 def create_app_from_environment() -> FastAPI:

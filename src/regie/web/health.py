@@ -1,4 +1,11 @@
-"""Liveness for load balancers and monitors: 200 when the database answers, else 503."""
+"""Health for load balancers and monitors.
+
+``/healthz`` (liveness): 200 when the database answers, else 503; a process that answers
+503 here needs the database back, not a restart.
+``/readyz`` (readiness): 200 only when this process should get traffic: the database
+answers, its schema is at this code's migration, the MedMij lists are known (held, or
+not configured), and the job queue can be read. Each check is named in the body.
+"""
 from __future__ import annotations
 
 import orjson
@@ -15,5 +22,43 @@ router = APIRouter(include_in_schema=False)
 async def healthz(request: Request) -> Response:
     ok = await run_in_threadpool(context_of(request).db.ping)
     body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"}
-    return Response(orjson.dumps(body), status_code=200 if ok else 503, media_type="application/json",
+    return _json(body, 200 if ok else 503)
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> Response:
+    checks = await run_in_threadpool(readiness, context_of(request))
+    ready = all(value in ("ok", "not-configured") for value in checks.values())
+    return _json({"status": "ready" if ready else "not-ready", **checks}, 200 if ready else 503)
+
+
+def readiness(context) -> dict[str, str]:
+    from regie.jobs.queue import JobQueue
+    from regie.medmij.lists_client import DETAILS, ListsClient
+    from regie.store.migrate import SchemaState, schema_state
+
+    if not context.db.ping():
+        return {"database": "unreachable", "migrations": "unknown", "lists": "unknown", "jobs": "unknown"}
+    checks = {"database": "ok"}
+    try:
+        state = schema_state(context.db.engine)
+        checks["migrations"] = "ok" if state is SchemaState.CURRENT else state.value
+    except Exception:
+        checks["migrations"] = "unknown"
+    try:
+        client = ListsClient(context.settings, context.db)
+        if not client.configured:
+            checks["lists"] = "not-configured"
+        else:
+            missing = [s.kind for s in client.status()
+                       if s.kind != DETAILS and s.url is not None and s.fetched_at is None]
+            checks["lists"] = "ok" if not missing else "missing"
+    except Exception:
+        checks["lists"] = "unknown"
+    checks["jobs"] = "ok" if JobQueue(context.db).ping() else "unreachable"
+    return checks
+
+
+def _json(body: dict, status: int) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                     headers={"Cache-Control": "no-store"})

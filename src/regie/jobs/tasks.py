@@ -1,0 +1,107 @@
+"""Job kinds and their handlers.
+
+A handler is ``handler(context, job)``; it must be safe to run twice (a job handed back
+on SIGTERM, or requeued after its worker died, runs again from the start). Handlers log
+ids and counts only, never content.
+
+Scheduled re-collects (``collect.recollect``) need the collector: it registers its
+handler with :func:`register` (adapter point; until then such jobs fail with
+"no-handler" and are kept for inspection).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from regie.config import Settings
+from regie.jobs.queue import ClaimedJob, JobQueue
+from regie.store.db import Database
+from regie.store.types import utcnow
+
+log = logging.getLogger("regie.jobs")
+
+LISTS_REFRESH = "lists.refresh"
+CLEANUP = "cleanup"
+RECOLLECT = "collect.recollect"
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    db: Database
+    _keyring: object | None = field(default=None, repr=False)
+
+    @property
+    def keyring(self):
+        """The master key ring, loaded on first use (only per-user jobs need it)."""
+        if self._keyring is None:
+            from regie.store.crypto import KeyRing
+            from regie.store.master_key import load_master_key
+
+            self._keyring = KeyRing(load_master_key(self.settings))
+        return self._keyring
+
+
+Handler = Callable[[JobContext, ClaimedJob], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def register(kind: str, handler: Handler) -> None:
+    HANDLERS[kind] = handler
+
+
+def periodic(settings: Settings) -> dict[str, timedelta]:
+    """Jobs every worker keeps scheduled (one unfinished job each, shared by all workers)."""
+    jobs = {CLEANUP: timedelta(minutes=settings.jobs_cleanup_minutes)}
+    from regie.medmij.lists_client import ListsClient
+
+    if settings.lists_auto_refresh and ListsClient(settings, None).configured:  # type: ignore[arg-type]
+        # Checked often; the handler downloads only when a list is older than lists_refresh_hours.
+        jobs[LISTS_REFRESH] = timedelta(minutes=5)
+    return jobs
+
+
+def refresh_lists(context: JobContext, job: ClaimedJob) -> None:
+    from regie.medmij.lists_client import ListsClient
+
+    client = ListsClient(context.settings, context.db)
+    if not client.configured or not client.needs_refresh():
+        return
+    outcomes = client.refresh()
+    log.info("lists refreshed", extra={"outcomes": {o.kind: o.result for o in outcomes}})
+
+
+def cleanup(context: JobContext, job: ClaimedJob) -> None:
+    """Expired web sessions, long-expired pending authorizations (their PKCE verifier and
+    state hash), finished jobs after a week."""
+    from regie.accounts.sessions import SessionStore
+    from regie.store.collect_models import Collection
+
+    now = utcnow()
+    with context.db.session() as session:
+        sessions = SessionStore(context.settings).purge_expired(session, now)
+        authorizations = session.execute(
+            update(Collection)
+            .where(Collection.state == "pending", Collection.authorize_expires_at < now - timedelta(days=1),
+                   Collection.verifier_encrypted.is_not(None))
+            .values(verifier_encrypted=None, state_hash=None)
+        ).rowcount or 0
+    jobs = JobQueue(context.db).purge_finished(timedelta(days=7), now)
+    log.info("clean-up done", extra={"sessions": sessions, "authorizations": authorizations, "jobs": jobs})
+
+
+def recollect_not_ready(context: JobContext, job: ClaimedJob) -> None:
+    raise NoHandler(RECOLLECT)
+
+
+class NoHandler(Exception):
+    """No handler is registered for this job kind."""
+
+
+register(LISTS_REFRESH, refresh_lists)
+register(CLEANUP, cleanup)
+register(RECOLLECT, recollect_not_ready)

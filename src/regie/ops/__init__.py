@@ -1,0 +1,1 @@
+"""Operations: structured logs (``logs``) and Prometheus metrics (``metrics``)."""

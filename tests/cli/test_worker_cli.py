@@ -1,0 +1,44 @@
+"""`regie worker` starts against a freshly upgraded database, runs the periodic jobs,
+logs JSON and stops cleanly on SIGTERM."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from regie.store.db import Database
+
+
+def test_worker_runs_jobs_and_stops_on_sigterm(tmp_path: Path, database_url: str) -> None:
+    env = {**os.environ, "REGIE_HOME": str(tmp_path / "home"), "REGIE_DATABASE_URL": database_url,
+           "REGIE_JOBS_POLL_SECONDS": "0.1", "REGIE_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "regie.cli.main"]
+    subprocess.run([*command, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([*command, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    db = Database(database_url)
+    try:
+        deadline = time.monotonic() + 30
+        done = 0
+        while time.monotonic() < deadline and not done:
+            with db.engine.connect() as connection:
+                done = connection.execute(text("SELECT count(*) FROM jobs WHERE kind='cleanup' AND state='done'")).scalar()
+            time.sleep(0.1)
+        assert done == 1
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        db.dispose()
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    messages = [line["message"] for line in lines]
+    assert "worker started" in messages and "job done" in messages and messages[-1] == "worker stopped"
+    assert all({"time", "level", "logger"} <= set(line) for line in lines)
