@@ -32,6 +32,19 @@ def test_measurements_and_diary(page: Page, live_server: LiveServer, output_dir:
     page.get_by_role("button", name="Bewaren").click()
     expect(page.locator("main")).to_contain_text("72,5 kg")
 
+    # A target range for the weight: a band on the chart.
+    page.goto(base + "/measurements/new?type=body_weight")
+    page.get_by_label("Gewicht").fill("74")
+    page.get_by_label("Datum en tijd").fill("2026-01-02T08:00")
+    page.get_by_role("button", name="Bewaren").click()
+    page.get_by_text("Uw streefwaarden").click()
+    page.get_by_label("Laagste").fill("65")
+    page.get_by_label("Hoogste").fill("73")
+    page.get_by_role("button", name="Streefwaarden bewaren").click()
+    expect(page.locator("svg.chart .band")).to_have_count(1)
+    expect(page.locator(".badge-outside")).to_have_count(1)
+    check_page(page, output_dir, "weight-with-target")
+
     # Blood pressure 250/40 asks for confirmation first.
     page.goto(base + "/measurements/new?type=blood_pressure")
     check_page(page, output_dir, "blood-pressure-form")

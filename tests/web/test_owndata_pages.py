@@ -173,3 +173,23 @@ def test_share_preview_and_download(browser) -> None:
     download = browser.post_form("/measurements/send", {**data, "do": "download"})
     bundle = orjson.loads(download.content)
     assert bundle["type"] == "batch" and len(bundle["entry"]) == 2 and check_bundle(bundle) == []
+
+
+def test_target_range_band_and_marks(browser) -> None:
+    browser.register()
+    for day, value in (("03", "70"), ("04", "82")):
+        assert browser.post_form("/measurements/new?type=body_weight",
+                                 {"value": value, "unit": "kg", "time": f"2026-01-{day}T08:30"}).status_code == 303
+    wrong = browser.post_form("/measurements/targets?type=body_weight", {"low-value": "80", "high-value": "65"},
+                              token_from="/measurements?type=body_weight")
+    assert wrong.status_code == 422 and 'id="high-value-error"' in wrong.text
+    saved = browser.post_form("/measurements/targets?type=body_weight", {"low-value": "65", "high-value": "75"},
+                              token_from="/measurements?type=body_weight")
+    assert saved.status_code == 303
+    page = browser.client.get("/measurements?type=body_weight")
+    assert 'class="band band-0"' in page.text and 'class="ring"' in page.text
+    assert page.text.count('class="badge-outside"') == 1 and 'value="65"' in page.text
+    removed = browser.post_form("/measurements/targets?type=body_weight", {"low-value": "", "high-value": ""},
+                                token_from="/measurements?type=body_weight")
+    assert removed.status_code == 303
+    assert 'class="band' not in browser.client.get("/measurements?type=body_weight").text

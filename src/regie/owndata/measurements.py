@@ -462,3 +462,76 @@ def api_dict(m: Measurement) -> dict[str, Any]:
     if m.derived_from:
         out["derived"] = True
     return out
+
+
+# -- the user's own target ranges (FHIR STU3 Goal, one per value) -------------------------
+def goal_id(type_key: str, field_name: str) -> str:
+    return f"target-{type_key}-{field_name}".replace("_", "-")
+
+
+def check_target(type_key: str, field_name: str, low_text: Any, high_text: Any,
+                 unit: str | None = None) -> tuple[Decimal | None, Decimal | None]:
+    """A target range in the stored unit; raises MeasurementError (fields ``low``/``high``)."""
+    kind = TYPES.get(type_key)
+    spec = next((s for s in kind.fields if s.name == field_name), None) if kind else None
+    if kind is None or spec is None:
+        raise MeasurementError({"type": N_("Choose a kind of measurement.")})
+    chosen = kind.unit_for(unit) or kind.unit
+    out: list[Decimal | None] = []
+    errors: dict[str, str] = {}
+    for name, text in (("low", low_text), ("high", high_text)):
+        if text in (None, ""):
+            out.append(None)
+            continue
+        number = parse_number(text)
+        if number is None:
+            errors[name] = N_("This is not a number.")
+            out.append(None)
+            continue
+        stored = ((number + chosen.offset) * chosen.factor).quantize(Decimal(1).scaleb(-spec.bounds.places),
+                                                                     rounding=ROUND_HALF_UP)
+        if not spec.bounds.possible[0] <= stored <= spec.bounds.possible[1]:
+            errors[name] = N_("This value is not possible.")
+        out.append(stored)
+    low, high = out
+    if low is None and high is None and not errors:
+        errors["low"] = N_("Fill in a lowest value, a highest value, or both.")
+    if low is not None and high is not None and low >= high:
+        errors["high"] = N_("The highest value must be more than the lowest value.")
+    if errors:
+        raise MeasurementError(errors)
+    return low, high
+
+
+def goal_to_fhir(type_key: str, field_name: str, low: Decimal | None, high: Decimal | None,
+                 status: str = "in-progress") -> dict[str, Any]:
+    kind = TYPES[type_key]
+    spec = next(s for s in kind.fields if s.name == field_name)
+    code = spec.loinc or kind.loinc
+    display = spec.display or kind.display
+    detail: dict[str, Any] = {}
+    if low is not None:
+        detail["low"] = _quantity(low, kind.unit)
+    if high is not None:
+        detail["high"] = _quantity(high, kind.unit)
+    return {
+        "resourceType": "Goal", "id": goal_id(type_key, field_name),
+        "identifier": [{"system": OWN_DATA_SYSTEM, "value": goal_id(type_key, field_name)}],
+        "status": status,
+        "description": {"text": f"Streefwaarde: {display}"},
+        "subject": dict(SELF_REFERENCE),
+        "target": {"measure": {"coding": [_coding(LOINC, code, display)]}, "detailRange": detail},
+    }
+
+
+def goal_from_fhir(resource: dict[str, Any]) -> tuple[str, str, Decimal | None, Decimal | None] | None:
+    """(type, field, low, high) of one of our target Goals; None otherwise."""
+    for key, kind in TYPES.items():
+        for spec in kind.fields:
+            if resource.get("id") == goal_id(key, spec.name):
+                detail = (resource.get("target") or {}).get("detailRange") or {}
+                low = detail.get("low", {}).get("value")
+                high = detail.get("high", {}).get("value")
+                return (key, spec.name, Decimal(str(low)) if low is not None else None,
+                        Decimal(str(high)) if high is not None else None)
+    return None

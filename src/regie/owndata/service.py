@@ -38,6 +38,7 @@ class Stored:
     version: int = 1
     arrived_at: Any = None
     updated_at: Any = None
+    outside: bool = False  # outside the user's target range
 
 
 class OwnData:
@@ -135,6 +136,23 @@ class OwnData:
         current = self.entry(row_id)
         assert current.entry is not None
         self._store([diary_mod.to_fhir(replace(current.entry, status=DELETED))], "self-delete")
+
+    def save_target(self, type_key: str, field_name: str, low, high) -> str:
+        return self._store([meas.goal_to_fhir(type_key, field_name, low, high)], "self-entry")[0]
+
+    def remove_target(self, type_key: str, field_name: str) -> None:
+        current = self.targets().get((type_key, field_name))
+        if current is not None:
+            self._store([meas.goal_to_fhir(type_key, field_name, *current, status=DELETED)], "self-delete")
+
+    def targets(self) -> dict[tuple[str, str], tuple[Any, Any]]:
+        """The user's target ranges: (type, field) -> (low, high), in the stored unit."""
+        out = {}
+        for _, resource in self._rows("care_plans"):
+            found = meas.goal_from_fhir(resource)
+            if found is not None and resource.get("status") != DELETED:
+                out[(found[0], found[1])] = (found[2], found[3])
+        return out
 
     # -- reading ---------------------------------------------------------------
     def _rows(self, category: str) -> list[tuple[Any, dict[str, Any]]]:

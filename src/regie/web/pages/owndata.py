@@ -80,26 +80,30 @@ def _messages(request: Request, type_key: str, problems: dict[str, str], raw: di
     return out
 
 
-def _chart(request: Request, stored: list[Stored], kind: meas.MeasurementType) -> Any:
+def _chart(request: Request, stored: list[Stored], kind: meas.MeasurementType,
+           targets: dict[tuple[str, str], tuple[Any, Any]] | None = None) -> Any:
     gettext = gettext_for(request)
     lang = language_of(request)
     series: list[Series] = []
     for spec in kind.fields:
+        low, high = (targets or {}).get((kind.key, spec.name), (None, None))
         points = [
             Point(s.measurement.time.astimezone(DISPLAY_ZONE).replace(tzinfo=None), s.measurement.values[spec.name],
+                  out_of_range=(low is not None and s.measurement.values[spec.name] < low)
+                  or (high is not None and s.measurement.values[spec.name] > high),
                   self_measured=True,
                   label=f"{s.measurement.time.astimezone(DISPLAY_ZONE):%d-%m-%Y %H:%M}: {shown_value(s.measurement, lang)}")
             for s in stored if s.measurement and spec.name in s.measurement.values
         ]
-        series.append(Series(gettext(spec.label), kind.unit.label, points))
+        series.append(Series(gettext(spec.label), kind.unit.label, points, low, high))
     if sum(len(s.points) for s in series) < 2:
         return None
     return render_svg(
         series, title=gettext(kind.label),
-        description=gettext(N_("Your measurements over time. Squares are values you measured yourself.")),
+        description=gettext(N_("Your measurements over time. Squares are values you measured yourself. The band is your target range.")),
         number=(lambda t: t.replace(".", ",")) if lang == "nl" else (lambda t: t),
         date_label=_date_label([p.when for s in series for p in s.points]),
-        self_label=gettext(N_("measured yourself")), out_label=gettext(N_("outside the normal range")))
+        self_label=gettext(N_("measured yourself")), out_label=gettext(N_("outside your target range")))
 
 
 def _date_label(moments: list[datetime]):
@@ -112,13 +116,68 @@ def _date_label(moments: list[datetime]):
 # -- measurements -----------------------------------------------------------------------------
 @router.get("/measurements")
 async def measurements_page(request: Request, user: CurrentUser, type: str | None = None) -> Response:
+    return await _measurements_page(request, user, type)
+
+
+async def _measurements_page(request: Request, user: User, type: str | None, *, target_errors=None,
+                             target_values=None, status: int = 200) -> Response:
     data = own_data(request, user)
     chosen = type if type in meas.TYPES else None
     stored = await run_in_threadpool(data.measurements, chosen)
-    chart = _chart(request, stored, meas.TYPES[chosen]) if chosen else None
+    targets = await run_in_threadpool(data.targets) if chosen else {}
+    kind = meas.TYPES[chosen] if chosen else None
+    if kind is not None:
+        for s in stored:
+            m = s.measurement
+            for spec in kind.fields:
+                low, high = targets.get((kind.key, spec.name), (None, None))
+                value = m.values.get(spec.name) if m else None
+                if value is not None and ((low is not None and value < low) or (high is not None and value > high)):
+                    s.outside = True
+    chart = _chart(request, list(reversed(stored)), kind, targets) if kind else None
     lang = language_of(request)
-    return render(request, "measurements.html", types=meas.TYPES, chosen=chosen, stored=stored[:200],
-                  chart=chart, value_of=lambda m: shown_value(m, lang), when_local=_when)
+    values = target_values
+    if values is None and kind is not None:
+        values = {}
+        for spec in kind.fields:
+            low, high = targets.get((kind.key, spec.name), (None, None))
+            values[f"low-{spec.name}"] = number_text(low)
+            values[f"high-{spec.name}"] = number_text(high)
+    return render(request, "measurements.html", status, types=meas.TYPES, chosen=chosen, kind=kind,
+                  stored=stored[:200], chart=chart, value_of=lambda m: shown_value(m, lang), when_local=_when,
+                  target_values=values or {}, target_errors=target_errors or {},
+                  has_target=any(k[0] == chosen for k in targets))
+
+
+@router.post("/measurements/targets")
+async def save_targets(request: Request, user: CurrentUser, type: str = "") -> Response:
+    kind = meas.TYPES.get(type)
+    if kind is None:
+        return see_other("/measurements")
+    values = _form_values(await request.form())
+    data = own_data(request, user)
+    gettext = gettext_for(request)
+    errors: dict[str, str] = {}
+    ranges = {}
+    for spec in kind.fields:
+        low, high = values.get(f"low-{spec.name}", ""), values.get(f"high-{spec.name}", "")
+        if not low.strip() and not high.strip():
+            ranges[spec.name] = None
+            continue
+        try:
+            ranges[spec.name] = meas.check_target(kind.key, spec.name, low, high)
+        except meas.MeasurementError as exc:
+            for name, text in exc.errors.items():
+                errors[f"{name}-{spec.name}"] = gettext(text)
+    if errors:
+        return await _measurements_page(request, user, kind.key, target_errors=errors, target_values=values,
+                                        status=422)
+    for name, found in ranges.items():
+        if found is None:
+            await run_in_threadpool(data.remove_target, kind.key, name)
+        else:
+            await run_in_threadpool(data.save_target, kind.key, name, *found)
+    return see_other(f"/measurements?type={kind.key}&target=1")
 
 
 def _when(moment: datetime) -> str:
