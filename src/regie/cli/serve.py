@@ -1,6 +1,8 @@
 """`regie serve`: the production web server (uvicorn)."""
 from __future__ import annotations
 
+import os
+import shutil
 from typing import Annotated
 
 import typer
@@ -19,12 +21,20 @@ def serve(
     proxy_headers: Annotated[bool, typer.Option(help="Trust X-Forwarded-* from the reverse proxy.")] = False,
 ) -> None:
     """Serve Regie (run `regie db upgrade` first)."""
+    from regie.ops.logs import logging_config
+
     settings = Settings()
     # Check before any worker starts, so a bad set-up fails once, clearly.
     load_master_key(settings)
     database = Database(settings.resolved_database_url)
     require_current(database.engine)
     database.dispose()
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Metrics of all web processes in one /metrics (regie.ops.metrics); set before they start.
+        folder = settings.home / "metrics"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, mode=0o700)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     uvicorn.run(
         "regie.web.app:create_app_from_environment",
         factory=True,
@@ -33,5 +43,6 @@ def serve(
         workers=workers,
         proxy_headers=proxy_headers,
         server_header=False,
-        log_level="info",
+        log_config=logging_config(settings.log_format, settings.log_level),
+        access_log=False,  # raw paths and query strings; regie.web.request_log logs route templates
     )

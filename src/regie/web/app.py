@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from regie import __version__
 from regie.config import Settings
 from regie.store.migrate import require_current
-from regie.web import health
+from regie.web import health, metrics
 from regie.web.api import auth as api_auth
 from regie.web.api import collections as api_collections
 from regie.web.api import owndata as api_owndata
@@ -33,6 +33,7 @@ from regie.web.pages import providers as provider_pages
 from regie.web.pages import record as record_pages
 from regie.web.pages import viewer
 from regie.web.problems import Problem, problem_response
+from regie.web.request_log import RequestLogMiddleware, route_template
 from regie.web.sessions import WebSessionMiddleware
 from regie.web.templating import language_of, render
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.state.context = context
 
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(home.router)
     app.include_router(auth.router)
     app.include_router(enrol.router)
@@ -92,13 +94,15 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_error_handlers(app)
 
-    # Outermost first on the way in: size limit, then headers, then the session.
+    # Outermost first on the way in: request log, size limit, headers, the session.
     app.add_middleware(WebSessionMiddleware, context=context)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
         path_limits={record_pages.UPLOAD_PATH: settings.upload_max_bytes},
     )
+    # Outermost: every response, even a refused body, is logged and measured.
+    app.add_middleware(RequestLogMiddleware)
     return app
 
 
@@ -201,7 +205,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> Response:
         # The details go to the server log only; the visitor never sees a stack trace.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error", extra={"method": request.method, "route": route_template(request.scope)})
         if _is_api(request):
             return problem_response(500, "server-error", "Something went wrong on our side.")
         return _html_error(request, 500, N_("Something went wrong"), N_("Something went wrong on our side. Try again later."))
