@@ -12,9 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from regie.config import Settings
+
+# Property tests are bounded by example counts, not by time: on a 2-core machine shared with
+# the rest of the suite, per-example deadlines only make runs flaky.
+hypothesis_settings.register_profile("regie", deadline=None)
+hypothesis_settings.load_profile("regie")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from regie.fhir import FhirReadError, FhirVersion, read_bytes
 
-SETTINGS = settings(max_examples=60, deadline=2000,
+SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
