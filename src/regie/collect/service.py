@@ -288,6 +288,13 @@ class Collections:
             row.id, row.provider[:40], f"services {services}"[:40],
             f"resources {totals['resources']} new {totals['new']}"[:40],
         ], "collect")
+        # Prometheus: collections finished by provider, service and outcome (regie.ops.metrics).
+        try:
+            from regie.ops.metrics import observe_collection
+
+            observe_collection(row.provider, receipt)
+        except Exception:  # metrics never break a collection
+            log.debug("collection metrics not recorded", exc_info=True)
 
     def sweep_interrupted(self, now: datetime | None = None) -> int:
         """Start-up: jobs left queued/running whose heartbeat is stale belonged to a process
