@@ -47,13 +47,11 @@ def sandbox(
     ] = None,
 ) -> None:
     """Run the MedMij sandbox: lists, providers with DigiD and consent, FHIR servers."""
-    from dataclasses import replace
-
     import uvicorn
 
     from regie.sandbox.app import create_sandbox_app, load_fhir_app_factory
-    from regie.sandbox.config import Provider, default_config, synth_persons
-    from regie.sandbox.directory import details_document, generate_directory
+    from regie.sandbox.config import default_config, synth_persons
+    from regie.sandbox.directory import details_document, sandbox_directory
     from regie.sandbox.lists import trust_anchor_path
 
     if data is not None and not data.is_dir():
@@ -70,13 +68,8 @@ def sandbox(
     config = default_config(
         port=port, clients=tuple(client or ()), persons=synth_persons(), tls=tls,
     )
-    generated = generate_directory(directory_size, seed=1) if directory_size else ()
-    if generated:
-        config = replace(config, providers=config.providers + tuple(
-            Provider(p.naam, p.display_name, p.service_ids)
-            for p in generated))
-    details = [{"zorgaanbiedernaam": f"{p.naam}@medmij", "naam": p.display_name}
-               for p in config.providers[: len(config.providers) - len(generated)]] + list(generated)
+    # Generated providers never take the answering providers' names; these get a place.
+    config, details = sandbox_directory(config, directory_size, seed=1)
     # Higher on every start, so Regie takes a changed directory.
     volgnummer = int(datetime.now().timestamp())
     tls_files = None

@@ -30,6 +30,7 @@ __all__ = [
     "details_document",
     "details_routes",
     "generate_directory",
+    "sandbox_directory",
 ]
 
 DETAILS_FILENAME = "Regie_Zorgaanbiederdetails.json"
@@ -213,15 +214,19 @@ LANDMARKS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def generate_directory(count: int, seed: int = 1) -> tuple[DirectoryProvider, ...]:
-    """*count* plausible providers, the same for the same (count, seed).
+def generate_directory(count: int, seed: int = 1, *,
+                       avoid_names: Iterable[str] = ()) -> tuple[DirectoryProvider, ...]:
+    """*count* plausible providers, the same for the same (count, seed, avoid_names).
 
     With *count* >= 20 the first ones are the fixed LANDMARKS. Names are unique per
     place; the Zorgaanbiedernaam is derived from name and place (a-z only, at most 50
-    letters) and unique.
+    letters) and unique. No provider gets a display name in *avoid_names* (case does not
+    matter; landmarks included): the sandbox passes the names of its answering providers,
+    so a patient never has to guess which "Huisartsenpraktijk De Vries" answers.
     """
     rng = random.Random(seed)
-    landmarks = list(LANDMARKS) if count >= 20 else []
+    avoid = {name.casefold() for name in avoid_names}
+    landmarks = [m for m in LANDMARKS if m[0].casefold() not in avoid] if count >= 20 else []
     places = [p for p, _ in _PLACES]
     place_weights = [w for _, w in _PLACES]
     kinds = [k for k, _ in _KIND_WEIGHTS]
@@ -240,7 +245,7 @@ def generate_directory(count: int, seed: int = 1) -> tuple[DirectoryProvider, ..
             kind = rng.choices(kinds, kind_weights)[0]
             place = rng.choices(places, place_weights)[0]
             name = _name_for(rng, kind, place)
-        if (name, place) in seen_names:
+        if (name, place) in seen_names or name.casefold() in avoid:
             continue
         seen_names.add((name, place))
         base = (_slug(name) + _slug(place))[:46]
@@ -252,6 +257,43 @@ def generate_directory(count: int, seed: int = 1) -> tuple[DirectoryProvider, ..
         agb = f"{rng.randrange(10**7, 10**8):08d}"
         result.append(DirectoryProvider(naam, name, place, kind, KIND_SERVICES[kind], agb))
     return tuple(result)
+
+
+# Where the sandbox's own (answering) providers are, for the details document: with a
+# place and kind they stand out from the generated ones in Regie's provider search.
+CONFIGURED_DETAILS: dict[str, tuple[str, str]] = {
+    "huisartsdevries": ("Utrecht", "huisarts"),
+    "ziekenhuisrivierenland": ("Tiel", "ziekenhuis"),
+    "apotheekdemolen": ("Utrecht", "apotheek"),
+    "ggzdekust": ("Den Helder", "ggz"),
+    "zorgcentrumdelinde": ("Zwolle", "langdurige-zorg"),
+    "rivmvaccinaties": ("Bilthoven", "overig"),
+}
+
+
+def sandbox_directory(config, size: int, seed: int = 1):
+    """The sandbox *config* with *size* generated providers added to its ZAL, and the
+    details-document entries for all of them: ``(config, entries)``.
+
+    The configured providers (the ones whose data is worth collecting) get a place and
+    kind (:data:`CONFIGURED_DETAILS`); generated ones never take their names.
+    """
+    from dataclasses import replace
+
+    from regie.sandbox.config import Provider
+
+    generated = generate_directory(size, seed=seed,
+                                   avoid_names=[p.display_name for p in config.providers]) if size else ()
+    entries: list[DirectoryProvider | dict[str, str]] = []
+    for p in config.providers:
+        place, kind = CONFIGURED_DETAILS.get(p.naam, ("", ""))
+        entries.append({"zorgaanbiedernaam": p.zorgaanbiedernaam, "naam": p.display_name,
+                        "plaats": place, "soort": kind})
+    entries.extend(generated)
+    if generated:
+        config = replace(config, providers=config.providers + tuple(
+            Provider(p.naam, p.display_name, p.service_ids) for p in generated))
+    return config, entries
 
 
 def details_document(

@@ -17,6 +17,7 @@ from regie.store.models import User, new_id
 from regie.web.collecting import collections_of, directory_of, runner_of, session_key
 from regie.web.guards import page_user
 from regie.web.pages._helpers import see_other
+from regie.web.pages.viewer import presenter
 from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -59,12 +60,23 @@ async def start(request: Request, user: CurrentUser) -> Response:
     app = request.app
     collections = collections_of(app)
     key = session_key(request)
+    # "Add another care provider" from a batch page: join that batch if it still waits.
+    join = str(form.get("batch") or "")[:64]
 
     def work() -> str:
         directory = directory_of(app)
-        batch = new_id()
+        batch, start_at = new_id(), 0
+        if join:
+            rows = collections.batch(user.id, join)
+            if rows and any(r["state"] == "pending" for r in rows):
+                waiting = {r["provider"] for r in rows if r["state"] == "pending"}
+                for provider in waiting & set(chosen):
+                    chosen.pop(provider)  # already in the queue
+                batch, start_at = join, max(r["position"] for r in rows) + 1
+                if not chosen:
+                    return batch
         made = 0
-        for position, (provider, services) in enumerate(chosen.items()):
+        for position, (provider, services) in enumerate(chosen.items(), start=start_at):
             try:
                 endpoints = provider_endpoints(directory, provider, services)
             except CollectError:
@@ -92,6 +104,7 @@ async def batch_page(request: Request, batch_id: str, user: CurrentUser) -> Resp
         raise HTTPException(404)
     pending = [r for r in rows if r["state"] == "pending"]
     return render(request, "collect_batch.html", rows=rows, next_row=pending[0] if pending else None,
+                  batch_id=batch_id,
                   first_visit=all(r["state"] == "pending" for r in rows),
                   active=any(r["state"] in ("queued", "running") for r in rows))
 
@@ -168,7 +181,7 @@ async def receipt_page(request: Request, collection_id: str, user: CurrentUser) 
     view = await run_in_threadpool(work)
     if view is None:
         raise HTTPException(404)
-    return render(request, "collect_receipt.html", row=view, receipt=view["receipt"],
+    return render(request, "collect_receipt.html", row=view, receipt=view["receipt"], p=presenter(request),
                   service_states=SERVICE_STATES, error_text=error_text,
                   service_names=dict(zip(view["services"], view["service_names"], strict=False)))
 

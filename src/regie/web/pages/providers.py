@@ -55,13 +55,15 @@ def directory_cache(request: Request) -> CachedDirectory:
 
 
 @router.get("/providers")
-async def providers(request: Request, user: CurrentUser, q: str = "") -> Response:
+async def providers(request: Request, user: CurrentUser, q: str = "", batch: str = "") -> Response:
     query = q.strip()[:MAX_QUERY]
+    # From a collection's queue ("add another care provider"): the choice joins that queue.
+    batch = batch if batch.isalnum() and len(batch) <= 64 else ""
     directory = await run_in_threadpool(directory_cache(request).get)
     results = directory.search(query, MAX_RESULTS) if query else []
     return render(
         request, "providers.html", query=query, results=results, kind_labels=KIND_LABELS,
-        directory_empty=len(directory) == 0,
+        directory_empty=len(directory) == 0, batch=batch,
     )
 
 
