@@ -1,0 +1,119 @@
+"""Nothing a request needs lives in one process's memory: two `regie serve` processes on
+one PostgreSQL schema, every request sent to the other one (round robin), and a visitor
+registers, enrols TOTP, logs out, logs in (password, then a recovery code) and reads
+pages; /metrics of each process counts only its own half."""
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pyotp
+import pytest
+
+from tests.web.helpers import Browser
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RoundRobin(httpx.BaseTransport):
+    """Sends each request to the next server in turn; records which one answered."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = itertools.cycle(ports)
+        self.inner = httpx.HTTPTransport()
+        self.used: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        port = next(self.ports)
+        self.used.append(port)
+        request.url = request.url.copy_with(port=port)
+        request.headers["host"] = f"127.0.0.1:{port}"
+        return self.inner.handle_request(request)
+
+
+class RealClock:
+    """TOTP codes at the servers' real time."""
+
+    def __call__(self) -> float:
+        return time.time()
+
+    def code(self, secret: str) -> str:
+        return pyotp.TOTP(secret).now()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_login_and_pages_across_two_web_processes(tmp_path: Path, database_url: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    env = {**os.environ, "REGIE_HOME": str(home), "REGIE_DATABASE_URL": database_url,
+           "REGIE_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+           "REGIE_ARGON2_TIME_COST": "1", "REGIE_ARGON2_MEMORY_COST_KIB": "8", "REGIE_ARGON2_PARALLELISM": "1",
+           "REGIE_THROTTLE_DELAY_BASE_SECONDS": "0", "REGIE_LOG_LEVEL": "WARNING",
+           "REGIE_PUBLIC_URL": "http://127.0.0.1:8000", "PYTHONUNBUFFERED": "1"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [sys.executable, "-m", "regie.cli.main"]
+    subprocess.run([*command, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
+    ports = [_free_port(), _free_port()]
+    processes = [subprocess.Popen([*command, "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=(tmp_path / f"serve-{port}.log").open("wb"))
+                 for port in ports]
+    try:
+        for port, process in zip(ports, processes):
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, (tmp_path / f"serve-{port}.log").read_text()
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, f"port {port} did not get ready"
+                time.sleep(0.2)
+        transport = RoundRobin(ports)
+        with httpx.Client(transport=transport, base_url="http://127.0.0.1:8000") as client:
+            browser = Browser(client, SimpleNamespace(accounts=SimpleNamespace()), RealClock())  # type: ignore[arg-type]
+            account = browser.register()  # form, TOTP secret, confirmation, codes: each on the other process
+            assert client.get("/").status_code == 200
+            browser.logout()
+            assert client.get("/timeline", follow_redirects=False).status_code == 303
+            first = browser.password_step(account)
+            assert first.headers["location"] == "/login/second-factor", first.text
+            done = browser.post_form("/login/recovery", {"code": account.recovery_codes[0]}, token_from="/login/recovery")
+            assert done.status_code == 303 and done.headers["location"] not in ("/login", "/login/recovery")
+            for path in ("/", "/timeline", "/search?q=bloeddruk", "/account", "/api/v1/record/summary", "/api/v1/audit"):
+                for _ in range(2):  # once on each process
+                    response = client.get(path)
+                    assert response.status_code == 200, (path, response.status_code)
+        assert set(transport.used) == set(ports) and len(transport.used) > 20
+        # Each process measured its own requests (separate processes, no shared metrics dir).
+        counts = []
+        for port in ports:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+            counts.append(sum(float(line.split()[-1]) for line in text.splitlines()
+                              if line.startswith("regie_http_request_duration_seconds_count{")))
+        assert all(count >= 10 for count in counts), counts
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                # uvicorn shuts down gracefully, then re-raises the signal it caught.
+                assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
