@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     medmij_lists_key: Path | None = None
     # Extra CA bundle to trust for https (sandbox --tls). Verification is never switched off.
     medmij_ca: Path | None = None
+    # Mutual TLS on the back channel (token and FHIR requests, never the browser's front
+    # channel): the PGO's client certificate (PEM, with its chain) and its private key.
+    # Both or neither; `regie sandbox --issue-client-cert regie.localhost` makes a pair.
+    medmij_client_cert: Path | None = None
+    medmij_client_key: Path | None = None
     # Plain http only to loopback addresses (127.0.0.0/8, ::1, localhost, *.localhost).
     allow_insecure_loopback: bool = False
     lists_refresh_hours: float = 6.0

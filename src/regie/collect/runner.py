@@ -20,6 +20,7 @@ from regie.collect.engine import ProviderCollector, ServiceOutcome, ServicePlan
 from regie.collect.service import Claim, CollectError, Collections, ProviderEndpoints, new_reference, provider_endpoints
 from regie.medmij import oauth
 from regie.medmij.fetch import AccessToken, FetchFailure, FetchPolicy, guard_url, make_async_client
+from regie.medmij.http import client_cert_of
 from regie.medmij.services import service as catalogue_service
 from regie.store.ingest import FileOutcome, RecordService
 from regie.store.models import User
@@ -38,6 +39,8 @@ class CollectionRunner:
         self.transport = transport
         self.today = today
         self.policy = FetchPolicy.from_settings(self.settings)
+        # Mutual TLS on the back channel; a half or broken setting stops the start.
+        self.client_cert = client_cert_of(self.settings)
         self.records = RecordService(collections.db, collections.keyring)
         self.tasks: dict[str, asyncio.Task] = {}
         self._provider_slots: dict[str, asyncio.Semaphore] = {}
@@ -83,6 +86,7 @@ class CollectionRunner:
                 return
             allowed = directory.allowed_host
             async with make_async_client(self.policy, extra_ca=self.settings.medmij_ca,
+                                         client_cert=self.client_cert,
                                          transport=self.transport) as http:
                 try:
                     token = await self._token(http, claim, code, endpoints, allowed)

@@ -83,11 +83,14 @@ class LoopbackTransport(httpx.AsyncBaseTransport):
 
 def make_async_client(
     policy: FetchPolicy, *, extra_ca: Path | str | None = None,
+    client_cert: tuple[Path | str, Path | str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None, max_connections: int = 100,
 ) -> httpx.AsyncClient:
+    """The back-channel client (token and FHIR requests). *client_cert* (certificate,
+    key): presented for mutual TLS. The browser's front channel never goes through here."""
     timeout = httpx.Timeout(policy.timeout_seconds, connect=min(10.0, policy.timeout_seconds))
     if transport is None:
-        context: ssl.SSLContext = ssl_context(extra_ca)
+        context: ssl.SSLContext = ssl_context(extra_ca, client_cert)
         transport = LoopbackTransport(httpx.AsyncHTTPTransport(
             verify=context, limits=httpx.Limits(max_connections=max_connections,
                                                 max_keepalive_connections=max_connections)))

@@ -69,8 +69,10 @@ def check_url(url: str, *, allow_insecure_loopback: bool = False) -> str:
     raise UrlNotAllowed(f"scheme {parts.scheme!r} is not allowed; use https")
 
 
-def ssl_context(extra_ca: Path | str | None = None) -> ssl.SSLContext:
-    """System trust plus, when given, an extra CA bundle. Verification stays on."""
+def ssl_context(extra_ca: Path | str | None = None,
+                client_cert: tuple[Path | str, Path | str] | None = None) -> ssl.SSLContext:
+    """System trust plus, when given, an extra CA bundle. Verification stays on.
+    *client_cert* (certificate, key) is presented when a server asks (mutual TLS)."""
     context = ssl.create_default_context()
     try:  # the certifi bundle httpx uses by default, when present
         import certifi
@@ -81,7 +83,23 @@ def ssl_context(extra_ca: Path | str | None = None) -> ssl.SSLContext:
     if extra_ca:
         context.load_verify_locations(cafile=str(extra_ca))
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if client_cert is not None:
+        context.load_cert_chain(str(client_cert[0]), str(client_cert[1]))
     return context
+
+
+def client_cert_of(settings) -> tuple[Path, Path] | None:
+    """``(REGIE_MEDMIJ_CLIENT_CERT, REGIE_MEDMIJ_CLIENT_KEY)``, or None when not set.
+    Raises ValueError when only one is set or a file is missing."""
+    cert, key = settings.medmij_client_cert, settings.medmij_client_key
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ValueError("set both REGIE_MEDMIJ_CLIENT_CERT and REGIE_MEDMIJ_CLIENT_KEY, or neither")
+    for name, path in (("REGIE_MEDMIJ_CLIENT_CERT", cert), ("REGIE_MEDMIJ_CLIENT_KEY", key)):
+        if not Path(path).is_file():
+            raise ValueError(f"{name}: {path} is not a file")
+    return Path(cert), Path(key)
 
 
 def make_client(
