@@ -121,7 +121,8 @@ def _json_profiles(root: dict[str, Any]) -> list[str]:
 
 def _walk_json(res: dict[str, Any]) -> list[dict[str, Any]]:
     out = [res]
-    for entry in res.get("entry", ()) if res.get("resourceType") == "Bundle" else ():
+    entries = res.get("entry") if res.get("resourceType") == "Bundle" else None
+    for entry in entries if isinstance(entries, list) else ():
         if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
             out.extend(_walk_json(entry["resource"]))
     for inner in res.get("contained", ()) if isinstance(res.get("contained"), list) else ():
