@@ -50,8 +50,13 @@ class RecordResource(Base):
         Index("ix_record_resources_user_date", "user_id", "sort_date", "id"),
         Index("ix_record_resources_user_match", "user_id", "match_hash"),
         Index("ix_record_resources_user_target", "user_id", "target_identity"),
-        # Covers the summary's GROUP BY, so counting 50,000 rows never touches the table.
-        Index("ix_record_resources_user_summary", "user_id", "resource_type", "category", "source_id"),
+        Index("ix_record_resources_user_target_ref", "user_id", "target_ref"),
+        Index("ix_record_resources_user_ref", "user_id", "ref_hash"),
+        # Covers the summary's and the overview's per-source GROUP BY (counts, last delivery,
+        # new since): both read only this index, never the table. Source first, so the rows
+        # of one import land next to each other in it.
+        Index("ix_record_resources_user_counts", "user_id", "source_id", "category", "resource_type",
+              "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -69,6 +74,11 @@ class RecordResource(Base):
     group_id: Mapped[str] = mapped_column(String(32))
     # For a Flag: the identity of the episode it points at (attention flag at read time).
     target_identity: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # HMAC of (resource type, resource id) without the source, to resolve a reference across
+    # the user's sources when the source itself does not hold the target (see docs/storage.md).
+    ref_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # For a Flag: ``ref_hash`` of the episode it points at.
+    target_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64))  # HMAC of the original JSON
     version: Mapped[int] = mapped_column(Integer, default=1)
     original_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
