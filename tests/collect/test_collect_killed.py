@@ -1,0 +1,167 @@
+"""A Regie server killed (SIGKILL) in the middle of a collection.
+
+Regie runs as a real process (`regie serve`, uvicorn); the sandbox (in this process)
+adds latency to every FHIR request so the collection is still running when the process
+is killed. After a restart the record is consistent — every response was stored in one
+transaction with its audit entry, so the stored rows equal the sum the audit entries
+report — and the collection is reported as interrupted, with "try again"; trying again
+completes it without duplicates.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+
+from regie.web.app import create_app
+from tests.collect.harness import GP, Network, api_token, consent, regie_settings
+from tests.collect.test_collect_flow import _served_counts
+from tests.sandbox.live import free_port
+
+SERVICES = ["49", "51", "904"]
+
+
+def _environment(settings) -> dict[str, str]:
+    """The test's settings as REGIE_* variables for the server process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGIE_")}
+    for name, value in settings.model_dump(exclude_defaults=True).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (list, tuple, dict)):
+            text = json.dumps(value)
+        else:
+            text = str(value)
+        env[f"REGIE_{name.upper()}"] = text
+    return env
+
+
+class Server:
+    """`regie serve` as a child process."""
+
+    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
+        self.env, self.port, self.log = env, port, log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "regie.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"regie serve stopped: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("regie serve did not answer")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def _consistent(http: httpx.Client) -> int:
+    """Stored resources equal what the import audit entries say was written."""
+    written, cursor = 0, None
+    while True:
+        page = http.get("/api/v1/audit", params={"limit": 200, **({"cursor": cursor} if cursor else {})}).json()
+        for entry in page["entries"]:
+            if entry["action"] == "import":
+                written += int(entry["target"].split()[0])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    stored = http.get("/api/v1/record/summary").json()["resources"]
+    assert stored == written, f"{stored} resources stored, the audit entries say {written}"
+    return stored
+
+
+def _collect_started(http: httpx.Client) -> str:
+    started = http.post("/api/v1/collections", json={"provider": GP, "services": SERVICES})
+    assert started.status_code == 201, started.text
+    back = consent(started.json()["authorization_url"])
+    parts = httpx.URL(back)
+    response = http.get(f"{parts.path}?{parts.query.decode()}")
+    assert response.status_code == 200, response.text
+    return started.json()["id"]
+
+
+def _wait(http: httpx.Client, cid: str, until, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        view = http.get(f"/api/v1/collections/{cid}").json()
+        if until(view):
+            return view
+        assert time.monotonic() < deadline, view
+        time.sleep(0.05)
+
+
+def test_killed_in_the_middle_leaves_a_consistent_record_and_an_interrupted_collection(tmp_path: Path):
+    with ExitStack() as stack:
+        network = Network(tmp_path / "sandbox", stack)
+        # Every FHIR request of the GP waits; two at a time: the collection takes seconds.
+        network.fault(GP, "*", kind="none", latency=0.3)
+        home = tmp_path / "home"
+        home.mkdir()
+        port = free_port()
+        settings = regie_settings(
+            home, f"sqlite:///{tmp_path / 'regie.sqlite3'}", network, f"http://localhost:{port}",
+            collect_concurrency_per_provider=2, collect_heartbeat_seconds=0.2, collect_stale_after_seconds=1.0,
+            log_level="WARNING")
+        app = create_app(settings)  # the master key and an API token, then the process serves
+        _user, token = api_token(app.state.context)
+        app.state.context.db.dispose()
+
+        server = Server(_environment(settings), port, tmp_path / "serve.log")
+        stack.callback(server.stop)
+        server.start()
+        http = stack.enter_context(httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=10))
+
+        cid = _collect_started(http)
+        running = _wait(http, cid, lambda v: v["state"] == "running" and (v.get("progress") or {}).get("resources", 0) > 0)
+        assert running["state"] == "running"
+        server.kill()
+        time.sleep(settings.collect_stale_after_seconds + 0.2)  # the last heartbeat is now stale
+
+        server.start()
+        view = http.get(f"/api/v1/collections/{cid}").json()
+        assert view["state"] == "interrupted", view
+        assert view["error"]["code"] == "interrupted" and "Probeer het opnieuw" in view["error"]["message"], view
+        receipt = view["receipt"]
+        assert receipt["outcome"] == "interrupted" and receipt["reference"] == view["reference"]
+        assert all(s["state"] == "interrupted" for s in receipt["services"])
+        stored = _consistent(http)
+        served = sum(_served_counts(network, GP, SERVICES).values())
+        assert 0 < stored < served  # something came in before the kill, not everything
+
+        # Try again: completes, adds the rest, duplicates nothing.
+        network.clear_faults()
+        again = _collect_started(http)
+        done = _wait(http, again, lambda v: v["state"] in ("done", "failed", "interrupted"))
+        assert done["state"] == "done" and done["receipt"]["outcome"] == "complete", done
+        assert _consistent(http) == served
