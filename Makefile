@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME ?= $(CURDIR)/.regie-demo
 
-.PHONY: demo test venv browser clean translations lint
+.PHONY: demo test venv browser clean translations lint bench
 
 venv: $(STAMP)
 
@@ -33,6 +33,16 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# The benchmarks at full size (minutes; never part of `make test`, which runs a tiny
+# smoke version of each). Results go to the terminal; docs/benchmarks.md records them.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_read.py
+	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_ingest.py 50000 responses
+	$(BIN)/python bench/bench_viewer.py
+	$(BIN)/python bench/bench_provider_search.py
+	$(BIN)/python bench/bench_collect.py
 
 translations: $(STAMP)
 	$(BIN)/python scripts/update_translations.py

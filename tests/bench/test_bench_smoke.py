@@ -1,0 +1,39 @@
+"""Every benchmark in bench/ still runs: each with tiny sizes, checking only that it ends
+well (no timing targets here; `make bench` runs them at full size)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fhir.fixtures import SKIP_REASON, available
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = {
+    "bench_read.py": ["200"],
+    "bench_ingest.py": ["200"],
+    "bench_viewer.py": ["300", "--rounds", "2"],
+    "bench_provider_search.py": ["--size", "200"],
+    "bench_collect.py": [],  # 5 providers x 200 ms, fixed size (about 15 s)
+}
+NEEDS_FIXTURES = {"bench_read.py", "bench_ingest.py", "bench_viewer.py"}
+
+
+def test_every_benchmark_has_a_smoke_run() -> None:
+    assert {p.name for p in (REPO / "bench").glob("bench_*.py")} == set(TINY)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(TINY))
+def test_benchmark_runs_with_tiny_sizes(script: str, tmp_path: Path) -> None:
+    if script in NEEDS_FIXTURES and not available():
+        pytest.skip(SKIP_REASON)
+    env = {**os.environ, "REGIE_HOME": str(tmp_path)}
+    env.pop("REGIE_DATABASE_URL", None)
+    result = subprocess.run([sys.executable, str(REPO / "bench" / script), *TINY[script]], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert result.stdout.strip()
