@@ -2,13 +2,13 @@
 
 :class:`RecordRepository` is the only code that queries the record tables. It is
 built for one user and every statement it runs goes through :meth:`_select`,
-:meth:`_update` or an insert that sets ``user_id`` itself, so a query for another
-user's rows cannot be written by accident. See docs/storage.md.
+:meth:`_update`, :meth:`_update_rows` (``WHERE user_id = ? AND id = ?``) or
+:meth:`_insert` (which sets ``user_id`` itself), so a query for another user's rows
+cannot be written by accident. See docs/storage.md.
 """
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from regie.fhir import ParsedDocument, ParsedResource
 from regie.record import (
@@ -46,12 +47,11 @@ class UserKeys:
     index_key: bytes
 
     def mac(self, *parts: str) -> str:
-        return hmac.new(self.index_key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+        # hmac.digest is the one-shot C implementation: same value as hmac.new(...).hexdigest().
+        return hmac.digest(self.index_key, "\x1f".join(parts).encode(), "sha256").hex()
 
     def mac_bytes(self, label: str, data: bytes) -> str:
-        mac = hmac.new(self.index_key, label.encode() + b"\x1f", hashlib.sha256)
-        mac.update(data)
-        return mac.hexdigest()
+        return hmac.digest(self.index_key, label.encode() + b"\x1f" + data, "sha256").hex()
 
 
 @dataclass
@@ -95,6 +95,66 @@ def decode_cursor(cursor: str, size: int) -> list[str]:
     return values
 
 
+@dataclass(frozen=True, slots=True)
+class _WritePlan:
+    """A DBAPI statement for many rows of one shape, with the columns' bind processors."""
+
+    sql: str
+    names: tuple[str, ...]  # parameter order; "user_id" is the user's id
+    processors: tuple[tuple[int, Any, bool], ...]  # (index, processor, memoise)
+
+    def values(self, rows: list[dict[str, Any]], user_id: str) -> list[tuple[Any, ...]]:
+        names = self.names
+        out = []
+        memo: dict[tuple[int, Any], Any] = {}
+        for row in rows:
+            values = [user_id if n == "user_id" else row[n] for n in names]
+            for i, process, memoise in self.processors:
+                value = values[i]
+                if value is None:
+                    continue
+                if memoise:  # e.g. the one timestamp of an import: convert it once
+                    key = (i, value)
+                    if key not in memo:
+                        memo[key] = process(value)
+                    values[i] = memo[key]
+                else:
+                    values[i] = process(value)
+            out.append(tuple(values))
+        return out
+
+
+_PLANS: dict[tuple[Any, ...], _WritePlan | None] = {}
+
+
+def _write_plan(dialect: Any, table: Any, keys: tuple[str, ...], kind: str) -> _WritePlan | None:
+    """INSERT (user_id added) or UPDATE ... WHERE user_id = ? AND id = ? for rows with ``keys``."""
+    cache_key = (dialect.name, dialect.paramstyle, table.name, keys, kind)
+    if cache_key in _PLANS:
+        return _PLANS[cache_key]
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    plan = None
+    if mark is not None:
+        if kind == "insert":
+            names = (*[k for k in keys if k != "user_id"], "user_id")
+            sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
+                   f"VALUES ({', '.join(mark for _ in names)})")
+        else:
+            columns = tuple(k for k in keys if k not in ("id", "user_id"))
+            names = (*columns, "user_id", "id")
+            sql = (f"UPDATE {table.name} SET {', '.join(f'{c} = {mark}' for c in columns)} "
+                   f"WHERE user_id = {mark} AND id = {mark}")
+        processors = []
+        for i, name in enumerate(names):
+            column_type = table.c[name].type
+            process = column_type.bind_processor(dialect)
+            if process is not None:
+                processors.append((i, process, isinstance(column_type, TypeDecorator)))
+        plan = _WritePlan(sql, names, tuple(processors))
+    _PLANS[cache_key] = plan
+    return plan
+
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -128,11 +188,32 @@ class RecordRepository:
         return update(model).where(model.user_id == self.user_id)
 
     def _insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
-        if rows:
+        """Insert rows (dicts with the same keys) for this user: ``user_id`` is set here."""
+        if not rows:
+            return
+        connection = self.session.connection()
+        plan = _write_plan(connection.dialect, model.__table__, tuple(rows[0]), "insert")
+        if plan is None:  # a driver with another parameter style: Core executemany
             for row in rows:
                 row["user_id"] = self.user_id
-            # Core executemany on the table: the ORM's bulk path costs several times more per row.
             self.session.execute(model.__table__.insert(), rows)
+            return
+        # DBAPI executemany with the columns' own bind processors: SQLAlchemy's per-row
+        # parameter handling cost more than the insert itself (see docs/benchmarks.md).
+        connection.exec_driver_sql(plan.sql, plan.values(rows, self.user_id))
+
+    def _update_rows(self, model: Any, rows: list[dict[str, Any]]) -> None:
+        """Update rows by ``id`` (dicts with the same keys, ``id`` included), this user's only."""
+        if not rows:
+            return
+        connection = self.session.connection()
+        plan = _write_plan(connection.dialect, model.__table__, tuple(rows[0]), "update")
+        if plan is None:
+            for row in rows:
+                values = {k: v for k, v in row.items() if k != "id"}
+                self.session.execute(self._update(model).where(model.id == row["id"]).values(**values))
+            return
+        connection.exec_driver_sql(plan.sql, plan.values(rows, self.user_id))
 
     # -- encryption --------------------------------------------------------------
     def _aad(self, row_id: str, version: int, part: str) -> bytes:
@@ -181,6 +262,47 @@ class RecordRepository:
     def _identity(self, source_id: str, resource_type: str, key: str) -> str:
         return self.keys.mac("resource", source_id, resource_type, key)
 
+    def _ref(self, resource_type: str, resource_id: str) -> str:
+        """Keyed hash of (type, id) without the source: for references across sources."""
+        return self.keys.mac("ref", resource_type, resource_id)
+
+    def resolve(self, source_id: str, resource_type: str, resource_id: str) -> RecordResource | None:
+        """The row a reference of ``source_id`` points at: in the same source, else the one row
+        of the user's other sources with that type and id (None when none or several)."""
+        row = self.session.scalar(
+            self._select(RecordResource)
+            .where(RecordResource.identity == self._identity(source_id, resource_type, resource_id)))
+        if row is not None:
+            return row
+        rows = self.session.scalars(
+            self._select(RecordResource)
+            .where(RecordResource.ref_hash == self._ref(resource_type, resource_id)).limit(2)).all()
+        return rows[0] if len(rows) == 1 else None
+
+    def resolve_ids(self, source_id: str, targets: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Row ids for several references of one source (same rules as :meth:`resolve`)."""
+        wanted = {self._identity(source_id, *t): t for t in set(targets)}
+        found: dict[tuple[str, str], str] = {}
+        if not wanted:
+            return found
+        for row_id, identity in self.session.execute(
+            self._select(RecordResource, RecordResource.id, RecordResource.identity)
+            .where(RecordResource.identity.in_(list(wanted)))
+        ):
+            found[wanted[identity]] = row_id
+        missing = {self._ref(*t): t for t in wanted.values() if t not in found}
+        if missing:
+            hits: dict[str, list[str]] = {}
+            for row_id, ref in self.session.execute(
+                self._select(RecordResource, RecordResource.id, RecordResource.ref_hash)
+                .where(RecordResource.ref_hash.in_(list(missing)))
+            ):
+                hits.setdefault(ref, []).append(row_id)
+            for ref, ids in hits.items():
+                if len(ids) == 1:
+                    found[missing[ref]] = ids[0]
+        return found
+
     def store_document(
         self, doc: ParsedDocument, *, source: str, file_name: str | None, now: datetime | None = None
     ) -> tuple[StoreResult, list[tuple[str, str]]]:
@@ -189,14 +311,14 @@ class RecordRepository:
         now = now or utcnow()
         source_id = self.source_id(source)
         result = StoreResult()
+        mac = self.keys.mac
         # The same resource twice in one file: the last one counts (as a re-import would).
         planned: dict[str, ParsedResource] = {}
         for res in doc.resources:
             key = res.id or res.full_url or f"@{res.location}"
-            planned[self._identity(source_id, res.resource_type, key)] = res
-        plans = [(res, identity) for identity, res in planned.items()]
+            planned[mac("resource", source_id, res.resource_type, key)] = res
         existing: dict[str, Any] = {}
-        identities = [identity for _, identity in plans]
+        identities = list(planned)
         for start in range(0, len(identities), _CHUNK):
             chunk = identities[start : start + _CHUNK]
             for row in self.session.execute(
@@ -208,50 +330,59 @@ class RecordRepository:
                 existing[row.identity] = row
 
         prepared = []
-        for res, identity in plans:
-            content_hash = self.keys.mac_bytes("content", res.json)
+        by_type = result.by_type
+        by_category = result.by_category
+        mac_bytes = self.keys.mac_bytes
+        for identity, res in planned.items():
+            content_hash = mac_bytes("content", res.json)
             old = existing.get(identity)
-            result.resources += 1
-            result.by_type[res.resource_type] += 1
             item = res.items[0]
-            result.by_category[item.category.value] += 1
+            by_type[res.resource_type] += 1
+            by_category[item.category.value] += 1
             if old is not None and old.content_hash == content_hash:
                 result.unchanged += 1
                 continue
             m = match_key(item)
-            prepared.append((res, identity, content_hash, old, self.keys.mac("match", m) if m else None))
+            prepared.append((res, identity, content_hash, old, mac("match", m) if m else None))
+        result.resources = len(planned)
 
         groups = self._existing_groups({p[4] for p in prepared if p[4]})
         new_rows: list[dict[str, Any]] = []
-        versions: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
         written: list[tuple[str, str]] = []
         provenance_base = {
             "source": source, "file": file_name, "fhir_version": str(doc.fhir_version),
             "format": doc.format, "bundle_type": doc.bundle_type,
         }
+        encrypt = self.keys.cipher.encrypt
+        aad_prefix = f"regie-record|{self.user_id}|"
+        updated = [p for p in prepared if p[3] is not None]
+        versions = self._version_rows([p[3].id for p in updated], now) if updated else []
         for res, identity, content_hash, old, match_hash in prepared:
             row_id = old.id if old is not None else new_id()
             version = old.version + 1 if old is not None else 1
             item = res.items[0]
-            flag_target = None
+            flag_target = flag_ref = None
             if res.resource_type == "Flag":
                 link = item.link("detail")
                 target = _target(link.reference) if link else None
                 if target:
                     flag_target = self._identity(source_id, *target)
+                    flag_ref = self._ref(*target)
             record = {
                 "items": [item_to_dict(i) for i in res.items],
                 "provenance": {**provenance_base, "location": res.location, "full_url": res.full_url,
                                "profiles": list(res.profiles)},
             }
+            aad = f"{aad_prefix}{row_id}|{version}|"
             values = {
                 "resource_type": res.resource_type, "kind": item.kind[:100],
                 "category": item.category.value, "sort_date": item.sort_key,
-                "match_hash": match_hash, "target_identity": flag_target,
+                "match_hash": match_hash, "target_identity": flag_target, "target_ref": flag_ref,
+                "ref_hash": self._ref(res.resource_type, res.id) if res.id else None,
                 "content_hash": content_hash, "version": version,
-                "original_encrypted": self.keys.cipher.encrypt(res.json, self._aad(row_id, version, "original")),
-                "record_encrypted": self.keys.cipher.encrypt(
-                    orjson.dumps(record), self._aad(row_id, version, "record")),
+                "original_encrypted": encrypt(res.json, (aad + "original").encode()),
+                "record_encrypted": encrypt(orjson.dumps(record), (aad + "record").encode()),
                 "updated_at": now,
             }
             if old is None:
@@ -261,35 +392,38 @@ class RecordRepository:
                 new_rows.append({"id": row_id, "source_id": source_id, "identity": identity,
                                  "group_id": group_id, "arrived_at": now, **values})
                 written.append((row_id, "import"))
-            else:
-                versions.append(self._version_row(old.id))
-                if match_hash != old.match_hash:
-                    self._leave_group(old.id, old.group_id)
-                    values["group_id"] = groups.get(match_hash, row_id) if match_hash else row_id
-                    if match_hash:
-                        groups.setdefault(match_hash, row_id)
-                self.session.execute(
-                    self._update(RecordResource).where(RecordResource.id == old.id).values(**values)
-                )
-                written.append((row_id, "update"))
-            if old is None:
                 result.new += 1
             else:
+                group_id = old.group_id
+                if match_hash != old.match_hash:
+                    self._leave_group(old.id, old.group_id)
+                    group_id = groups.get(match_hash, row_id) if match_hash else row_id
+                    if match_hash:
+                        groups.setdefault(match_hash, row_id)
+                changed.append({"id": old.id, "group_id": group_id, **values})
+                written.append((row_id, "update"))
                 result.updated += 1
         self._insert(RecordResourceVersion, versions)
+        self._update_rows(RecordResource, changed)
         self._insert(RecordResource, new_rows)
         return result, written
 
-    def _version_row(self, row_id: str) -> dict[str, Any]:
-        old = self.session.execute(
-            self._select(RecordResource, RecordResource.version, RecordResource.original_encrypted,
-                         RecordResource.record_encrypted, RecordResource.updated_at)
-            .where(RecordResource.id == row_id)
-        ).one()
-        # The blobs are copied as they are: their associated data names (row id, version).
-        return {"id": new_id(), "resource_id": row_id, "version": old.version,
-                "original_encrypted": old.original_encrypted, "record_encrypted": old.record_encrypted,
-                "arrived_at": old.updated_at, "superseded_at": utcnow()}
+    def _version_rows(self, row_ids: list[str], now: datetime) -> list[dict[str, Any]]:
+        """The current versions of rows about to be updated, as version-table rows."""
+        out = []
+        for start in range(0, len(row_ids), _CHUNK):
+            for old in self.session.execute(
+                self._select(RecordResource, RecordResource.id, RecordResource.version,
+                             RecordResource.original_encrypted, RecordResource.record_encrypted,
+                             RecordResource.updated_at)
+                .where(RecordResource.id.in_(row_ids[start : start + _CHUNK]))
+            ):
+                # The blobs are copied as they are: their associated data names (row id, version).
+                out.append({"id": new_id(), "resource_id": old.id, "version": old.version,
+                            "original_encrypted": old.original_encrypted,
+                            "record_encrypted": old.record_encrypted,
+                            "arrived_at": old.updated_at, "superseded_at": now})
+        return out
 
     def _existing_groups(self, hashes: set[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -323,7 +457,8 @@ class RecordRepository:
         rows = self.session.execute(
             self._select(RecordResource, RecordResource.resource_type, RecordResource.category,
                          RecordResource.source_id, func.count())
-            .group_by(RecordResource.resource_type, RecordResource.category, RecordResource.source_id)
+            # In the order of ix_record_resources_user_counts: an index-only scan, no sorting.
+            .group_by(RecordResource.source_id, RecordResource.category, RecordResource.resource_type)
         ).all()
         by_type: Counter[str] = Counter()
         categories: Counter[str] = Counter()
@@ -411,14 +546,11 @@ class RecordRepository:
     def _enrich(self, row: RecordResource, item: dict[str, Any]) -> dict[str, Any]:
         """Cross-file enrichment at read time: attention flags and medication products."""
         if row.resource_type == "EpisodeOfCare":
-            flags = self.session.scalars(
-                self._select(RecordResource).where(
-                    RecordResource.target_identity == row.identity, RecordResource.resource_type == "Flag")
-            ).all()
+            flags = self._flags_for(row, item)
             if flags:
                 flag_items = [item_from_dict(self._decrypt_record(f.id, f.version, f.record_encrypted)["items"][0])
                               for f in flags]
-                # References are resolved within one source: give the episode the flag's view of it.
+                # Give the episode the flag's view of the reference (it may be from another source).
                 episode = item_from_dict(item)
                 enriched = apply_attention_flags([episode, *[_point_at(f, episode) for f in flag_items]])[0]
                 return item_to_dict(enriched)
@@ -427,10 +559,7 @@ class RecordRepository:
         if links and not item.get("codes"):
             target = _target(links[0].get("reference"))
             if target and target[0] == "Medication":
-                product = self.session.scalar(
-                    self._select(RecordResource)
-                    .where(RecordResource.identity == self._identity(row.source_id, *target))
-                )
+                product = self.resolve(row.source_id, *target)
                 if product is not None:
                     med = item_from_dict(self._decrypt_record(
                         product.id, product.version, product.record_encrypted)["items"][0])
@@ -447,6 +576,31 @@ class RecordRepository:
                     return out
         return item
 
+    def _flags_for(self, row: RecordResource, item: dict[str, Any]) -> list[RecordResource]:
+        """Flags pointing at an episode: those of its source, and those of another source that
+        does not hold an episode with that id, when this is the user's only one with it."""
+        resource_id = item.get("resource_id")
+        condition = RecordResource.target_identity == row.identity
+        ref = self._ref(row.resource_type, resource_id) if resource_id else None
+        if ref is not None:
+            condition = condition | (RecordResource.target_ref == ref)
+        flags = self.session.scalars(
+            self._select(RecordResource).where(condition, RecordResource.resource_type == "Flag")).all()
+        own = [f for f in flags if f.target_identity == row.identity]
+        others = [f for f in flags if f.target_identity != row.identity]
+        if not others or ref is None:
+            return own
+        if len(self.session.scalars(
+                self._select(RecordResource, RecordResource.id).where(RecordResource.ref_hash == ref).limit(2)
+        ).all()) != 1:
+            return own  # several episodes with this id: ambiguous, leave the other sources' flags
+        for flag in others:
+            holds = self.session.scalar(self._select(RecordResource, RecordResource.id).where(
+                RecordResource.identity == self._identity(flag.source_id, row.resource_type, resource_id)))
+            if holds is None:
+                own.append(flag)
+        return own
+
     def get(self, row_id: str) -> RecordResource | None:
         return self.session.scalar(self._select(RecordResource).where(RecordResource.id == row_id))
 
@@ -457,22 +611,12 @@ class RecordRepository:
         record = self._decrypt_record(row.id, row.version, row.record_encrypted)
         item = self._enrich(row, record["items"][0])
         names = self.source_names()
+        targets = {t for link in item.get("links", ()) if (t := _target(link.get("reference")))}
+        resolved = self.resolve_ids(row.source_id, targets) if targets else {}
         links = []
-        wanted = {}
         for link in item.get("links", ()):
             target = _target(link.get("reference"))
-            if target:
-                wanted[self._identity(row.source_id, *target)] = None
-        if wanted:
-            for row_id_, identity in self.session.execute(
-                self._select(RecordResource, RecordResource.id, RecordResource.identity)
-                .where(RecordResource.identity.in_(list(wanted)))
-            ):
-                wanted[identity] = row_id_
-        for link in item.get("links", ()):
-            target = _target(link.get("reference"))
-            linked = wanted.get(self._identity(row.source_id, *target)) if target else None
-            links.append({**link, "item_id": linked})
+            links.append({**link, "item_id": resolved.get(target) if target else None})
         members = self._groups([row]).get(row.match_hash, []) if row.match_hash else []
         return {
             "id": row.id, **item, "links": links,

@@ -321,9 +321,7 @@ class RecordQueries:
             return None
         target = _target(reference)
         if target is not None:
-            return self.repo.session.scalar(
-                self.repo._select(RecordResource)
-                .where(RecordResource.identity == self.repo._identity(row.source_id, *target)))
+            return self.repo.resolve(row.source_id, *target)
         if reference.startswith("urn:"):
             # A Bundle's urn:uuid reference: the Binary of the same source with that fullUrl.
             for candidate in self.repo.session.scalars(
