@@ -160,3 +160,5 @@ from regie.store import collect_models  # noqa: E402,F401
 from regie.store import owndata_models  # noqa: E402,F401
 # The background job queue.
 from regie.store import jobs_models  # noqa: E402,F401
+# Sends to care providers (MedMij delen).
+from regie.store import share_models  # noqa: E402,F401

@@ -1,0 +1,44 @@
+"""Sends to care providers (MedMij delen), see docs/share.md.
+
+One row per send: what kind, to which provider and service, the pending authorization
+(only the SHA-256 of the OAuth ``state``; the PKCE verifier encrypted), the Bundle exactly
+as previewed (encrypted under the user's data key, bound to user and row), and the outcome.
+Plain columns hold no medical content: kind, provider, service, counts, status codes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from regie.store.models import Base, new_id
+from regie.store.types import UTCDateTime, utcnow
+
+SEND_STATES = ("pending", "sending", "sent", "failed")
+
+
+class MedMijSend(Base):
+    __tablename__ = "medmij_sends"
+    __table_args__ = (Index("ix_medmij_sends_user_created", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # measurements, document, questionnaire, correction
+    provider: Mapped[str] = mapped_column(String(200))  # Zorgaanbiedernaam
+    service_id: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    channel: Mapped[str] = mapped_column(String(20))  # web, api
+    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    state_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    verifier_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    correlation_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    authorize_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    bundle_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    response_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    reference: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
