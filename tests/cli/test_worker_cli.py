@@ -41,4 +41,4 @@ def test_worker_runs_jobs_and_stops_on_sigterm(tmp_path: Path, database_url: str
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     messages = [line["message"] for line in lines]
     assert "worker started" in messages and "job done" in messages and messages[-1] == "worker stopped"
-    assert all({"time", "level", "logger"} <= set(line) for line in lines)
+    assert all({"time", "level", "logger", "process"} <= set(line) for line in lines)

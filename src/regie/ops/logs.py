@@ -33,7 +33,7 @@ def logging_config(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
     formatters = {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(levelname)s %(name)s %(message)s",
+            "fmt": "%(levelname)s %(name)s %(process)d %(message)s",
             "rename_fields": {"levelname": "level", "name": "logger"},
             "timestamp": "time",  # ISO 8601, UTC
         },

@@ -1,0 +1,59 @@
+"""`regie serve --workers 2`: JSON logs, and /metrics sums the counters of both processes
+(prometheus-client multiprocess mode under $REGIE_HOME/metrics)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def test_two_workers_share_metrics(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home = tmp_path / "home"
+    env = {**os.environ, "REGIE_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    for name in ("REGIE_DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR"):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "regie.cli.main"]
+    subprocess.run([*command, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([*command, "serve", "--port", str(port), "--workers", "2"], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 40
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        time.sleep(1.0)  # let the second process finish starting too
+        for _ in range(30):  # new connections: the kernel spreads them over both processes
+            assert httpx.get(f"{base}/healthz").status_code == 200
+        text = httpx.get(f"{base}/metrics").text
+        line = next(line for line in text.splitlines()
+                    if line.startswith('regie_http_request_duration_seconds_count{method="GET",route="/healthz"'))
+        assert float(line.split()[-1]) == 30.0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    assert (home / "metrics").is_dir()
+    records = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    assert any(r.get("message") == "request" and r.get("route") == "/healthz" for r in records)
+    assert not any("GET /healthz HTTP" in r.get("message", "") for r in records)  # no uvicorn access log
