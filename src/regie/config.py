@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     # Plain http only to loopback addresses (127.0.0.0/8, ::1, localhost, *.localhost).
     allow_insecure_loopback: bool = False
     lists_refresh_hours: float = 6.0
-    # The web app refreshes the lists in a background thread when they are configured.
+    # A periodic job refreshes the lists when they are configured (regie.jobs).
     lists_auto_refresh: bool = True
     lists_max_bytes: int = 16 * 1024 * 1024
     lists_timeout_seconds: float = 20.0
