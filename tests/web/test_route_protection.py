@@ -30,7 +30,7 @@ LOGIN_STEPS = {
     ("POST", "/login/passkey/options"), ("POST", "/login/passkey/verify"),
 }
 # Their own secret is the credential (a calendar feed token, a one-time callback state).
-SECRET_URL = {("GET", "/calendar/{token}.ics"), ("GET", "/collect/callback"),
+SECRET_URL = {("GET", "/calendar/{token}.ics"), ("GET", "/collect/callback"), ("GET", "/send/callback"),
               ("GET", "/metrics")}  # loopback or the metrics bearer token; else 404
 
 

@@ -19,6 +19,7 @@ from regie.web.api import auth as api_auth
 from regie.web.api import collections as api_collections
 from regie.web.api import owndata as api_owndata
 from regie.web.api import record as api_record
+from regie.web.api import sends as api_sends
 from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from regie.web.context import AppContext
 from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
@@ -31,6 +32,7 @@ from regie.web.pages import owndata as owndata_pages
 from regie.web.pages import collect as collect_pages
 from regie.web.pages import providers as provider_pages
 from regie.web.pages import record as record_pages
+from regie.web.pages import share as share_pages
 from regie.web.pages import viewer
 from regie.web.problems import Problem, problem_response
 from regie.web.request_log import RequestLogMiddleware, route_template
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(provider_pages.router)
     app.include_router(measurement_import.router)  # before /measurements/{id}
     app.include_router(measurement_send.router)
+    app.include_router(share_pages.router)
     app.include_router(owndata_pages.router)
     app.include_router(notes_pages.router)
     app.include_router(appointment_pages.router)
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(api_collections.router)
     app.include_router(api_record.router)
     app.include_router(api_owndata.router)
+    app.include_router(api_sends.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_error_handlers(app)
 
@@ -99,7 +103,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-        path_limits={record_pages.UPLOAD_PATH: settings.upload_max_bytes},
+        path_limits={record_pages.UPLOAD_PATH: settings.upload_max_bytes,
+                     "/documents/send": 16 * 1024 * 1024, "/api/v1/sends": 16 * 1024 * 1024},
     )
     # Outermost: every response, even a refused body, is logged and measured.
     app.add_middleware(RequestLogMiddleware)

@@ -1,8 +1,10 @@
 """Choosing self-measurements to share, with a preview of exactly what would be sent.
 
 The Bundle is built by :func:`regie.owndata.send.measurements_bundle` and checked with
-the qualification checks. The user can download it; sending it to a provider over MedMij
-(authorisation with one ``<provider>~<serviceId>`` scope) is not built yet.
+the qualification checks. The user can download it, or pick a provider that receives
+self-measurements (service 904): the Bundle is then stored as a send and the confirmation
+page (``regie.web.pages.share``) shows it before the authorization with one
+``<provider>~904`` scope.
 """
 from __future__ import annotations
 
@@ -19,11 +21,14 @@ from regie.owndata.send import check_bundle, measurements_bundle
 from regie.store.models import User
 from regie.web.guards import page_user
 from regie.web.i18n import N_
-from regie.web.pages._helpers import gettext_for
+from regie.web.collecting import session_key
+from regie.web.pages._helpers import gettext_for, see_other
+from regie.web.sharing import check_receiver, receivers, start
 from regie.web.pages.owndata import own_data, shown_value
 from regie.web.templating import DISPLAY_ZONE, language_of, render
 
 router = APIRouter(include_in_schema=False)
+SERVICE = "904"
 CurrentUser = Annotated[User, Depends(page_user)]
 
 
@@ -42,7 +47,7 @@ def _day(text: str) -> date | None:
 @router.get("/measurements/send")
 def send_page(request: Request, user: CurrentUser) -> Response:
     return render(request, "measurement_send.html", types=_types(request), values={"types": []}, errors={},
-                  chosen=None)
+                  chosen=None, receivers=receivers(request.app, SERVICE))
 
 
 @router.post("/measurements/send")
@@ -52,8 +57,14 @@ async def send_preview(request: Request, user: CurrentUser) -> Response:
     wanted = [t for t in form.getlist("types") if t in meas.TYPES]
     start, end = _day(str(form.get("from", ""))), _day(str(form.get("to", "")))
     name = str(form.get("name", "")).strip()[:200]
-    values = {"types": wanted, "from": form.get("from", ""), "to": form.get("to", ""), "name": name}
+    values = {"types": wanted, "from": form.get("from", ""), "to": form.get("to", ""), "name": name,
+              "provider": str(form.get("provider", ""))[:200]}
     errors = {}
+    provider = None
+    if form.get("do") == "send":
+        provider = check_receiver(request.app, values["provider"], SERVICE)
+        if provider is None:
+            errors["provider"] = gettext(N_("Choose a care provider."))
     if not wanted:
         errors["types"] = gettext(N_("Choose at least one kind of measurement."))
     if not name:
@@ -78,7 +89,12 @@ async def send_preview(request: Request, user: CurrentUser) -> Response:
     if bundle is not None and form.get("do") == "download":
         return Response(body, media_type="application/fhir+json", headers={
             "Content-Disposition": 'attachment; filename="metingen.json"', "Cache-Control": "no-store"})
+    if bundle is not None and provider is not None:
+        send_id = await run_in_threadpool(
+            lambda: start(request.app, user.id, kind="measurements", provider=provider, service_id=SERVICE,
+                          bundle=bundle, channel="web", session_id=session_key(request)))
+        return see_other(f"/send/{send_id}")
     lang = language_of(request)
     return render(request, "measurement_send.html", types=_types(request), values=values, errors={},
-                  chosen=chosen, preview=body.decode(), value_of=lambda m: shown_value(m, lang),
+                  chosen=chosen, preview=body.decode(), receivers=receivers(request.app, SERVICE), value_of=lambda m: shown_value(m, lang),
                   when_local=lambda m: m.astimezone(DISPLAY_ZONE).strftime("%d-%m-%Y %H:%M"))

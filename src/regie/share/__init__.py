@@ -1,0 +1,1 @@
+"""Sending to care providers (MedMij delen): see docs/share.md."""
