@@ -4,6 +4,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from regie.fhir import FhirVersion
 from regie.store.db import Database
 from regie.store.migrate import upgrade
 from tests.fhir.fixtures import SKIP_REASON, available, fixture_files, load, standard_of
@@ -79,3 +80,40 @@ def test_a_reference_resolves_across_sources_only_when_exactly_one_target_exists
     assert not attention.get("Tweede") and not attention.get("Tweede elders")  # two ep-2: ambiguous
     assert links["EpisodeOfCare/ep-1"] == episode_row
     assert all(link["item_id"] is None for link in ambiguous if link["reference"] == "EpisodeOfCare/ep-2")
+
+
+def _obs(rid: str) -> bytes:
+    return orjson.dumps({"resourceType": "Observation", "id": rid, "status": "final",
+                         "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+                         "effectiveDateTime": "2024-05-01T10:00:00+02:00", "valueString": rid})
+
+
+def test_import_many_is_atomic_per_file_inside_a_shared_transaction(db: Database, monkeypatch) -> None:
+    from regie.store import record as record_module
+
+    service, keyring = service_for(db)
+    keys = service.keys(new_user(db, keyring))
+    original = record_module.RecordRepository.store_document
+
+    def failing(self, doc, *, source, file_name, now=None):
+        result = original(self, doc, source=source, file_name=file_name, now=now)
+        if file_name == "b.json":
+            raise RuntimeError("disk full")  # after its rows (and its new source) were written
+        return result
+
+    monkeypatch.setattr(record_module.RecordRepository, "store_document", failing)
+    files = [("a.json", _obs("a")), ("b.json", _obs("b")), ("bad.json", b"{"), ("c.json", _obs("c"))]
+    outcomes = service.import_many(keys, files, channel="cli", batch_files=10, fhir_version=FhirVersion.R4)
+    monkeypatch.undo()
+    assert [o.ok for o in outcomes] == [True, False, False, True]
+    assert "nothing from this file was kept" in outcomes[1].error
+    assert "malformed JSON" in outcomes[2].error
+    with service.open(keys) as repo:
+        summary = repo.summary()
+        assert summary["resources"] == 2 and set(summary["sources"]) == {"a.json", "c.json"}
+        assert len(repo.audit_page()[0]) == 2
+    # the failed file's source was not cached as existing: importing it again creates it
+    again = service.import_many(keys, [("b.json", _obs("b"))], channel="cli", fhir_version=FhirVersion.R4)
+    assert again[0].ok and again[0].new == 1
+    with service.open(keys) as repo:
+        assert set(repo.summary()["sources"]) == {"a.json", "b.json", "c.json"}

@@ -37,7 +37,7 @@ def import_files(
         typer.Option("--fhir-version", case_sensitive=False, help="FHIR version of the files (default: detect)."),
     ] = None,
 ) -> None:
-    """Import FHIR files into an account's health record (one transaction per file)."""
+    """Import FHIR files into an account's health record (atomic per file)."""
     service, keys = _service_and_keys(user)
     files = expand_paths(paths)
     out = Console()
@@ -47,11 +47,9 @@ def import_files(
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=out, transient=True) as progress:
             task = progress.add_task("Importing", total=len(files))
-            for path in files:
-                outcomes.append(service.import_path(keys, path, **options))
-                progress.advance(task)
+            outcomes = service.import_paths(keys, files, progress=lambda _: progress.advance(task), **options)
     else:
-        outcomes = [service.import_path(keys, path, **options) for path in files]
+        outcomes = service.import_paths(keys, files, **options)
     _summary(out, outcomes)
     if not files:
         Console(stderr=True).print("[bold red]Error:[/] no .json or .xml files found.")

@@ -1,23 +1,26 @@
-"""Importing FHIR files into a user's record: one database transaction per file.
+"""Importing FHIR files into a user's record, atomically per file.
 
-Used by ``regie import``, the web upload and the benchmark. A file is read and
-validated completely (regie.fhir) before anything is written; then all its
-resources are stored in one transaction, so a failing file leaves nothing behind.
+Used by ``regie import``, the web upload, the collector and the benchmark. A file is
+read and validated completely (regie.fhir) before anything is written; then all its
+resources are stored together, so a failing file leaves nothing behind. One file is one
+transaction (:meth:`RecordService.import_bytes`); several files share a transaction
+with a SAVEPOINT each (:meth:`RecordService.import_many`).
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from regie.fhir import FhirReadError, FhirVersion, read_bytes
-from regie.fhir.reader import DEFAULT_MAX_BYTES
+from regie.fhir.reader import DEFAULT_MAX_BYTES, no_cyclic_gc
 from regie.store.crypto import KeyRing
 from regie.store.db import Database
 from regie.store.models import User
-from regie.store.record import RecordRepository, UserKeys
+from regie.store.record import RecordRepository, StoreResult, UserKeys
 
 FHIR_SUFFIXES = (".json", ".xml")
 
@@ -75,9 +78,44 @@ class RecordService:
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> FileOutcome:
         """Read and store one file; never raises for bad input (see ``FileOutcome.error``)."""
-        outcome = FileOutcome(name)
+        return self.import_many(keys, [(name, data)], source=source, fhir_version=fhir_version,
+                                channel=channel, actor_id=actor_id, max_bytes=max_bytes)[0]
+
+    def import_many(
+        self, keys: UserKeys, files: Iterable[tuple[str, bytes]], *, source: str | None = None,
+        fhir_version: FhirVersion | None = None, channel: str, actor_id: str | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES, batch_files: int = 64, batch_bytes: int = 8 * 1024 * 1024,
+        progress: Callable[[FileOutcome], None] | None = None,
+    ) -> list[FileOutcome]:
+        """Import several files, atomic per file: each file is read and validated completely,
+        then stored inside a SAVEPOINT of a transaction shared by up to ``batch_files`` files
+        (``batch_bytes`` of input), so a failing file leaves nothing behind while the others
+        of the batch are kept. Small files no longer pay a commit each."""
+        outcomes: list[FileOutcome] = []
+        batch: list[tuple[FileOutcome, Any]] = []
+        size = 0
+        for name, data in files:
+            outcome = FileOutcome(name)
+            outcomes.append(outcome)
+            with no_cyclic_gc():
+                doc = self._read(outcome, data, fhir_version, max_bytes)
+            if doc is None:
+                if progress:
+                    progress(outcome)
+                continue
+            batch.append((outcome, doc))
+            size += len(data)
+            if len(batch) >= batch_files or size >= batch_bytes:
+                self._store_batch(keys, batch, source, channel, actor_id, progress)
+                batch, size = [], 0
+        if batch:
+            self._store_batch(keys, batch, source, channel, actor_id, progress)
+        return outcomes
+
+    @staticmethod
+    def _read(outcome: FileOutcome, data: bytes, fhir_version: FhirVersion | None, max_bytes: int) -> Any:
         try:
-            doc = read_bytes(data, name=name, fhir_version=fhir_version, max_bytes=max_bytes)
+            return read_bytes(data, name=outcome.name, fhir_version=fhir_version, max_bytes=max_bytes)
         except FhirReadError as exc:
             outcome.error = str(exc)
             outcome.error_resource = (
@@ -85,22 +123,70 @@ class RecordService:
             )
             outcome.error_location = exc.location
             outcome.error_reason = exc.reason
-            return outcome
+            return None
+
+    def _store_batch(self, keys: UserKeys, batch: list[tuple[FileOutcome, Any]], source: str | None,
+                     channel: str, actor_id: str | None,
+                     progress: Callable[[FileOutcome], None] | None) -> None:
+        results: list[tuple[FileOutcome, StoreResult]] = []
         try:
-            with self.open(keys) as repo:
-                result, written = repo.store_document(doc, source=source or name, file_name=name)
-                # One entry per imported file (not per resource): the audit trail says who
-                # wrote how much, when and how; the items carry their own provenance.
-                repo.audit(actor_id or keys.user_id, "import", [f"{len(written)} items"], channel)
+            with no_cyclic_gc(), self.open(keys) as repo:
+                if len(batch) > 1:
+                    _begin(repo.session)
+                for outcome, doc in batch:
+                    created = dict(repo.created_sources)
+                    try:
+                        with repo.session.begin_nested() if len(batch) > 1 else nullcontext():
+                            result, written = repo.store_document(doc, source=source or outcome.name,
+                                                                  file_name=outcome.name)
+                            # One entry per imported file (not per resource): the audit trail says
+                            # who wrote how much, when and how; the items carry their own provenance.
+                            repo.audit(actor_id or keys.user_id, "import", [f"{len(written)} items"], channel)
+                    except Exception as exc:
+                        if len(batch) == 1:
+                            raise
+                        # The savepoint rolled back: nothing of this file, nor a source it created.
+                        repo.created_sources = created
+                        repo._source_names = None
+                        _store_failed(outcome, exc)
+                        continue
+                    results.append((outcome, result))
         except Exception as exc:  # nothing was committed: the transaction rolled back
-            outcome.error = f"{name}: could not be stored ({type(exc).__name__}); nothing from this file was kept."
-            outcome.error_reason = "could not be stored"
-            return outcome
-        outcome.resources = result.resources
-        outcome.new, outcome.updated, outcome.unchanged = result.new, result.updated, result.unchanged
-        outcome.by_category = result.by_category
-        outcome.by_type = result.by_type
-        return outcome
+            for outcome, _ in batch:
+                if outcome.error is None:
+                    _store_failed(outcome, exc)
+            results = []
+        for outcome, result in results:
+            outcome.resources = result.resources
+            outcome.new, outcome.updated, outcome.unchanged = result.new, result.updated, result.unchanged
+            outcome.by_category = result.by_category
+            outcome.by_type = result.by_type
+        if progress:
+            for outcome, _ in batch:
+                progress(outcome)
+
+    def import_paths(self, keys: UserKeys, paths: list[Path], **options) -> list[FileOutcome]:
+        """:meth:`import_many` for files on disk (read one at a time)."""
+        unreadable: dict[int, FileOutcome] = {}
+
+        def contents() -> Iterator[tuple[str, bytes]]:
+            for i, path in enumerate(paths):
+                try:
+                    yield path.name, path.read_bytes()
+                except OSError as exc:
+                    unreadable[i] = FileOutcome(path.name, error=f"{path.name}: cannot be read ({exc.strerror}).",
+                                                error_reason="cannot be read")
+        progress = options.pop("progress", None)
+        done = self.import_many(keys, contents(), progress=progress, **options)
+        out, it = [], iter(done)
+        for i in range(len(paths)):
+            if i in unreadable:
+                out.append(unreadable[i])
+                if progress:
+                    progress(unreadable[i])
+            else:
+                out.append(next(it))
+        return out
 
     def import_path(self, keys: UserKeys, path: Path, **options) -> FileOutcome:
         try:
@@ -109,6 +195,23 @@ class RecordService:
             return FileOutcome(path.name, error=f"{path.name}: cannot be read ({exc.strerror}).",
                                error_reason="cannot be read")
         return self.import_bytes(keys, data, name=path.name, **options)
+
+
+def _store_failed(outcome: FileOutcome, exc: BaseException) -> None:
+    outcome.error = (f"{outcome.name}: could not be stored ({type(exc).__name__}); "
+                     "nothing from this file was kept.")
+    outcome.error_reason = "could not be stored"
+
+
+def _begin(session: Any) -> None:
+    """Start the transaction explicitly before the first SAVEPOINT on SQLite.
+
+    Python's sqlite3 module begins a transaction only before INSERT/UPDATE/DELETE; a
+    SAVEPOINT issued first would itself open the transaction, and releasing it would
+    commit. An explicit BEGIN keeps every file's savepoint inside one transaction."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:

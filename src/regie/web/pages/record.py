@@ -38,7 +38,7 @@ async def upload(request: Request, user: CurrentUser) -> Response:
 
     def work() -> list[FileOutcome]:
         keys = service.keys(user)
-        return [service.import_bytes(keys, data, name=name, channel="web") for name, data in uploads]
+        return service.import_many(keys, uploads, channel="web")  # atomic per file
 
     outcomes = await run_in_threadpool(work)
     status = 200 if all(o.ok for o in outcomes) else 422
