@@ -153,7 +153,7 @@ def main() -> None:
         seconds = build(client, app, account.email, args.items)
         print(f"built {args.items} items in {seconds:.0f} s")
         pages = ["/record/upload", "/", "/record/results", "/record/medication", "/record/problems", "/timeline",
-                 "/timeline?period=2020"]
+                 "/timeline?period=2020", "/search?q=bloeddruk"]
         results = {path: measure(client, path, args.rounds) for path in pages}
     trivial = p95(results["/record/upload"])
     print(f"\n| Page | p50 | p95 | p95 / trivial page |\n|---|---|---|---|")

@@ -117,3 +117,17 @@ def test_import_many_is_atomic_per_file_inside_a_shared_transaction(db: Database
     assert again[0].ok and again[0].new == 1
     with service.open(keys) as repo:
         assert set(repo.summary()["sources"]) == {"a.json", "b.json", "c.json"}
+
+
+def test_the_text_search_prefilter_never_drops_a_match() -> None:
+    from regie.store.record import _strings, could_contain
+
+    record = {"items": [{"title": "Straße Ǆ \u212a ﬁle", "notes": ["a\"b\\c\nd", "İstanbul ΣΑΣ", "Bloeddruk"]}],
+              "provenance": {"file": "x.json"}}
+    plain = orjson.dumps(record)
+    for text in _strings(record["items"]):
+        folded = text.casefold()
+        for i in range(len(folded)):
+            for j in range(i + 1, min(len(folded), i + 6) + 1):
+                assert could_contain(plain, folded[i:j]), folded[i:j]
+    assert not could_contain(plain, "glucose")

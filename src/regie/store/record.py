@@ -155,6 +155,21 @@ def _write_plan(dialect: Any, table: Any, keys: tuple[str, ...], kind: str) -> _
     return plan
 
 
+_JSON_ESCAPED = frozenset('"\\') | frozenset(map(chr, range(0x20)))
+
+
+def could_contain(plain: bytes, needle: str) -> bool:
+    """False only if no string value of the JSON text ``plain`` contains ``needle`` (casefolded).
+
+    orjson writes strings as UTF-8 and escapes only ``"``, ``\\`` and control characters,
+    and case folding maps each character on its own, so a casefolded string that holds
+    the needle puts it, unchanged, into the casefolded text, unless the needle has one
+    of the escaped characters (then: True, the caller checks the parsed strings)."""
+    if not needle or not _JSON_ESCAPED.isdisjoint(needle):
+        return True
+    return needle in plain.decode().casefold()
+
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -221,6 +236,14 @@ class RecordRepository:
 
     def _decrypt_record(self, row_id: str, version: int, blob: bytes) -> dict[str, Any]:
         return orjson.loads(self.keys.cipher.decrypt(blob, self._aad(row_id, version, "record")))
+
+    def _decrypt_record_if(self, row_id: str, version: int, blob: bytes, needle: str | None) -> dict[str, Any] | None:
+        """The record, or None when its JSON text shows that no string in it contains ``needle``
+        (text search: skips parsing and walking the rows that cannot match)."""
+        plain = self.keys.cipher.decrypt(blob, self._aad(row_id, version, "record"))
+        if needle is not None and not could_contain(plain, needle):
+            return None
+        return orjson.loads(plain)
 
     def _decrypt_original(self, row_id: str, version: int, blob: bytes) -> bytes:
         return self.keys.cipher.decrypt(blob, self._aad(row_id, version, "original"))
@@ -506,7 +529,9 @@ class RecordRepository:
                 statement.order_by(RecordResource.sort_date.desc(), RecordResource.id.desc()).limit(batch)
             ).all()
             for row in rows:
-                record = self._decrypt_record(row.id, row.version, row.record_encrypted)
+                record = self._decrypt_record_if(row.id, row.version, row.record_encrypted, needle)
+                if record is None:
+                    continue
                 if needle is None or any(needle in s.casefold() for s in _strings(record["items"])):
                     found.append((row, record))
                     if len(found) > limit:
@@ -580,15 +605,17 @@ class RecordRepository:
         """Flags pointing at an episode: those of its source, and those of another source that
         does not hold an episode with that id, when this is the user's only one with it."""
         resource_id = item.get("resource_id")
-        condition = RecordResource.target_identity == row.identity
-        ref = self._ref(row.resource_type, resource_id) if resource_id else None
-        if ref is not None:
-            condition = condition | (RecordResource.target_ref == ref)
-        flags = self.session.scalars(
-            self._select(RecordResource).where(condition, RecordResource.resource_type == "Flag")).all()
-        own = [f for f in flags if f.target_identity == row.identity]
-        others = [f for f in flags if f.target_identity != row.identity]
-        if not others or ref is None:
+        flag = RecordResource.resource_type == "Flag"
+        own = list(self.session.scalars(
+            self._select(RecordResource).where(RecordResource.target_identity == row.identity, flag)).all())
+        if not resource_id:
+            return own
+        # Two queries, not an OR: each one is an index lookup on its own column.
+        ref = self._ref(row.resource_type, resource_id)
+        others = [f for f in self.session.scalars(
+            self._select(RecordResource).where(RecordResource.target_ref == ref, flag)).all()
+            if f.target_identity != row.identity]
+        if not others:
             return own
         if len(self.session.scalars(
                 self._select(RecordResource, RecordResource.id).where(RecordResource.ref_hash == ref).limit(2)

@@ -142,8 +142,8 @@ class RecordQueries:
             rows = self.repo.session.execute(statement.order_by(*order).limit(batch)).all()
             for row in rows:
                 scanned += 1
-                record = self._decrypt(row)
-                if _matches(record["items"][0], filters, needle):
+                record = self.repo._decrypt_record_if(row.id, row.version, row.record_encrypted, needle)
+                if record is not None and _matches(record["items"][0], filters, needle):
                     found.append((row, record))
                     if len(found) > limit:
                         break
