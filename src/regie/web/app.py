@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
         path_limits={record_pages.UPLOAD_PATH: settings.upload_max_bytes,
-                     "/documents/send": 16 * 1024 * 1024, "/api/v1/sends": 16 * 1024 * 1024},
+                     "/send/document": 16 * 1024 * 1024, "/api/v1/sends": 16 * 1024 * 1024},
     )
     # Outermost: every response, even a refused body, is logged and measured.
     app.add_middleware(RequestLogMiddleware)

@@ -23,7 +23,8 @@ from regie.web.guards import page_user
 from regie.web.i18n import N_
 from regie.web.collecting import session_key
 from regie.web.pages._helpers import gettext_for, see_other
-from regie.web.sharing import check_receiver, receivers, start
+from regie.web.sharing import check_receiver, receivers
+from regie.web.sharing import start as start_send
 from regie.web.pages.owndata import own_data, shown_value
 from regie.web.templating import DISPLAY_ZONE, language_of, render
 
@@ -91,7 +92,7 @@ async def send_preview(request: Request, user: CurrentUser) -> Response:
             "Content-Disposition": 'attachment; filename="metingen.json"', "Cache-Control": "no-store"})
     if bundle is not None and provider is not None:
         send_id = await run_in_threadpool(
-            lambda: start(request.app, user.id, kind="measurements", provider=provider, service_id=SERVICE,
+            lambda: start_send(request.app, user.id, kind="measurements", provider=provider, service_id=SERVICE,
                           bundle=bundle, channel="web", session_id=session_key(request)))
         return see_other(f"/send/{send_id}")
     lang = language_of(request)

@@ -86,35 +86,7 @@ async def history(request: Request, user: CurrentUser) -> Response:
     rows = await run_in_threadpool(sends_of(app).history, user.id)
     for row in rows:
         row["provider_name"] = provider_name(app, row["provider"])
-    return render(request, "send_history.html", rows=rows, states=STATES, kinds=KINDS, when=_when)
-
-
-@router.get("/send/{send_id}")
-async def send_page(request: Request, send_id: str, user: CurrentUser) -> Response:
-    view = await run_in_threadpool(sends_of(request.app).get, user.id, send_id)
-    if view is None:
-        raise HTTPException(404)
-    bundle = view["bundle"]
-    shown = bundle
-    if view["kind"] == "document":  # the preview shows the PDF's size, not its bytes
-        shown = orjson.loads(orjson.dumps(bundle))
-        for e in shown["entry"]:
-            if e["resource"]["resourceType"] == "Binary":
-                e["resource"]["content"] = f"({len(e['resource']['content'])} base64)"
-    return render(request, "send.html", view=view, provider_name=provider_name(request.app, view["provider"]),
-                  states=STATES, kinds=KINDS, message=error_text(view["error"]), when=_when,
-                  document=docs.summary(bundle) if view["kind"] == "document" else None,
-                  preview=orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode())
-
-
-@router.get("/send/{send_id}/go")
-async def go(request: Request, send_id: str, user: CurrentUser) -> Response:
-    """Confirmed: to the provider's authorization endpoint (a link: the CSP's form-action
-    would block a form that ends on another site)."""
-    url = await run_in_threadpool(authorization_url, request.app, user.id, send_id, session_key(request))
-    if url is None:
-        raise HTTPException(404)
-    return RedirectResponse(url, status_code=303)
+    return render(request, "send_history.html", rows=rows, states=STATES, kinds=KINDS, local_time=_when)
 
 
 # --- documents (PDF/A, service 51) ----------------------------------------------------
@@ -125,12 +97,12 @@ def _doc_form(request: Request, status: int = 200, values=None, errors=None) -> 
                   doc_types=[(k, gettext(v)) for k, v in DOCUMENT_TYPE_LABELS.items()])
 
 
-@router.get("/documents/send")
+@router.get("/send/document")
 async def document_page(request: Request, user: CurrentUser) -> Response:
     return _doc_form(request)
 
 
-@router.post("/documents/send")
+@router.post("/send/document")
 async def document_send(request: Request, user: CurrentUser) -> Response:
     form = await request.form()
     gettext = gettext_for(request)
@@ -162,6 +134,36 @@ async def document_send(request: Request, user: CurrentUser) -> Response:
         lambda: start(request.app, user.id, kind="document", provider=provider, service_id=DOCUMENT_SERVICE,
                       bundle=bundle, channel="web", session_id=session_key(request)))
     return see_other(f"/send/{send_id}")
+
+
+
+# After /send/document and /send/callback: those are not send ids.
+@router.get("/send/{send_id}")
+async def send_page(request: Request, send_id: str, user: CurrentUser) -> Response:
+    view = await run_in_threadpool(sends_of(request.app).get, user.id, send_id)
+    if view is None:
+        raise HTTPException(404)
+    bundle = view["bundle"]
+    shown = bundle
+    if view["kind"] == "document":  # the preview shows the PDF's size, not its bytes
+        shown = orjson.loads(orjson.dumps(bundle))
+        for e in shown["entry"]:
+            if e["resource"]["resourceType"] == "Binary":
+                e["resource"]["content"] = f"({len(e['resource']['content'])} base64)"
+    return render(request, "send.html", view=view, provider_name=provider_name(request.app, view["provider"]),
+                  states=STATES, kinds=KINDS, message=error_text(view["error"]), local_time=_when,
+                  document=docs.summary(bundle) if view["kind"] == "document" else None,
+                  preview=orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode())
+
+
+@router.get("/send/{send_id}/go")
+async def go(request: Request, send_id: str, user: CurrentUser) -> Response:
+    """Confirmed: to the provider's authorization endpoint (a link: the CSP's form-action
+    would block a form that ends on another site)."""
+    url = await run_in_threadpool(authorization_url, request.app, user.id, send_id, session_key(request))
+    if url is None:
+        raise HTTPException(404)
+    return RedirectResponse(url, status_code=303)
 
 
 __all__ = ["router"]
