@@ -85,3 +85,33 @@ def test_document_upload_preview_send(regie):
     assert parse_qs(urlsplit(url).query)["scope"] == [f"{GP}~51"]
     assert regie.client.get(_path(consent(url)), follow_redirects=False).status_code == 303
     assert 'data-send-outcome="sent"' in regie.client.get(send_path).text
+
+
+def test_a_pdf_from_the_record(regie):
+    from tests.collect.harness import wait_finished
+
+    b = _browser(regie)
+    token = b.csrf("/send/document")
+    headers = {"X-CSRF-Token": token}
+    started = regie.client.post("/api/v1/collections", json={"provider": GP, "services": ["51"]}, headers=headers)
+    assert started.status_code == 201, started.text
+    regie.client.get(_path(consent(started.json()["authorization_url"])), follow_redirects=False)
+    assert wait_finished(lambda p: regie.client.get(p), started.json()["id"])["state"] == "done"
+    items = regie.client.get("/api/v1/record/items?category=documents&limit=200").json()["items"]
+    page = item = None
+    for candidate in items:
+        page = regie.client.get(f"/send/document?item={candidate['id']}")
+        if page.status_code == 200:
+            item = candidate["id"]
+            break
+    assert item is not None, "no PDF in the collected documents"
+    assert "data-record-document" in page.text and 'type="file"' not in page.text
+    assert 'href="/send/document?item=' in regie.client.get(f"/documents/{item}").text
+    made = b.post_form(f"/send/document?item={item}", {"provider": GP, "title": "Brief", "name": "Jan Jansen",
+                                                       "item": item})
+    assert made.status_code == 303, made.text
+    send_path = made.headers["location"]
+    url = regie.client.get(f"{send_path}/go", follow_redirects=False).headers["location"]
+    assert regie.client.get(_path(consent(url)), follow_redirects=False).status_code == 303
+    assert 'data-send-outcome="sent"' in regie.client.get(send_path).text
+    assert regie.client.get("/send/document?item=nope").status_code == 404

@@ -90,23 +90,46 @@ async def history(request: Request, user: CurrentUser) -> Response:
 
 
 # --- documents (PDF/A, service 51) ----------------------------------------------------
-def _doc_form(request: Request, status: int = 200, values=None, errors=None) -> Response:
+def _record_pdf(request: Request, user: User, item_id: str) -> tuple[bytes, str] | None:
+    """A PDF in the user's record (its bytes and title), or None."""
+    from regie.web.pages.viewer import open_record
+
+    with open_record(request, user) as (repo, q):
+        found = q.document_file(item_id[:64])
+        if found is None or found[0] != "application/pdf":
+            return None
+        repo.audit(user.id, "read_document", [item_id[:64]], "web")
+    return found[1], found[2]
+
+
+def _record_title(request: Request, user: User, item_id: str) -> str | None:
+    found = _record_pdf(request, user, item_id) if item_id else None
+    return found[1] if found else None
+
+
+def _doc_form(request: Request, status: int = 200, values=None, errors=None, record_title=None) -> Response:
     gettext = gettext_for(request)
     return render(request, "document_send.html", status, values=values or {}, errors=errors or {},
+                  record_title=record_title,
                   receivers=receivers(request.app, DOCUMENT_SERVICE),
                   doc_types=[(k, gettext(v)) for k, v in DOCUMENT_TYPE_LABELS.items()])
 
 
 @router.get("/send/document")
 async def document_page(request: Request, user: CurrentUser) -> Response:
-    return _doc_form(request)
+    """``?item=<record item id>``: a PDF from the record instead of an upload."""
+    item = request.query_params.get("item", "")[:64]
+    title = await run_in_threadpool(_record_title, request, user, item) if item else None
+    if item and title is None:
+        raise HTTPException(404)
+    return _doc_form(request, values={"item": item, "title": title or ""} if item else None, record_title=title)
 
 
 @router.post("/send/document")
 async def document_send(request: Request, user: CurrentUser) -> Response:
     form = await request.form()
     gettext = gettext_for(request)
-    values = {k: str(form.get(k, "")).strip()[:200] for k in ("provider", "title", "name", "type")}
+    values = {k: str(form.get(k, "")).strip()[:200] for k in ("provider", "title", "name", "type", "item")}
     errors: dict[str, str] = {}
     provider = check_receiver(request.app, values["provider"], DOCUMENT_SERVICE)
     if provider is None:
@@ -119,14 +142,20 @@ async def document_send(request: Request, user: CurrentUser) -> Response:
         values["type"] = "consult_note"
     upload = form.get("file")
     pdf = b""
-    if isinstance(upload, UploadFile):
+    record_title = None
+    if values["item"]:
+        found = await run_in_threadpool(_record_pdf, request, user, values["item"])
+        if found is None:
+            raise HTTPException(404)
+        pdf, record_title = found
+    elif isinstance(upload, UploadFile):
         pdf = await upload.read(docs.MAX_PDF_BYTES + 1)
     try:
         docs.check_pdf(pdf)
     except docs.NotAPdf:
         errors["file"] = gettext(N_("Choose a PDF file of at most 10 MB."))
     if errors:
-        return _doc_form(request, 422, values, errors)
+        return _doc_form(request, 422, values, errors, record_title)
     bundle = docs.document_bundle(pdf, title=values["title"], patient_name=values["name"], doc_type=values["type"])
     problems = docs.check_document_bundle(bundle)
     assert not problems, problems
