@@ -2,7 +2,7 @@
 
 :class:`RecordRepository` is the only code that queries the record tables. It is
 built for one user and every statement it runs goes through :meth:`_select`,
-:meth:`_update`, :meth:`_update_rows` (``WHERE user_id = ? AND id = ?``) or
+:meth:`_select_ids`, :meth:`_update`, :meth:`_update_rows` (``WHERE user_id = ? AND id = ?``) or
 :meth:`_insert` (which sets ``user_id`` itself), so a query for another user's rows
 cannot be written by accident. See docs/storage.md.
 """
@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -167,6 +167,8 @@ def could_contain(plain: bytes, needle: str) -> bool:
     of the escaped characters (then: True, the caller checks the parsed strings)."""
     if not needle or not _JSON_ESCAPED.isdisjoint(needle):
         return True
+    if plain.isascii():  # the common case: ASCII case folding is lower(), on the bytes
+        return needle.isascii() and needle.encode() in plain.lower()
     return needle in plain.decode().casefold()
 
 
@@ -198,6 +200,13 @@ class RecordRepository:
     def _select(self, model: Any, *columns: Any) -> Select[Any]:
         statement = select(*columns) if columns else select(model)
         return statement.where(model.user_id == self.user_id)
+
+    def _select_ids(self, model: Any, ids: Sequence[str], *columns: Any) -> Select[Any]:
+        """Rows by id, the user's only. The user condition is written as ``user_id || ''`` so
+        that the database looks the ids up in the primary key: SQLite without statistics
+        otherwise prefers a (user_id, ...) index and reads all the user's entries in it."""
+        statement = select(*columns) if columns else select(model)
+        return statement.where(model.id.in_(list(ids)), model.user_id.concat("") == self.user_id)
 
     def _update(self, model: Any):
         return update(model).where(model.user_id == self.user_id)
@@ -436,10 +445,9 @@ class RecordRepository:
         out = []
         for start in range(0, len(row_ids), _CHUNK):
             for old in self.session.execute(
-                self._select(RecordResource, RecordResource.id, RecordResource.version,
-                             RecordResource.original_encrypted, RecordResource.record_encrypted,
-                             RecordResource.updated_at)
-                .where(RecordResource.id.in_(row_ids[start : start + _CHUNK]))
+                self._select_ids(RecordResource, row_ids[start : start + _CHUNK], RecordResource.id,
+                                 RecordResource.version, RecordResource.original_encrypted,
+                                 RecordResource.record_encrypted, RecordResource.updated_at)
             ):
                 # The blobs are copied as they are: their associated data names (row id, version).
                 out.append({"id": new_id(), "resource_id": old.id, "version": old.version,
@@ -521,10 +529,8 @@ class RecordRepository:
         while len(found) <= limit:
             statement = base
             if position is not None:
-                statement = statement.where(
-                    (RecordResource.sort_date < position[0])
-                    | ((RecordResource.sort_date == position[0]) & (RecordResource.id < position[1]))
-                )
+                # A row value: an index range (the equivalent OR scans the user's whole index).
+                statement = statement.where(tuple_(RecordResource.sort_date, RecordResource.id) < tuple(position))
             rows = self.session.scalars(
                 statement.order_by(RecordResource.sort_date.desc(), RecordResource.id.desc()).limit(batch)
             ).all()

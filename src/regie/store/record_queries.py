@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import case, func
+from sqlalchemy import case, func, tuple_
 
 from regie.store.record import RecordRepository, _strings, _target, decode_cursor, encode_cursor
 from regie.store.record_models import AuditEntry, RecordResource
@@ -26,6 +26,9 @@ _COLUMNS = (
     RecordResource.sort_date, RecordResource.category, RecordResource.kind, RecordResource.resource_type,
     RecordResource.match_hash, RecordResource.identity, RecordResource.arrived_at, RecordResource.updated_at,
 )
+
+#: Columns read while a content filter (text, status, code) decrypts rows in order.
+_SCAN_COLUMNS = (RecordResource.id, RecordResource.version, RecordResource.record_encrypted, RecordResource.sort_date)
 
 #: Statuses that mean "this still applies" when the item has no explicit active flag.
 CURRENT_STATUSES = frozenset({"active", "in-progress", "booked", "current", "intended", "on-hold", "planned",
@@ -91,8 +94,8 @@ class RecordQueries:
         self.repo = repo
 
     # -- building blocks -----------------------------------------------------
-    def _base(self, filters: Filters, *, grouped: bool = True):
-        statement = self.repo._select(RecordResource, *_COLUMNS)
+    def _base(self, filters: Filters, *, grouped: bool = True, columns: tuple[Any, ...] = _COLUMNS):
+        statement = self.repo._select(RecordResource, *columns)
         if grouped:
             statement = statement.where(RecordResource.group_id == RecordResource.id)
         if filters.category:
@@ -117,9 +120,11 @@ class RecordQueries:
         """(row, record) pairs in date order that pass the filters; at most ``limit``.
 
         ``max_rows`` bounds how many rows are decrypted (the overview uses it)."""
-        base = self._base(filters)
         needle = filters.q.casefold().strip() if filters.q else None
         content_filter = bool(needle or filters.status or filters.code)
+        # Filtering on content decrypts many rows that are then dropped: read only what the
+        # filter needs, and the other columns of the rows kept afterwards.
+        base = self._base(filters, columns=_SCAN_COLUMNS if content_filter else _COLUMNS)
         batch = limit + 1 if not content_filter else max(200, limit + 1)
         if max_rows is not None:
             batch = min(batch, max_rows)
@@ -129,14 +134,10 @@ class RecordQueries:
         while len(found) <= limit:
             statement = base
             if position is not None:
-                if ascending:
-                    statement = statement.where(
-                        (RecordResource.sort_date > position[0])
-                        | ((RecordResource.sort_date == position[0]) & (RecordResource.id > position[1])))
-                else:
-                    statement = statement.where(
-                        (RecordResource.sort_date < position[0])
-                        | ((RecordResource.sort_date == position[0]) & (RecordResource.id < position[1])))
+                # A row value, not "a < x OR (a = x AND b < y)": SQLite turns that OR into a scan
+                # of the user's whole index (every next batch slower); this is an index range.
+                key = tuple_(RecordResource.sort_date, RecordResource.id)
+                statement = statement.where(key > tuple(position) if ascending else key < tuple(position))
             order = ((RecordResource.sort_date.asc(), RecordResource.id.asc()) if ascending
                      else (RecordResource.sort_date.desc(), RecordResource.id.desc()))
             rows = self.repo.session.execute(statement.order_by(*order).limit(batch)).all()
@@ -153,6 +154,14 @@ class RecordQueries:
         more = len(found) > limit
         found = found[:limit]
         next_cursor = encode_cursor([found[-1][0].sort_date, found[-1][0].id]) if more and found else None
+        if content_filter and found:
+            full = {}
+            ids = [row.id for row, _ in found]
+            for start in range(0, len(ids), 500):
+                for row in self.repo.session.execute(
+                        self.repo._select_ids(RecordResource, ids[start:start + 500], *_COLUMNS)):
+                    full[row.id] = row
+            found = [(full[row.id], record) for row, record in found if row.id in full]
         return found, next_cursor
 
     def present(self, pairs: list[tuple[Any, dict[str, Any]]], *, enrich: bool = True) -> list[dict[str, Any]]:
