@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     collect_retry_base_seconds: float = 0.5  # backoff: base, 2 x base, ...
     collect_retry_after_max_seconds: float = 30.0  # a longer Retry-After: give up, say so
     collect_authorize_minutes: int = 15  # DigiD and consent must be done within this time
+    # Staying up to date: re-collect where a provider granted long-lived consent, on the
+    # schedule each patient chooses (regie.collect.schedule; a job of the job queue).
+    collect_schedule: bool = True
+    collect_schedule_check_minutes: float = 15.0  # how often due re-collects are looked for
+    # E-mail (the "there is new data" message): smtp://[user:password@]host[:port] (STARTTLS
+    # when the server offers it), smtps://… (TLS from the start); unset: no e-mail is sent.
+    smtp_url: str | None = None
+    smtp_from: str = "Regie <noreply@localhost>"
+    smtp_timeout_seconds: float = 20.0
     collect_heartbeat_seconds: float = 5.0
     collect_stale_after_seconds: float = 60.0  # a running job without heartbeat: interrupted
 

@@ -143,11 +143,13 @@ def _record_total(page: Page, live: Live) -> int:
     return response.json()["resources"]
 
 
-def _choose_both(page: Page, live: Live, output: Path | None) -> None:
-    """From the overview: the GP by a misspelt name, then the hospital added to the same
-    queue. Ends on the batch page with both waiting."""
+def _choose_both(page: Page, live: Live, output: Path | None, keep: bool = False) -> None:
+    """From the overview: the GP by a misspelt name (with "keep permission" when *keep*),
+    then the hospital added to the same queue. Ends on the batch page with both waiting."""
     page.goto(live.regie_url + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uw overzicht")
     page.get_by_role("link", name="Gegevens ophalen", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/collect$"))
     page.get_by_role("link", name="Gegevens ophalen bij een zorgverlener").click()
     _find(page, "huisartsenpraktjk de fries", "huisartsdevries@medmij")
     first = page.locator("li.provider").first
@@ -157,6 +159,8 @@ def _choose_both(page: Page, live: Live, output: Path | None) -> None:
     expect(page.locator("li.provider", has_text="Huisartsenpraktijk De Vries")).to_have_count(1)
     if output:
         check_page(page, output, "02-search")
+    if keep:
+        page.get_by_label("Toestemming bewaren, zodat Regie later nieuwe gegevens kan ophalen").check()
     first.get_by_role("button", name="Alles ophalen bij Huisartsenpraktijk De Vries").click()
     expect(page).to_have_url(re.compile(r"/collect/batch/"))
     if output:
@@ -210,8 +214,8 @@ def test_new_user_collects_from_gp_and_hospital(page: Page, live: Live, output_d
     expect(page.get_by_role("heading", name="Medicijnen die u nu gebruikt")).to_be_visible()
     check_page(page, output_dir, "08-overview")
 
-    # A second run: nothing new, no duplicates.
-    _choose_both(page, live, None)
+    # A second run, keeping permission at the GP: nothing new, no duplicates.
+    _choose_both(page, live, None, keep=True)
     _walk_queue(page, person.name, None)
     expect(page.locator(".collect-queue")).to_contain_text("Niets nieuws sinds de vorige keer", )
     expect(page.locator(".collect-queue > li", has_text="Niets nieuws sinds de vorige keer")).to_have_count(2)
@@ -219,5 +223,22 @@ def test_new_user_collects_from_gp_and_hospital(page: Page, live: Live, output_d
     assert _record_total(page, live) == total
     page.goto(live.regie_url + "/collect")
     expect(page.locator("tr[data-collection]")).to_have_count(4)
+
+    # The lasting permission: the patient chooses daily, no e-mail; then stops it.
+    permissions = page.locator(".consent-list > li")
+    expect(permissions).to_have_count(1)
+    expect(permissions.first).to_contain_text("Huisartsenpraktijk De Vries")
+    expect(permissions.first.get_by_label("Nieuwe gegevens ophalen")).to_have_value("7")
     check_page(page, output_dir, "10-history")
+    permissions.first.get_by_label("Nieuwe gegevens ophalen").select_option(label="Elke dag")
+    permissions.first.get_by_label("Stuur mij een e-mail als er nieuwe gegevens zijn").uncheck()
+    page.get_by_role("button", name="Bewaren voor Huisartsenpraktijk De Vries").click()
+    expect(page.get_by_role("status")).to_contain_text("Uw keuze is bewaard")
+    expect(permissions.first.get_by_label("Nieuwe gegevens ophalen")).to_have_value("1")
+    expect(permissions.first.get_by_label("Stuur mij een e-mail als er nieuwe gegevens zijn")).not_to_be_checked()
+    check_page(page, output_dir, "11-permission-saved")
+    page.get_by_role("button", name="Stop toestemming voor Huisartsenpraktijk De Vries").click()
+    expect(page.get_by_role("status")).to_contain_text("De toestemming is gestopt")
+    expect(page.locator(".consent-list > li")).to_have_count(0)
+    check_page(page, output_dir, "12-permission-stopped")
     assert time.monotonic() - started < 90

@@ -57,7 +57,7 @@ class Server:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "regie.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"regie serve stopped: {self.log.read_text()[-2000:]}")
@@ -110,7 +110,7 @@ def _collect_started(http: httpx.Client) -> str:
     return started.json()["id"]
 
 
-def _wait(http: httpx.Client, cid: str, until, timeout: float = 30.0) -> dict:
+def _wait(http: httpx.Client, cid: str, until, timeout: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         view = http.get(f"/api/v1/collections/{cid}").json()
@@ -124,7 +124,7 @@ def test_killed_in_the_middle_leaves_a_consistent_record_and_an_interrupted_coll
     with ExitStack() as stack:
         network = Network(tmp_path / "sandbox", stack)
         # Every FHIR request of the GP waits; two at a time: the collection takes seconds.
-        network.fault(GP, "*", kind="none", latency=0.3)
+        network.fault(GP, "*", kind="none", latency=0.6)
         home = tmp_path / "home"
         home.mkdir()
         port = free_port()
@@ -143,8 +143,9 @@ def test_killed_in_the_middle_leaves_a_consistent_record_and_an_interrupted_coll
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=10))
 
         cid = _collect_started(http)
-        running = _wait(http, cid, lambda v: v["state"] == "running" and (v.get("progress") or {}).get("resources", 0) > 0)
-        assert running["state"] == "running"
+        running = _wait(http, cid, lambda v: v["state"] in ("done", "failed", "interrupted")
+                        or (v["state"] == "running" and (v.get("progress") or {}).get("resources", 0) > 0))
+        assert running["state"] == "running", running  # not finished yet: the kill lands in the middle
         server.kill()
         time.sleep(settings.collect_stale_after_seconds + 0.2)  # the last heartbeat is now stale
 

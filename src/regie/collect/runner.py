@@ -71,6 +71,21 @@ class CollectionRunner:
 
     # --- one job --------------------------------------------------------------------
     async def run(self, claim: Claim, code: str) -> None:
+        """After consent: exchange the code, then collect."""
+        async def get_token(http, endpoints, allowed) -> AccessToken:
+            return await self._token(http, claim, code, endpoints, allowed)
+
+        await self._run(claim, get_token)
+
+    async def run_scheduled(self, claim: Claim, refresh_token: str) -> None:
+        """A scheduled re-collect with a long-lived consent: a new access token from the
+        refresh token (rotated when the provider sends a new one), then collect."""
+        async def get_token(http, endpoints, allowed) -> AccessToken:
+            return await self._token_from_refresh(http, claim, refresh_token, endpoints, allowed)
+
+        await self._run(claim, get_token)
+
+    async def _run(self, claim: Claim, get_token) -> None:
         cid = claim.collection_id
         progress: dict[str, Any] = {"services": {sid: {"done": 0, "total": 0} for sid in claim.services},
                                     "resources": 0}
@@ -89,7 +104,7 @@ class CollectionRunner:
                                          client_cert=self.client_cert,
                                          transport=self.transport) as http:
                 try:
-                    token = await self._token(http, claim, code, endpoints, allowed)
+                    token = await get_token(http, endpoints, allowed)
                 except CollectError as exc:
                     await asyncio.to_thread(self.collections.fail, cid, exc.code, str(exc))
                     return
@@ -154,6 +169,47 @@ class CollectionRunner:
             return renewed.access_token
 
         return AccessToken(answer.access_token, refresher)
+
+    async def _token_from_refresh(self, http: httpx.AsyncClient, claim: Claim, refresh_token: str,
+                                  endpoints: ProviderEndpoints, allowed: Callable[[str], bool]) -> AccessToken:
+        try:
+            guard_url(endpoints.token_url, self.policy, allowed)
+        except FetchFailure as exc:
+            raise CollectError("not-allowed", exc.detail) from exc
+        client_id = self.collections.client_id
+        scope = oauth.scope_for(claim.provider, claim.services)
+        current = refresh_token
+
+        async def renew() -> str | None:
+            nonlocal current
+            try:
+                answer = await oauth.refresh(http, endpoints.token_url, refresh_token=current, client_id=client_id,
+                                             correlation_id=claim.correlation_id,
+                                             retry_after_max=self.policy.retry_after_max_seconds)
+            except oauth.TokenError as exc:
+                log.warning("collect %s: refresh failed: %s", claim.collection_id, exc.detail)
+                return None
+            if answer.refresh_token and answer.refresh_token != current:
+                current = answer.refresh_token
+                await asyncio.to_thread(self.collections.keep_consent, claim.user_id, claim.provider,
+                                        answer.scope or scope, current)
+            return answer.access_token
+
+        try:
+            first = await oauth.refresh(http, endpoints.token_url, refresh_token=current, client_id=client_id,
+                                        correlation_id=claim.correlation_id,
+                                        retry_after_max=self.policy.retry_after_max_seconds)
+        except oauth.TokenError as exc:
+            unavailable = exc.code in ("timeout", "connection") or (exc.status or 0) >= 500 or exc.status == 429
+            if not unavailable:
+                # Withdrawn or expired at the provider: the stored token is worth nothing.
+                await asyncio.to_thread(self.collections.drop_consent, claim.user_id, claim.provider)
+            raise CollectError("token-unavailable" if unavailable else "token-refused", exc.detail) from exc
+        if first.refresh_token and first.refresh_token != current:
+            current = first.refresh_token
+            await asyncio.to_thread(self.collections.keep_consent, claim.user_id, claim.provider,
+                                    first.scope or scope, current)
+        return AccessToken(first.access_token, renew)
 
     async def _collect(self, http, claim: Claim, endpoints: ProviderEndpoints, token: AccessToken,
                        allowed, progress: dict[str, Any]) -> list[ServiceOutcome]:

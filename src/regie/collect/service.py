@@ -19,7 +19,13 @@ from regie.config import Settings
 from regie.errors import RegieError
 from regie.medmij import oauth
 from regie.medmij.services import service as catalogue_service
-from regie.store.collect_models import FINISHED_STATES, Collection, MedMijConsent
+from regie.store.collect_models import (
+    DEFAULT_SCHEDULE_DAYS,
+    FINISHED_STATES,
+    SCHEDULE_DAYS,
+    Collection,
+    MedMijConsent,
+)
 from regie.store.crypto import Cipher, KeyRing
 from regie.store.db import Database
 from regie.store.models import User, new_id
@@ -392,7 +398,9 @@ class Collections:
             row = session.scalar(select(MedMijConsent).where(MedMijConsent.user_id == user_id,
                                                              MedMijConsent.provider == provider))
             if row is None:
-                row = MedMijConsent(id=new_id(), user_id=user_id, provider=provider, created_at=now)
+                row = MedMijConsent(id=new_id(), user_id=user_id, provider=provider, created_at=now,
+                                    schedule_days=DEFAULT_SCHEDULE_DAYS, email_new_data=True,
+                                    next_run_at=now + timedelta(days=DEFAULT_SCHEDULE_DAYS))
                 session.add(row)
             row.scope = scope
             row.updated_at = now
@@ -403,7 +411,79 @@ class Collections:
             rows = session.scalars(select(MedMijConsent).where(MedMijConsent.user_id == user_id)
                                    .order_by(MedMijConsent.created_at)).all()
             return [{"id": r.id, "provider": r.provider, "scope": r.scope, "created_at": r.created_at,
-                     "updated_at": r.updated_at} for r in rows]
+                     "updated_at": r.updated_at, "schedule_days": r.schedule_days,
+                     "next_run_at": r.next_run_at if r.schedule_days else None,
+                     "last_run_at": r.last_run_at, "email_new_data": r.email_new_data} for r in rows]
+
+    def set_schedule(self, user_id: str, consent_id: str, days: int, email_new_data: bool,
+                     now: datetime | None = None) -> bool:
+        """The patient's choice: re-collect every *days* days (one of SCHEDULE_DAYS; never
+        more than daily; 0 = never) and whether to get an e-mail about new data."""
+        if days not in SCHEDULE_DAYS:
+            raise ValueError(f"schedule_days must be one of {SCHEDULE_DAYS}")
+        now = now or utcnow()
+        with self.db.session() as session:
+            row = session.get(MedMijConsent, consent_id)
+            if row is None or row.user_id != user_id:
+                return False
+            if days != row.schedule_days:
+                # The next run counts from the last one (or from now): never sooner than a day.
+                base = row.last_run_at or now
+                row.next_run_at = max(base + timedelta(days=days), now + timedelta(days=1)) if days else None
+            row.schedule_days = days
+            row.email_new_data = email_new_data
+            row.updated_at = now
+            return True
+
+    # --- staying up to date (regie.collect.schedule) ----------------------------------
+    def due_consents(self, now: datetime | None = None) -> list[str]:
+        """Ids of long-lived consents whose scheduled re-collect is due."""
+        now = now or utcnow()
+        with self.db.session() as session:
+            return list(session.scalars(select(MedMijConsent.id).where(
+                MedMijConsent.schedule_days > 0,
+                MedMijConsent.next_run_at.is_(None) | (MedMijConsent.next_run_at <= now),
+            ).order_by(MedMijConsent.next_run_at)).all())
+
+    def start_scheduled(self, consent_id: str, now: datetime | None = None) -> tuple[Claim, str] | None:
+        """Take a due consent: move its next run on (so a second worker, or a rerun of the
+        job, skips it), make a collection (channel ``schedule``, queued) of the services in
+        its scope, and return its claim with the refresh token (memory only). None when the
+        consent is gone or no longer due."""
+        now = now or utcnow()
+        with self.db.session() as session:
+            row = session.get(MedMijConsent, consent_id)
+            if row is None or not row.schedule_days or (row.next_run_at is not None and row.next_run_at > now):
+                return None
+            previous = row.next_run_at
+            moved = session.execute(
+                update(MedMijConsent).where(
+                    MedMijConsent.id == consent_id,
+                    MedMijConsent.next_run_at.is_(None) if previous is None else MedMijConsent.next_run_at == previous,
+                ).values(next_run_at=now + timedelta(days=row.schedule_days), last_run_at=now)
+            ).rowcount
+            if not moved:
+                return None
+            services = [part.partition("~")[2] for part in row.scope.split() if "~" in part]
+            cipher = self._cipher(session, row.user_id)
+            token = cipher.decrypt(row.token_encrypted, f"regie-consent|{row.user_id}|{row.id}".encode()).decode()
+            collection = Collection(
+                id=new_id(), user_id=row.user_id, batch_id=new_id(), position=0, provider=row.provider,
+                services=json.dumps(services), state="queued", channel="schedule", long_lived=True,
+                reference=new_reference(), created_at=now, heartbeat_at=now, new_count=0,
+            )
+            session.add(collection)
+            claim = Claim(collection.id, row.user_id, collection.batch_id, row.provider, tuple(services),
+                          "", oauth.new_request_id(), True, "schedule")
+            return claim, token
+
+    def drop_consent(self, user_id: str, provider: str) -> None:
+        """The provider refused the refresh token (withdrawn or expired there): forget it."""
+        with self.db.session() as session:
+            row = session.scalar(select(MedMijConsent).where(MedMijConsent.user_id == user_id,
+                                                             MedMijConsent.provider == provider))
+            if row is not None:
+                session.delete(row)
 
     def revoke_consent(self, user_id: str, consent_id: str) -> bool:
         with self.db.session() as session:

@@ -4,9 +4,9 @@ A handler is ``handler(context, job)``; it must be safe to run twice (a job hand
 on SIGTERM, or requeued after its worker died, runs again from the start). Handlers log
 ids and counts only, never content.
 
-Scheduled re-collects (``collect.recollect``) need the collector: it registers its
-handler with :func:`register` (adapter point; until then such jobs fail with
-"no-handler" and are kept for inspection).
+Scheduled re-collects (``collect.recollect``): the handler lives with the collector
+(:func:`regie.collect.schedule.recollect_job`), imported when the job runs; it is
+periodic while ``REGIE_COLLECT_SCHEDULE`` is on.
 """
 from __future__ import annotations
 
@@ -62,6 +62,9 @@ def periodic(settings: Settings) -> dict[str, timedelta]:
     if settings.lists_auto_refresh and ListsClient(settings, None).configured:  # type: ignore[arg-type]
         # Checked often; the handler downloads only when a list is older than lists_refresh_hours.
         jobs[LISTS_REFRESH] = timedelta(minutes=5)
+    if settings.collect_schedule:
+        # Looks for due re-collects (long-lived consents, each on its patient's schedule).
+        jobs[RECOLLECT] = timedelta(minutes=settings.collect_schedule_check_minutes)
     return jobs
 
 
@@ -94,8 +97,10 @@ def cleanup(context: JobContext, job: ClaimedJob) -> None:
     log.info("clean-up done", extra={"sessions": sessions, "authorizations": authorizations, "jobs": jobs})
 
 
-def recollect_not_ready(context: JobContext, job: ClaimedJob) -> None:
-    raise NoHandler(RECOLLECT)
+def recollect(context: JobContext, job: ClaimedJob) -> None:
+    from regie.collect.schedule import recollect_job
+
+    recollect_job(context, job)
 
 
 class NoHandler(Exception):
@@ -104,4 +109,4 @@ class NoHandler(Exception):
 
 register(LISTS_REFRESH, refresh_lists)
 register(CLEANUP, cleanup)
-register(RECOLLECT, recollect_not_ready)
+register(RECOLLECT, recollect)

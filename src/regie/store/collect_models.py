@@ -23,6 +23,9 @@ from regie.store.types import UTCDateTime, utcnow
 # could be collected: no consent, token refused ...); interrupted (the process stopped).
 COLLECTION_STATES = ("pending", "queued", "running", "done", "failed", "interrupted")
 FINISHED_STATES = ("done", "failed", "interrupted")
+# How often a long-lived consent re-collects, in days: never more than daily; 0 = never.
+SCHEDULE_DAYS = (1, 7, 14, 30, 0)
+DEFAULT_SCHEDULE_DAYS = 7
 
 
 def _user_fk() -> Mapped[str]:
@@ -73,3 +76,10 @@ class MedMijConsent(Base):
     token_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Staying up to date (regie.collect.schedule): re-collect every this many days (one of
+    # SCHEDULE_DAYS; 0: only when the patient asks), when next, and whether to e-mail the
+    # patient that there is new data (never what it is).
+    schedule_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    email_new_data: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")

@@ -13,14 +13,20 @@ from starlette.responses import RedirectResponse, Response
 
 from regie.collect.service import CollectError, normalise_provider, provider_endpoints
 from regie.collect.texts import SERVICE_STATES, STATES, error_text
+from regie.store.collect_models import SCHEDULE_DAYS
 from regie.store.models import User, new_id
 from regie.web.collecting import collections_of, directory_of, runner_of, session_key
 from regie.web.guards import page_user
+from regie.web.i18n import N_
 from regie.web.pages._helpers import see_other
 from regie.web.pages.viewer import presenter
 from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+SCHEDULE_CHOICES = (
+    (1, N_("Every day")), (7, N_("Every week")), (14, N_("Every two weeks")), (30, N_("Every month")),
+    (0, N_("Only when I ask")),
+)
 CurrentUser = Annotated[User, Depends(page_user)]
 MAX_PROVIDERS = 20
 
@@ -62,6 +68,8 @@ async def start(request: Request, user: CurrentUser) -> Response:
     key = session_key(request)
     # "Add another care provider" from a batch page: join that batch if it still waits.
     join = str(form.get("batch") or "")[:64]
+    # "Keep permission": ask each provider for long-lived consent (a refresh token).
+    keep = form.get("keep") == "1"
 
     def work() -> str:
         directory = directory_of(app)
@@ -81,7 +89,8 @@ async def start(request: Request, user: CurrentUser) -> Response:
                 endpoints = provider_endpoints(directory, provider, services)
             except CollectError:
                 continue
-            collections.create(user.id, endpoints, channel="web", session_id=key, batch_id=batch, position=position)
+            collections.create(user.id, endpoints, channel="web", session_id=key, batch_id=batch, position=position,
+                               long_lived=keep)
             made += 1
         if not made:
             raise HTTPException(400)
@@ -228,7 +237,26 @@ async def history(request: Request, user: CurrentUser) -> Response:
         return rows, consents, collections.unfinished_batches(user.id)
 
     rows, consents, unfinished = await run_in_threadpool(work)
-    return render(request, "collect_history.html", rows=rows, consents=consents, unfinished=unfinished)
+    return render(request, "collect_history.html", rows=rows, consents=consents, unfinished=unfinished,
+                  schedule_choices=SCHEDULE_CHOICES, saved=request.query_params.get("saved") == "1",
+                  revoked=request.query_params.get("revoked") == "1")
+
+
+@router.post("/collect/consents/{consent_id}/schedule")
+async def schedule(request: Request, consent_id: str, user: CurrentUser) -> Response:
+    """The patient's schedule for a long-lived consent, and the e-mail about new data."""
+    form = await request.form()
+    try:
+        days = int(str(form.get("days", "")))
+    except ValueError:
+        days = -1
+    if days not in SCHEDULE_DAYS:
+        raise HTTPException(400)
+    email = form.get("email") == "1"
+    done = await run_in_threadpool(collections_of(request.app).set_schedule, user.id, consent_id, days, email)
+    if not done:
+        raise HTTPException(404)
+    return see_other("/collect?saved=1#consents-heading")
 
 
 @router.post("/collect/consents/{consent_id}/revoke")
