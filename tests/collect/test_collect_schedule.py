@@ -165,9 +165,9 @@ def test_the_job_queue_runs_due_recollects_and_a_refused_token_ends_the_consent(
     with context.db.session() as session:
         session.execute(update(MedMijConsent).values(next_run_at=utcnow() - timedelta(minutes=1)))
     assert tasks.RECOLLECT in tasks.periodic(context.settings)
-    JobQueue(context.db).enqueue(tasks.RECOLLECT, {})
+    JobQueue(context.db).enqueue(tasks.RECOLLECT, {})  # the periodic job: fans out per due consent
     worker = Worker(JobContext(context.settings, context.db, context.accounts.keyring), schedule=False)
-    assert worker.run_until_idle() == 1
+    assert worker.run_until_idle() == 2
     [row] = regie.get("/api/v1/collections").json()["collections"]
     assert row["channel"] == "schedule" and row["state"] == "failed"
     assert row["error"]["code"] == "token-refused"

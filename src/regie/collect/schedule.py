@@ -6,8 +6,9 @@ Regie re-collects every ``schedule_days`` days the patient chose (default weekly
 more than daily, 0 = never). No access token is waiting in any process's memory, so this
 runs as a job of the job queue (``collect.recollect``, :mod:`regie.jobs.tasks`): on one
 machine the worker thread of the web process, with PostgreSQL any `regie worker`. The
-job looks for due consents every ``REGIE_COLLECT_SCHEDULE_CHECK_MINUTES``; each consent
-is taken with a conditional update of its next run, so two workers never run one twice.
+job looks for due consents every ``REGIE_COLLECT_SCHEDULE_CHECK_MINUTES`` and queues one
+job per consent; each consent is taken with a conditional update of its next run, so two
+workers never run one twice.
 
 Each run is a normal collection (channel ``schedule``) with its receipt in the patient's
 history. When it brought something new and the patient did not turn it off, the
@@ -54,35 +55,53 @@ def new_data_message(public_url: str, language: str = "nl") -> tuple[str, str]:
 
 
 def recollect_job(context, job) -> None:
-    """The ``collect.recollect`` job handler (registered in :mod:`regie.jobs.tasks`)."""
-    recollect_due(context.settings, context.db, context.keyring)
+    """The ``collect.recollect`` job handler (registered in :mod:`regie.jobs.tasks`).
+
+    The periodic job (no payload) fans out: one job per due consent (``{"consent": id}``,
+    one unfinished job per consent at most), so many patients' re-collects spread over
+    every worker. A job with a consent runs that one re-collect."""
+    consent_id = (job.payload or {}).get("consent")
+    if consent_id:
+        recollect_one(context.settings, context.db, context.keyring, str(consent_id))
+        return
+    from regie.jobs.queue import JobQueue
+
+    queue = JobQueue(context.db)
+    collections = Collections(context.settings, context.db, context.keyring)
+    for due in collections.due_consents():
+        queue.enqueue(job.kind, {"consent": due}, singleton=f"recollect:{due}")
 
 
 def recollect_due(settings: Settings, db: Database, keyring: KeyRing, *, now: datetime | None = None,
                   transport=None) -> list[str]:
-    """Run every due scheduled re-collect, one after the other; the collection ids."""
+    """Run every due scheduled re-collect here, one after the other; the collection ids."""
+    collections = Collections(settings, db, keyring)
+    done = [recollect_one(settings, db, keyring, consent_id, now=now, transport=transport)
+            for consent_id in collections.due_consents(now)]
+    return [cid for cid in done if cid is not None]
+
+
+def recollect_one(settings: Settings, db: Database, keyring: KeyRing, consent_id: str, *,
+                  now: datetime | None = None, transport=None) -> str | None:
+    """One scheduled re-collect, when that consent is (still) due; the collection id."""
     from regie.medmij.lists_client import ListsClient
 
     collections = Collections(settings, db, keyring)
-    lists = ListsClient(settings, db)
-    runner = CollectionRunner(collections, lists.directory, transport=transport)
-    done: list[str] = []
-    for consent_id in collections.due_consents(now):
-        taken = collections.start_scheduled(consent_id, now)
-        if taken is None:
-            continue  # another worker took it, or it was revoked meanwhile
-        claim, refresh_token = taken
-        asyncio.run(runner.run_scheduled(claim, refresh_token))
-        del refresh_token
-        done.append(claim.collection_id)
-        view = collections.get(claim.user_id, claim.collection_id) or {}
-        receipt = view.get("receipt") or {}
-        new = (receipt.get("totals") or {}).get("new", 0)
-        log.info("scheduled re-collect finished",
-                 extra={"collection": claim.collection_id, "state": view.get("state"), "new": new})
-        if new:
-            _tell(settings, collections, claim.user_id, claim.provider)
-    return done
+    taken = collections.start_scheduled(consent_id, now)
+    if taken is None:
+        return None  # not due (any more), taken by another worker, or revoked meanwhile
+    claim, refresh_token = taken
+    runner = CollectionRunner(collections, ListsClient(settings, db).directory, transport=transport)
+    asyncio.run(runner.run_scheduled(claim, refresh_token))
+    del refresh_token
+    view = collections.get(claim.user_id, claim.collection_id) or {}
+    receipt = view.get("receipt") or {}
+    new = (receipt.get("totals") or {}).get("new", 0)
+    log.info("scheduled re-collect finished",
+             extra={"collection": claim.collection_id, "state": view.get("state"), "new": new})
+    if new:
+        _tell(settings, collections, claim.user_id, claim.provider)
+    return claim.collection_id
 
 
 def _tell(settings: Settings, collections: Collections, user_id: str, provider: str) -> None:
