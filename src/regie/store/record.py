@@ -2,7 +2,7 @@
 
 :class:`RecordRepository` is the only code that queries the record tables. It is
 built for one user and every statement it runs goes through :meth:`_select`,
-:meth:`_select_ids`, :meth:`_update`, :meth:`_update_rows` (``WHERE user_id = ? AND id = ?``) or
+:meth:`_select_ids`, :meth:`_rows_where_in`, :meth:`_update`, :meth:`_update_rows` (``WHERE user_id = ? AND id = ?``) or
 :meth:`_insert` (which sets ``user_id`` itself), so a query for another user's rows
 cannot be written by accident. See docs/storage.md.
 """
@@ -125,6 +125,7 @@ class _WritePlan:
 
 
 _PLANS: dict[tuple[Any, ...], _WritePlan | None] = {}
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def _write_plan(dialect: Any, table: Any, keys: tuple[str, ...], kind: str) -> _WritePlan | None:
@@ -132,7 +133,7 @@ def _write_plan(dialect: Any, table: Any, keys: tuple[str, ...], kind: str) -> _
     cache_key = (dialect.name, dialect.paramstyle, table.name, keys, kind)
     if cache_key in _PLANS:
         return _PLANS[cache_key]
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    mark = _MARKS.get(dialect.paramstyle)
     plan = None
     if mark is not None:
         if kind == "insert":
@@ -208,6 +209,19 @@ class RecordRepository:
         statement = select(*columns) if columns else select(model)
         return statement.where(model.id.in_(list(ids)), model.user_id.concat("") == self.user_id)
 
+    def _rows_where_in(self, table: str, columns: str, column: str, values: Sequence[str],
+                       extra: str = "") -> list[Any]:
+        """``SELECT columns FROM table WHERE user_id = ? AND column IN (values) extra`` as plain
+        DBAPI SQL: these run once or twice per imported file, and building them with
+        SQLAlchemy cost more than running them (docs/benchmarks.md). Names are ours only."""
+        connection = self.session.connection()
+        mark = _MARKS.get(connection.dialect.paramstyle)
+        if mark is None:
+            raise NotImplementedError(connection.dialect.paramstyle)
+        sql = (f"SELECT {columns} FROM {table} WHERE user_id = {mark} AND {column} IN "
+               f"({', '.join(mark for _ in values)}){extra}")
+        return connection.exec_driver_sql(sql, (self.user_id, *values)).all()
+
     def _update(self, model: Any):
         return update(model).where(model.user_id == self.user_id)
 
@@ -263,9 +277,8 @@ class RecordRepository:
         cached = self._source_ids.get(name_hash) or self.created_sources.get(name_hash)
         if cached is not None:
             return cached
-        found = self.session.scalar(
-            self._select(RecordSource, RecordSource.id).where(RecordSource.name_hash == name_hash)
-        )
+        rows = self._rows_where_in("record_sources", "id", "name_hash", [name_hash])
+        found = rows[0][0] if rows else None
         if found is not None:
             self._source_ids[name_hash] = found
             return found
@@ -353,12 +366,9 @@ class RecordRepository:
         identities = list(planned)
         for start in range(0, len(identities), _CHUNK):
             chunk = identities[start : start + _CHUNK]
-            for row in self.session.execute(
-                self._select(RecordResource, RecordResource.id, RecordResource.identity,
-                             RecordResource.content_hash, RecordResource.version,
-                             RecordResource.match_hash, RecordResource.group_id)
-                .where(RecordResource.identity.in_(chunk))
-            ):
+            for row in self._rows_where_in(
+                    "record_resources", "id, identity, content_hash, version, match_hash, group_id",
+                    "identity", chunk):
                 existing[row.identity] = row
 
         prepared = []
@@ -461,10 +471,8 @@ class RecordRepository:
         ordered = sorted(hashes)
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
-            for match_hash, group_id in self.session.execute(
-                self._select(RecordResource, RecordResource.match_hash, RecordResource.group_id)
-                .where(RecordResource.match_hash.in_(chunk), RecordResource.id == RecordResource.group_id)
-            ):
+            for match_hash, group_id in self._rows_where_in(
+                    "record_resources", "match_hash, group_id", "match_hash", chunk, " AND id = group_id"):
                 found[match_hash] = group_id
         return found
 
