@@ -175,3 +175,24 @@ def test_the_job_queue_runs_due_recollects_and_a_refused_token_ends_the_consent(
     assert inbox.messages == []
     off = context.settings.model_copy(update={"collect_schedule": False})
     assert tasks.RECOLLECT not in tasks.periodic(off)
+
+
+def test_consents_api(setup):
+    regie, _inbox = setup
+    context = regie.app.state.context
+    collections = Collections(context.settings, context.db, context.accounts.keyring)
+    collections.keep_consent(regie.user_id, f"{GP}@medmij", f"{GP}~49 {GP}~904", "secret-refresh-token")
+    listed = regie.get("/api/v1/consents")
+    assert listed.status_code == 200 and "secret-refresh-token" not in listed.text
+    [kept] = listed.json()["consents"]
+    assert kept["scope"] == [f"{GP}~49", f"{GP}~904"] and kept["schedule_days"] == 7 and kept["email_new_data"]
+    url = f"/api/v1/consents/{kept['id']}"
+    changed = regie.client.put(url, json={"schedule_days": 1, "email_new_data": False}, headers=regie.headers)
+    assert changed.status_code == 200 and changed.json()["schedule_days"] == 1, changed.text
+    assert not changed.json()["email_new_data"]
+    too_often = regie.client.put(url, json={"schedule_days": 2}, headers=regie.headers)
+    assert too_often.status_code == 422 and too_often.json()["errors"][0]["field"] == "schedule_days"
+    assert regie.client.delete(url, headers=regie.headers).status_code == 204
+    assert regie.client.delete(url, headers=regie.headers).status_code == 404
+    assert regie.get("/api/v1/consents").json()["consents"] == []
+

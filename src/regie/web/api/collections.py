@@ -64,3 +64,52 @@ async def get_collection(request: Request, collection_id: str, user: Annotated[U
     if view is None:
         raise Problem(404, "not-found", "There is no collection with this id.")
     return _json(explain(view))
+
+
+# --- long-lived consents (docs/collect.md, "Staying up to date") ----------------------
+class ConsentChoice(BaseModel):
+    schedule_days: int = Field(description="re-collect every this many days: 1, 7, 14 or 30; 0 = never")
+    email_new_data: bool = Field(default=True, description="e-mail the patient that there is new data")
+
+
+def _consent_json(c: dict[str, Any]) -> dict[str, Any]:
+    def moment(value):
+        return value.isoformat() if value is not None else None
+
+    return {"id": c["id"], "provider": c["provider"], "scope": c["scope"].split(),
+            "schedule_days": c["schedule_days"], "email_new_data": c["email_new_data"],
+            "next_run_at": moment(c["next_run_at"]), "last_run_at": moment(c["last_run_at"]),
+            "created_at": moment(c["created_at"])}
+
+
+@router.get("/consents")
+async def list_consents(request: Request, user: Annotated[User, Depends(api_user)]) -> Response:
+    """Lasting permissions (refresh tokens are never shown)."""
+    rows = await run_in_threadpool(collections_of(request.app).consents, user.id)
+    return _json({"consents": [_consent_json(c) for c in rows]})
+
+
+@router.put("/consents/{consent_id}")
+async def choose_schedule(request: Request, consent_id: str, user: Annotated[User, Depends(api_user)],
+                          body: Annotated[ConsentChoice, Body()]) -> Response:
+    from regie.store.collect_models import SCHEDULE_DAYS
+
+    if body.schedule_days not in SCHEDULE_DAYS:
+        raise Problem(422, "validation-error", "Some fields are missing or wrong.", errors=[{
+            "field": "schedule_days", "message": f"one of {list(SCHEDULE_DAYS)} (never more than daily)",
+            "code": "schedule"}])
+    collections = collections_of(request.app)
+    done = await run_in_threadpool(collections.set_schedule, user.id, consent_id, body.schedule_days,
+                                   body.email_new_data)
+    if not done:
+        raise Problem(404, "not-found", "There is no lasting permission with this id.")
+    rows = await run_in_threadpool(collections.consents, user.id)
+    return _json(_consent_json(next(c for c in rows if c["id"] == consent_id)))
+
+
+@router.delete("/consents/{consent_id}", status_code=204)
+async def stop_consent(request: Request, consent_id: str, user: Annotated[User, Depends(api_user)]) -> Response:
+    done = await run_in_threadpool(collections_of(request.app).revoke_consent, user.id, consent_id)
+    if not done:
+        raise Problem(404, "not-found", "There is no lasting permission with this id.")
+    return Response(status_code=204)
