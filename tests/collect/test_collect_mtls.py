@@ -104,3 +104,14 @@ def test_half_a_client_certificate_setting_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not a file"):
         client_cert_of(Settings(home=tmp_path, medmij_client_cert=cert, medmij_client_key=tmp_path / "nope.pem"))
     assert client_cert_of(Settings(home=tmp_path)) is None
+
+
+def test_the_app_does_not_start_with_half_a_client_certificate_setting(tmp_path):
+    from tests.conftest import fast_settings
+
+    cert = tmp_path / "c.pem"
+    cert.write_text("x")
+    settings = fast_settings(tmp_path, f"sqlite:///{tmp_path / 'r.sqlite3'}", medmij_client_cert=cert)
+    with pytest.raises(ValueError, match="both"):
+        create_app(settings, check_schema=False)
+

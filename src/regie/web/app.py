@@ -59,6 +59,10 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     context = AppContext.build(settings)
     if check_schema:
         require_current(context.db.engine)
+    # Mutual TLS for collecting: half a setting or a missing file stops the start, not a collection.
+    from regie.medmij.http import client_cert_of
+
+    client_cert_of(settings)
 
     app = FastAPI(
         title="Regie API",
