@@ -1,9 +1,24 @@
 """The whole flow against the live sandbox with a plain HTTP client, as a script would."""
 from __future__ import annotations
 
+import time
+
+import pyotp
 import pytest
 
+from regie.accounts.activity import ClientInfo
 from tests.collect.harness import GP, consent, wait_finished
+
+
+def overview_page(regie) -> str:
+    """The overview as the patient sees it: give the test user an app code, log in, open /."""
+    accounts = regie.app.state.context.accounts
+    pending = accounts.begin_totp(regie.user_id)
+    accounts.confirm_totp(regie.user_id, pending.factor_id, pyotp.TOTP(pending.secret).at(time.time() - 30), ClientInfo())
+    login = regie.client.post("/api/v1/auth/login", json={
+        "email": "patient@voorbeeld.nl", "password": "paars-fietsje-wandelt-42", "otp": pyotp.TOTP(pending.secret).now()})
+    assert login.status_code == 200, login.text
+    return regie.client.get("/").text
 
 
 def test_collect_everything_from_the_gp(regie):
@@ -13,6 +28,9 @@ def test_collect_everything_from_the_gp(regie):
     assert receipt["outcome"] == "complete", receipt
     assert [s["id"] for s in receipt["services"]] == ["49", "51", "904"]
     assert receipt["totals"]["new"] > 0
+    # The overview says per care provider when it was last collected and whether that went well.
+    overview = overview_page(regie)
+    assert 'data-collection-state="done"' in overview and f'href="/collect/{view["id"]}"' in overview
 
 
 def _served_counts(network, provider: str, services: list[str]) -> dict[str, int]:
@@ -87,6 +105,8 @@ def test_access_denied_is_explained(regie):
     assert "toestemming" in view["error"]["message"]
     assert view["receipt"]["outcome"] == "failed"
     assert not regie.network.access_log(provider=GP)
+    overview = overview_page(regie)
+    assert 'data-collection-state="failed"' in overview and "Niet opgehaald" in overview
 
 
 def test_cancel_at_digid_is_access_denied(regie):

@@ -31,12 +31,12 @@ CurrentUser = Annotated[User, Depends(page_user)]
 MAX_PROVIDERS = 20
 
 
-def _names(app) -> dict[str, Any]:
+def provider_names(app) -> dict[str, Any]:
     directory = directory_of(app)
     return {p.zorgaanbiedernaam: p for p in directory.providers}
 
 
-def _decorate(rows: list[dict[str, Any]], providers: dict[str, Any]) -> list[dict[str, Any]]:
+def describe_collections(rows: list[dict[str, Any]], providers: dict[str, Any]) -> list[dict[str, Any]]:
     for row in rows:
         entry = providers.get(row["provider"])
         row["provider_name"] = entry.display_name if entry else row["provider"]
@@ -106,7 +106,7 @@ async def batch_page(request: Request, batch_id: str, user: CurrentUser) -> Resp
 
     def work():
         rows = collections_of(app).batch(user.id, batch_id)
-        return _decorate(rows, _names(app)) if rows else rows
+        return describe_collections(rows, provider_names(app)) if rows else rows
 
     rows = await run_in_threadpool(work)
     if not rows:
@@ -185,7 +185,7 @@ async def receipt_page(request: Request, collection_id: str, user: CurrentUser) 
 
     def work():
         view = collections_of(app).get(user.id, collection_id)
-        return _decorate([view], _names(app))[0] if view else None
+        return describe_collections([view], provider_names(app))[0] if view else None
 
     view = await run_in_threadpool(work)
     if view is None:
@@ -228,8 +228,8 @@ async def history(request: Request, user: CurrentUser) -> Response:
     collections = collections_of(app)
 
     def work():
-        names = _names(app)
-        rows = _decorate(collections.history(user.id), names)
+        names = provider_names(app)
+        rows = describe_collections(collections.history(user.id), names)
         consents = collections.consents(user.id)
         for c in consents:
             entry = names.get(c["provider"])

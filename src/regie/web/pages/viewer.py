@@ -109,7 +109,21 @@ def overview(request: Request, user: User) -> Response:
         repo.audit(user.id, "overview", ["overview"], "web")
         repo.audit(user.id, "list", shown, "web")
     return _page(request, "home.html", user=user, last_visit=last, sources=sources, counts=counts,
-                 sections=sections, item_url=item_url, total=sum(counts.values()))
+                 sections=sections, item_url=item_url, total=sum(counts.values()),
+                 collected=_last_collections(request, user))
+
+
+def _last_collections(request: Request, user: User) -> list[dict]:
+    """Per care provider the latest finished collection: when, and whether it went well."""
+    from regie.web.collecting import collections_of
+    from regie.web.pages.collect import describe_collections, provider_names
+
+    latest: dict[str, dict] = {}
+    for row in collections_of(request.app).history(user.id, limit=100):
+        if row["state"] in ("done", "failed", "interrupted") and row["provider"] not in latest:
+            row["when"] = datetime.fromisoformat(row["finished_at"] or row["created_at"])
+            latest[row["provider"]] = row
+    return describe_collections(list(latest.values()), provider_names(request.app)) if latest else []
 
 
 # -- a category -------------------------------------------------------------------------
