@@ -3,6 +3,8 @@ queue (one provider's consent after the other), the OAuth callback, live progres
 receipt, and the history with long-lived consents."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from collections import OrderedDict
 from typing import Annotated, Any
 
@@ -43,6 +45,9 @@ def describe_collections(rows: list[dict[str, Any]], providers: dict[str, Any]) 
         names = {s.id: s.name for s in entry.services} if entry else {}
         row["service_names"] = [names.get(s, s) for s in row["services"]]
         row["state_text"] = STATES.get(row["state"], row["state"])
+        # Aware datetimes, so pages show them in Dutch time (templating's ``when``).
+        row["created_dt"] = datetime.fromisoformat(row["created_at"])
+        row["finished_dt"] = datetime.fromisoformat(row["finished_at"]) if row.get("finished_at") else None
         row["error_text"] = error_text(row.get("error"))
     return rows
 
