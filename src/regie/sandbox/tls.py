@@ -153,14 +153,27 @@ def _new_server(
     ip_addresses: tuple[str, ...],
     now: datetime,
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP256R1())
     san = x509.SubjectAlternativeName(
         [x509.DNSName(n) for n in dns_names]
         + [x509.IPAddress(ipaddress.ip_address(a)) for a in ip_addresses]
     )
+    subject = dns_names[0] if dns_names else "localhost"
+    return _new_leaf(ca, ca_key, subject, san, ExtendedKeyUsageOID.SERVER_AUTH, now)
+
+
+def _new_leaf(
+    ca: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    subject: str,
+    san: x509.SubjectAlternativeName,
+    usage: x509.ObjectIdentifier,
+    now: datetime,
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A certificate signed by the sandbox CA for a server or a client (``usage``)."""
+    key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(dns_names[0] if dns_names else "localhost"))
+        .subject_name(_name(subject))
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -175,7 +188,7 @@ def _new_server(
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .add_extension(san, critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
@@ -295,31 +308,9 @@ def issue_client_cert(
     folder = Path(state_dir) / TLS_DIR
     ca = x509.load_pem_x509_certificate((folder / CA_FILE).read_bytes())
     ca_key = _load_key(folder / CA_KEY_FILE)
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(hostname))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(min(now + _SERVER_LIFETIME, ca.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
+    cert, key = _new_leaf(
+        ca, ca_key, hostname, x509.SubjectAlternativeName([x509.DNSName(hostname)]),
+        ExtendedKeyUsageOID.CLIENT_AUTH, now,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
