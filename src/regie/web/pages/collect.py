@@ -20,6 +20,7 @@ from regie.store.models import User, new_id
 from regie.web.collecting import collections_of, directory_of, runner_of, session_key
 from regie.web.guards import page_user
 from regie.web.i18n import N_
+from regie.web.oauth_callback import read_callback
 from regie.web.pages._helpers import see_other
 from regie.web.pages.viewer import presenter
 from regie.web.templating import render
@@ -150,26 +151,22 @@ async def go(request: Request, collection_id: str, user: CurrentUser) -> Respons
 @router.get("/collect/callback")
 async def callback(request: Request) -> Response:
     """Back from the provider: ``code`` and ``state``, or ``error`` and ``state``."""
-    params = request.query_params
-    state = params.get("state") or ""
+    received = read_callback(request)
     key = session_key(request)
     collections = collections_of(request.app)
-    if len(params.getlist("state")) > 1 or len(params.getlist("code")) > 1 or not state:
+    if received is None:
         return _callback_problem(request, "state-mismatch")
-    if params.get("error"):
+    if received.error:
         try:
-            _cid, batch = await run_in_threadpool(collections.refuse, state, key, params["error"])
+            _cid, batch = await run_in_threadpool(collections.refuse, received.state, key, received.error)
         except CollectError as exc:
             return _callback_problem(request, exc.code)
         return _after(request, batch)
-    code = params.get("code")
-    if not code:
-        return _callback_problem(request, "state-mismatch")
     try:
-        claim = await run_in_threadpool(collections.claim, state, key)
+        claim = await run_in_threadpool(collections.claim, received.state, key)
     except CollectError as exc:
         return _callback_problem(request, exc.code)
-    runner_of(request.app).start(claim, code)
+    runner_of(request.app).start(claim, received.code)
     return _after(request, claim.batch_id, claim.channel)
 
 

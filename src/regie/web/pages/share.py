@@ -21,6 +21,7 @@ from regie.store.models import User
 from regie.web.collecting import directory_of, session_key
 from regie.web.guards import page_user
 from regie.web.i18n import N_
+from regie.web.oauth_callback import read_callback
 from regie.web.pages._helpers import gettext_for, see_other
 from regie.web.sharing import authorization_url, check_receiver, provider_name, receivers, sends_of, start
 from regie.web.templating import DISPLAY_ZONE, render
@@ -45,27 +46,23 @@ def _when(text: str | None) -> str:
 @router.get("/send/callback")
 async def callback(request: Request) -> Response:
     """Back from the provider: ``code`` and ``state`` (then send), or ``error`` and ``state``."""
-    params = request.query_params
-    state = params.get("state") or ""
+    received = read_callback(request)
     key = session_key(request)
     sends = sends_of(request.app)
-    if len(params.getlist("state")) > 1 or len(params.getlist("code")) > 1 or not state:
+    if received is None:
         return _problem(request, "state-mismatch")
-    if params.get("error"):
+    if received.error:
         try:
-            send_id = await run_in_threadpool(sends.refuse, state, key, params["error"])
+            send_id = await run_in_threadpool(sends.refuse, received.state, key, received.error)
         except ShareError as exc:
             return _problem(request, exc.code)
         return _after(request, send_id)
-    code = params.get("code")
-    if not code:
-        return _problem(request, "state-mismatch")
     try:
-        claim = await run_in_threadpool(sends.claim, state, key)
+        claim = await run_in_threadpool(sends.claim, received.state, key)
     except ShareError as exc:
         return _problem(request, exc.code)
     directory = await run_in_threadpool(directory_of, request.app)
-    await deliver(sends, claim, code, directory, transport=getattr(request.app.state, "collect_transport", None))
+    await deliver(sends, claim, received.code, directory, transport=getattr(request.app.state, "collect_transport", None))
     return _after(request, claim.send_id)
 
 
