@@ -18,6 +18,7 @@ import httpx
 
 from regie.collect.engine import ProviderCollector, ServiceOutcome, ServicePlan
 from regie.collect.service import Claim, CollectError, Collections, ProviderEndpoints, new_reference, provider_endpoints
+from regie.collect.writelock import IngestLock
 from regie.medmij import oauth
 from regie.medmij.fetch import AccessToken, FetchFailure, FetchPolicy, guard_url, make_async_client
 from regie.medmij.http import client_cert_of
@@ -42,6 +43,8 @@ class CollectionRunner:
         # Mutual TLS on the back channel; a half or broken setting stops the start.
         self.client_cert = client_cert_of(self.settings)
         self.records = RecordService(collections.db, collections.keyring)
+        # One user's responses are stored one at a time, across processes (writelock).
+        self.ingest_lock = IngestLock(collections.db)
         self.tasks: dict[str, asyncio.Task] = {}
         self._provider_slots: dict[str, asyncio.Semaphore] = {}
         self._user_locks: dict[str, asyncio.Lock] = {}
@@ -108,7 +111,7 @@ class CollectionRunner:
                 except CollectError as exc:
                     await asyncio.to_thread(self.collections.fail, cid, exc.code, str(exc))
                     return
-                heartbeat = asyncio.create_task(self._heartbeat(cid, progress))
+                heartbeat = asyncio.create_task(self._heartbeat(claim.user_id, cid, progress))
                 outcomes = await self._collect(http, claim, endpoints, token, allowed, progress)
             receipt = self._receipt(claim, endpoints, outcomes)
             await asyncio.to_thread(self.collections.finish, cid, receipt, progress)
@@ -125,10 +128,10 @@ class CollectionRunner:
             if token is not None:
                 token.forget()
 
-    async def _heartbeat(self, cid: str, progress: dict[str, Any]) -> None:
+    async def _heartbeat(self, user_id: str, cid: str, progress: dict[str, Any]) -> None:
         while True:
             await asyncio.sleep(self.settings.collect_heartbeat_seconds)
-            await asyncio.to_thread(self.collections.heartbeat, cid, progress)
+            await asyncio.to_thread(self.collections.heartbeat, user_id, cid, progress)
 
     async def _token(self, http: httpx.AsyncClient, claim: Claim, code: str, endpoints: ProviderEndpoints,
                      allowed: Callable[[str], bool]) -> AccessToken:
@@ -148,7 +151,8 @@ class CollectionRunner:
         refresh_token = answer.refresh_token
         scope = answer.scope or oauth.scope_for(claim.provider, claim.services)
         if refresh_token and claim.long_lived:
-            await asyncio.to_thread(self.collections.keep_consent, claim.user_id, claim.provider, scope, refresh_token)
+            await asyncio.to_thread(self.collections.keep_consent, claim.user_id, claim.provider, scope,
+                                    refresh_token, claim.language)
 
         async def refresher() -> str | None:
             nonlocal refresh_token
@@ -233,9 +237,10 @@ class CollectionRunner:
         display = endpoints.display_name
 
         def ingest(body: bytes, name: str, plan: ServicePlan) -> FileOutcome:
-            outcome = self.records.import_bytes(
-                keys, body, name=name, source=f"{display} · {plan.name}", fhir_version=_version(plan.fhir_version),
-                channel="collect", max_bytes=self.policy.max_bytes)
+            with self.ingest_lock.hold(claim.user_id):
+                outcome = self.records.import_bytes(
+                    keys, body, name=name, source=f"{display} · {plan.name}",
+                    fhir_version=_version(plan.fhir_version), channel="collect", max_bytes=self.policy.max_bytes)
             progress["resources"] += outcome.resources
             entry = progress["services"].setdefault(plan.id, {"done": 0, "total": 0})
             entry["resources"] = entry.get("resources", 0) + outcome.resources

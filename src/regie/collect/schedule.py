@@ -105,15 +105,16 @@ def recollect_one(settings: Settings, db: Database, keyring: KeyRing, consent_id
 
 
 def _tell(settings: Settings, collections: Collections, user_id: str, provider: str) -> None:
-    wanted = any(c["provider"] == provider and c["email_new_data"] for c in collections.consents(user_id))
-    if not wanted or not mail_configured(settings):
+    consent = next((c for c in collections.consents(user_id) if c["provider"] == provider), None)
+    if consent is None or not consent["email_new_data"] or not mail_configured(settings):
         return
     with collections.db.session() as session:
         user = session.get(User, user_id)
         address = user.email if user is not None else None
     if not address:
         return
-    subject, body = new_data_message(settings.public_url)
+    # In the language the patient chose (kept with the consent), Dutch when unknown.
+    subject, body = new_data_message(settings.public_url, consent.get("language") or "nl")
     try:
         send_mail(settings, address, subject, body)
     except MailError as exc:

@@ -122,6 +122,12 @@ class Claim:
     correlation_id: str
     long_lived: bool
     channel: str
+    language: str | None = None
+
+
+def provider_mac(keys: UserKeys, provider: str) -> str:
+    """The keyed hash a provider is looked up by: HMAC with the user's index key."""
+    return keys.mac("collect-provider", provider)
 
 
 class Collections:
@@ -135,6 +141,9 @@ class Collections:
         user = session.get(User, user_id)
         return self.keyring.user_cipher(user.id, user.wrapped_data_key)
 
+    def _keys(self, session, user_id: str) -> UserKeys:
+        return self.user_keys(session.get(User, user_id))
+
     def user_keys(self, user: User) -> UserKeys:
         return UserKeys(user.id, self.keyring.user_cipher(user.id, user.wrapped_data_key),
                         self.keyring.user_index_key(user.id, user.wrapped_data_key))
@@ -142,6 +151,89 @@ class Collections:
     @staticmethod
     def _aad(user_id: str, row_id: str, part: str) -> bytes:
         return f"regie-collection|{user_id}|{row_id}|{part}".encode()
+
+    @staticmethod
+    def _consent_aad(user_id: str, row_id: str, part: str) -> bytes:
+        return f"regie-consent|{user_id}|{row_id}|{part}".encode()
+
+    # --- sealed columns: provider, services, progress, scope --------------------------
+    def _set_what(self, keys: UserKeys, row: Collection, provider: str, services: list[str]) -> None:
+        row.provider_hash = provider_mac(keys, provider)
+        row.provider_encrypted = keys.cipher.encrypt(provider.encode(), self._aad(row.user_id, row.id, "provider"))
+        row.services_encrypted = keys.cipher.encrypt(json.dumps(services).encode(),
+                                                     self._aad(row.user_id, row.id, "services"))
+        row.legacy_provider = None
+        row.legacy_services = None
+
+    def _provider(self, cipher: Cipher, row: Collection) -> str:
+        if row.provider_encrypted is None:  # not sealed yet (before migration 0011)
+            return row.legacy_provider or ""
+        return cipher.decrypt(row.provider_encrypted, self._aad(row.user_id, row.id, "provider")).decode()
+
+    def _services(self, cipher: Cipher, row: Collection) -> list[str]:
+        if row.services_encrypted is None:
+            return json.loads(row.legacy_services or "[]")
+        return json.loads(cipher.decrypt(row.services_encrypted, self._aad(row.user_id, row.id, "services")))
+
+    def _set_progress(self, cipher: Cipher, row_id: str, user_id: str, progress: dict[str, Any]) -> bytes:
+        return cipher.encrypt(json.dumps(progress).encode(), self._aad(user_id, row_id, "progress"))
+
+    def _progress(self, cipher: Cipher, row: Collection) -> dict[str, Any] | None:
+        if row.progress_encrypted is not None:
+            return json.loads(cipher.decrypt(row.progress_encrypted, self._aad(row.user_id, row.id, "progress")))
+        return json.loads(row.progress) if row.progress else None
+
+    def _set_consent_what(self, keys: UserKeys, row: MedMijConsent, provider: str, scope: str) -> None:
+        row.provider_hash = provider_mac(keys, provider)
+        row.provider_encrypted = keys.cipher.encrypt(provider.encode(),
+                                                     self._consent_aad(row.user_id, row.id, "provider"))
+        row.scope_encrypted = keys.cipher.encrypt(scope.encode(), self._consent_aad(row.user_id, row.id, "scope"))
+        row.legacy_provider = None
+        row.legacy_scope = None
+
+    def _consent_provider(self, cipher: Cipher, row: MedMijConsent) -> str:
+        if row.provider_encrypted is None:
+            return row.legacy_provider or ""
+        return cipher.decrypt(row.provider_encrypted, self._consent_aad(row.user_id, row.id, "provider")).decode()
+
+    def _consent_scope(self, cipher: Cipher, row: MedMijConsent) -> str:
+        if row.scope_encrypted is None:
+            return row.legacy_scope or ""
+        return cipher.decrypt(row.scope_encrypted, self._consent_aad(row.user_id, row.id, "scope")).decode()
+
+    def _consent_for(self, session, keys: UserKeys, provider: str) -> MedMijConsent | None:
+        return session.scalar(select(MedMijConsent).where(
+            MedMijConsent.user_id == keys.user_id, MedMijConsent.provider_hash == provider_mac(keys, provider)))
+
+    def seal_legacy_rows(self) -> int:
+        """Encrypt the plain provider, services, progress and scope of rows written before
+        migration 0011 and empty those columns (the migration has no key to do it).
+        Idempotent; run by the web process at start-up (before the interrupted-jobs sweep);
+        until then the readers fall back to the plain columns. The number of rows sealed."""
+        sealed = 0
+        with self.db.session() as session:
+            rows = session.scalars(select(Collection).where(
+                Collection.legacy_provider.is_not(None) | Collection.legacy_services.is_not(None)
+                | Collection.progress.is_not(None))).all()
+            keys_of: dict[str, UserKeys] = {}
+            for row in rows:
+                keys = keys_of.get(row.user_id) or keys_of.setdefault(row.user_id, self._keys(session, row.user_id))
+                progress = self._progress(keys.cipher, row)
+                self._set_what(keys, row, self._provider(keys.cipher, row), self._services(keys.cipher, row))
+                if progress is not None:
+                    row.progress_encrypted = self._set_progress(keys.cipher, row.id, row.user_id, progress)
+                row.progress = None
+                sealed += 1
+            consents = session.scalars(select(MedMijConsent).where(
+                MedMijConsent.legacy_provider.is_not(None) | MedMijConsent.legacy_scope.is_not(None))).all()
+            for row in consents:
+                keys = keys_of.get(row.user_id) or keys_of.setdefault(row.user_id, self._keys(session, row.user_id))
+                self._set_consent_what(keys, row, self._consent_provider(keys.cipher, row),
+                                       self._consent_scope(keys.cipher, row))
+                sealed += 1
+        if sealed:
+            log.info("sealed %d collection and consent rows from before migration 0011", sealed)
+        return sealed
 
     @property
     def client_id(self) -> str:
@@ -153,14 +245,15 @@ class Collections:
 
     # --- creating -----------------------------------------------------------------
     def create(self, user_id: str, endpoints: ProviderEndpoints, *, channel: str, session_id: str | None = None,
-               long_lived: bool = False, batch_id: str | None = None, position: int = 0) -> str:
+               long_lived: bool = False, batch_id: str | None = None, position: int = 0,
+               language: str | None = None) -> str:
         with self.db.session() as session:
             row = Collection(
                 id=new_id(), user_id=user_id, batch_id=batch_id or new_id(), position=position,
-                provider=endpoints.provider, services=json.dumps([s.id for s in endpoints.services]),
                 state="pending", channel=channel, long_lived=long_lived, session_id=session_id,
-                reference=new_reference(), created_at=utcnow(), new_count=0,
+                reference=new_reference(), created_at=utcnow(), new_count=0, language=language,
             )
+            self._set_what(self._keys(session, user_id), row, endpoints.provider, [s.id for s in endpoints.services])
             session.add(row)
             return row.id
 
@@ -210,8 +303,9 @@ class Collections:
             row.verifier_encrypted = None
             row.state = "queued"
             row.heartbeat_at = now
-            return Claim(row.id, row.user_id, row.batch_id, row.provider, tuple(json.loads(row.services)),
-                         verifier, row.correlation_id or oauth.new_request_id(), row.long_lived, row.channel)
+            return Claim(row.id, row.user_id, row.batch_id, self._provider(cipher, row),
+                         tuple(self._services(cipher, row)), verifier,
+                         row.correlation_id or oauth.new_request_id(), row.long_lived, row.channel, row.language)
 
     def refuse(self, state: str, session_id: str | None, error: str) -> tuple[str, str]:
         """The provider sent an error instead of a code: the collection fails with it.
@@ -234,13 +328,14 @@ class Collections:
         row.error_code = code
         row.finished_at = now
         log.warning("collect %s (%s): %s: %s", row.reference, row.id, code, detail)
+        cipher = self._cipher(session, row.user_id)
         receipt = {
-            "version": 1, "collection": row.id, "reference": row.reference, "provider": row.provider,
+            "version": 1, "collection": row.id, "reference": row.reference, "provider": self._provider(cipher, row),
             "started_at": row.started_at.isoformat() if row.started_at else None,
             "finished_at": now.isoformat(), "outcome": "failed", "error": code,
             "services": [{"id": sid, "state": "failed", "requests": [], "counts": {}, "resources": 0,
                           "new": 0, "updated": 0, "unchanged": 0, "error": code, "reference": row.reference}
-                         for sid in json.loads(row.services)],
+                         for sid in self._services(cipher, row)],
             "totals": {"resources": 0, "new": 0, "updated": 0, "unchanged": 0, "counts": {}},
         }
         self._store_receipt(session, row, receipt)
@@ -259,10 +354,12 @@ class Collections:
             session.execute(update(Collection).where(Collection.id == collection_id)
                             .values(state="running", started_at=now, heartbeat_at=now))
 
-    def heartbeat(self, collection_id: str, progress: dict[str, Any]) -> None:
+    def heartbeat(self, user_id: str, collection_id: str, progress: dict[str, Any]) -> None:
         with self.db.session() as session:
-            session.execute(update(Collection).where(Collection.id == collection_id, Collection.state == "running")
-                            .values(heartbeat_at=utcnow(), progress=json.dumps(progress)))
+            sealed = self._set_progress(self._cipher(session, user_id), collection_id, user_id, progress)
+            session.execute(update(Collection).where(Collection.user_id == user_id, Collection.id == collection_id,
+                                                     Collection.state == "running")
+                            .values(heartbeat_at=utcnow(), progress_encrypted=sealed, progress=None))
 
     def finish(self, collection_id: str, receipt: dict[str, Any], progress: dict[str, Any]) -> None:
         with self.db.session() as session:
@@ -271,7 +368,9 @@ class Collections:
             row.error_code = receipt.get("error")
             row.finished_at = utcnow()
             row.heartbeat_at = row.finished_at
-            row.progress = json.dumps(progress)
+            row.progress_encrypted = self._set_progress(self._cipher(session, row.user_id), row.id, row.user_id,
+                                                        progress)
+            row.progress = None
             row.new_count = receipt["totals"]["new"]
             receipt["reference"] = row.reference
             receipt["finished_at"] = row.finished_at.isoformat()
@@ -284,27 +383,31 @@ class Collections:
         row.receipt_encrypted = cipher.encrypt(json.dumps(receipt).encode(), self._aad(row.user_id, row.id, "receipt"))
 
     def _audit(self, session, row: Collection, receipt: dict[str, Any]) -> None:
-        """One audit entry set per collection: outcome in the action; collection, provider,
-        services and counts as targets (details in the receipt)."""
+        """One audit entry set per collection: outcome in the action; the collection, its
+        reference code, the number of services and the counts as targets. The provider and
+        the services are medical content: they stay in the encrypted collection row and
+        receipt the collection id points to, never in the plain audit table."""
         totals = receipt["totals"]
         keys = UserKeys(row.user_id, None, b"")  # type: ignore[arg-type]  # audit needs no keys
         repo = RecordRepository(session, keys)
-        services = ",".join(json.loads(row.services))
         repo.audit(row.user_id, f"collect-{receipt['outcome']}", [
-            row.id, row.provider[:40], f"services {services}"[:40],
+            row.id, f"reference {row.reference}", f"services {len(receipt.get('services') or [])}",
             f"resources {totals['resources']} new {totals['new']}"[:40],
         ], "collect")
-        # Prometheus: collections finished by provider, service and outcome (regie.ops.metrics).
+        # Prometheus: collections finished by provider, service and outcome (regie.ops.metrics):
+        # counted over all patients, never per patient.
         try:
             from regie.ops.metrics import observe_collection
 
-            observe_collection(row.provider, receipt)
+            observe_collection(receipt.get("provider") or "", receipt)
         except Exception:  # metrics never break a collection
             log.debug("collection metrics not recorded", exc_info=True)
 
     def sweep_interrupted(self, now: datetime | None = None) -> int:
         """Start-up: jobs left queued/running whose heartbeat is stale belonged to a process
-        that stopped. Mark them interrupted, with a receipt that says so."""
+        that stopped. Mark them interrupted, with a receipt that says so. Rows from before
+        migration 0011 are sealed first (``seal_legacy_rows``)."""
+        self.seal_legacy_rows()
         now = now or utcnow()
         limit = now - timedelta(seconds=self.settings.collect_stale_after_seconds)
         with self.db.session() as session:
@@ -323,20 +426,21 @@ class Collections:
                 self._interrupt(session, row, utcnow())
 
     def _interrupt(self, session, row: Collection, now: datetime) -> None:
-        progress = json.loads(row.progress) if row.progress else {}
+        cipher = self._cipher(session, row.user_id)
+        progress = self._progress(cipher, row) or {}
         done = progress.get("services", {})
         row.state = "interrupted"
         row.error_code = "interrupted"
         row.finished_at = now
         log.warning("collect %s (%s): interrupted (last heartbeat %s)", row.reference, row.id, row.heartbeat_at)
         receipt = {
-            "version": 1, "collection": row.id, "reference": row.reference, "provider": row.provider,
+            "version": 1, "collection": row.id, "reference": row.reference, "provider": self._provider(cipher, row),
             "started_at": row.started_at.isoformat() if row.started_at else None,
             "finished_at": now.isoformat(), "outcome": "interrupted", "error": "interrupted",
             "services": [{"id": sid, "state": "interrupted", "requests": [], "counts": {},
                           "resources": done.get(sid, {}).get("resources", 0), "new": 0, "updated": 0,
                           "unchanged": 0, "error": "interrupted", "reference": row.reference}
-                         for sid in json.loads(row.services)],
+                         for sid in self._services(cipher, row)],
             "totals": {"resources": progress.get("resources", 0), "new": 0, "updated": 0, "unchanged": 0,
                        "counts": {}},
         }
@@ -346,8 +450,9 @@ class Collections:
     # --- reading ------------------------------------------------------------------
     def get(self, user_id: str, collection_id: str) -> dict[str, Any] | None:
         with self.db.session() as session:
-            row = session.get(Collection, collection_id)
-            if row is None or row.user_id != user_id:
+            row = session.scalar(select(Collection).where(Collection.user_id == user_id,
+                                                          Collection.id == collection_id))
+            if row is None:
                 return None
             return self._view(session, row)
 
@@ -355,13 +460,15 @@ class Collections:
         with self.db.session() as session:
             rows = session.scalars(select(Collection).where(
                 Collection.user_id == user_id, Collection.batch_id == batch_id).order_by(Collection.position)).all()
-            return [self._view(session, r) for r in rows]
+            cipher = self._cipher(session, user_id) if rows else None
+            return [self._view(session, r, cipher=cipher) for r in rows]
 
     def history(self, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
         with self.db.session() as session:
             rows = session.scalars(select(Collection).where(Collection.user_id == user_id)
                                    .order_by(Collection.created_at.desc()).limit(limit)).all()
-            return [self._view(session, r, receipt=False) for r in rows]
+            cipher = self._cipher(session, user_id) if rows else None
+            return [self._view(session, r, receipt=False, cipher=cipher) for r in rows]
 
     def unfinished_batches(self, user_id: str) -> list[str]:
         with self.db.session() as session:
@@ -370,62 +477,70 @@ class Collections:
                 .order_by(Collection.created_at.desc())).all()
             return list(dict.fromkeys(rows))
 
-    def _view(self, session, row: Collection, *, receipt: bool = True) -> dict[str, Any]:
+    def _view(self, session, row: Collection, *, receipt: bool = True, cipher: Cipher | None = None) -> dict[str, Any]:
         now = utcnow()
+        cipher = cipher or self._cipher(session, row.user_id)
         expired = (row.state == "pending" and row.authorize_expires_at is not None
                    and row.authorize_expires_at < now)
         data: dict[str, Any] = {
-            "id": row.id, "batch": row.batch_id, "position": row.position, "provider": row.provider,
-            "services": json.loads(row.services), "state": row.state, "channel": row.channel,
+            "id": row.id, "batch": row.batch_id, "position": row.position, "provider": self._provider(cipher, row),
+            "services": self._services(cipher, row), "state": row.state, "channel": row.channel,
             "long_lived": row.long_lived, "reference": row.reference,
             "created_at": row.created_at.isoformat(),
             "started_at": row.started_at.isoformat() if row.started_at else None,
             "finished_at": row.finished_at.isoformat() if row.finished_at else None,
             "authorization_expired": expired, "error": row.error_code, "new": row.new_count,
-            "progress": json.loads(row.progress) if row.progress else None,
+            "progress": self._progress(cipher, row),
             "receipt": None,
         }
         if receipt and row.receipt_encrypted is not None:
-            cipher = self._cipher(session, row.user_id)
             data["receipt"] = json.loads(cipher.decrypt(row.receipt_encrypted, self._aad(row.user_id, row.id, "receipt")))
         return data
 
     # --- long-lived consents --------------------------------------------------------
-    def keep_consent(self, user_id: str, provider: str, scope: str, refresh_token: str) -> None:
+    def keep_consent(self, user_id: str, provider: str, scope: str, refresh_token: str,
+                     language: str | None = None) -> None:
         now = utcnow()
         with self.db.session() as session:
-            cipher = self._cipher(session, user_id)
-            row = session.scalar(select(MedMijConsent).where(MedMijConsent.user_id == user_id,
-                                                             MedMijConsent.provider == provider))
+            keys = self._keys(session, user_id)
+            row = self._consent_for(session, keys, provider)
             if row is None:
-                row = MedMijConsent(id=new_id(), user_id=user_id, provider=provider, created_at=now,
+                row = MedMijConsent(id=new_id(), user_id=user_id, created_at=now,
                                     schedule_days=DEFAULT_SCHEDULE_DAYS, email_new_data=True,
                                     next_run_at=now + timedelta(days=DEFAULT_SCHEDULE_DAYS))
                 session.add(row)
-            row.scope = scope
+            self._set_consent_what(keys, row, provider, scope)
+            if language:
+                row.language = language
             row.updated_at = now
-            row.token_encrypted = cipher.encrypt(refresh_token.encode(), f"regie-consent|{user_id}|{row.id}".encode())
+            row.token_encrypted = keys.cipher.encrypt(refresh_token.encode(),
+                                                      f"regie-consent|{user_id}|{row.id}".encode())
 
     def consents(self, user_id: str) -> list[dict[str, Any]]:
         with self.db.session() as session:
             rows = session.scalars(select(MedMijConsent).where(MedMijConsent.user_id == user_id)
                                    .order_by(MedMijConsent.created_at)).all()
-            return [{"id": r.id, "provider": r.provider, "scope": r.scope, "created_at": r.created_at,
+            cipher = self._cipher(session, user_id) if rows else None
+            return [{"id": r.id, "provider": self._consent_provider(cipher, r), "scope": self._consent_scope(cipher, r),
+                     "language": r.language, "created_at": r.created_at,
                      "updated_at": r.updated_at, "schedule_days": r.schedule_days,
                      "next_run_at": r.next_run_at if r.schedule_days else None,
                      "last_run_at": r.last_run_at, "email_new_data": r.email_new_data} for r in rows]
 
     def set_schedule(self, user_id: str, consent_id: str, days: int, email_new_data: bool,
-                     now: datetime | None = None) -> bool:
+                     now: datetime | None = None, language: str | None = None) -> bool:
         """The patient's choice: re-collect every *days* days (one of SCHEDULE_DAYS; never
         more than daily; 0 = never) and whether to get an e-mail about new data."""
         if days not in SCHEDULE_DAYS:
             raise ValueError(f"schedule_days must be one of {SCHEDULE_DAYS}")
         now = now or utcnow()
         with self.db.session() as session:
-            row = session.get(MedMijConsent, consent_id)
-            if row is None or row.user_id != user_id:
+            row = session.scalar(select(MedMijConsent).where(MedMijConsent.user_id == user_id,
+                                                             MedMijConsent.id == consent_id))
+            if row is None:
                 return False
+            if language:  # the language the patient uses now is the one the e-mail is in
+                row.language = language
             if days != row.schedule_days:
                 # The next run counts from the last one (or from now): never sooner than a day.
                 base = row.last_run_at or now
@@ -464,31 +579,34 @@ class Collections:
             ).rowcount
             if not moved:
                 return None
-            services = [part.partition("~")[2] for part in row.scope.split() if "~" in part]
-            cipher = self._cipher(session, row.user_id)
-            token = cipher.decrypt(row.token_encrypted, f"regie-consent|{row.user_id}|{row.id}".encode()).decode()
+            keys = self._keys(session, row.user_id)
+            provider = self._consent_provider(keys.cipher, row)
+            scope = self._consent_scope(keys.cipher, row)
+            services = [part.partition("~")[2] for part in scope.split() if "~" in part]
+            token = keys.cipher.decrypt(row.token_encrypted, f"regie-consent|{row.user_id}|{row.id}".encode()).decode()
             collection = Collection(
-                id=new_id(), user_id=row.user_id, batch_id=new_id(), position=0, provider=row.provider,
-                services=json.dumps(services), state="queued", channel="schedule", long_lived=True,
+                id=new_id(), user_id=row.user_id, batch_id=new_id(), position=0,
+                state="queued", channel="schedule", long_lived=True, language=row.language,
                 reference=new_reference(), created_at=now, heartbeat_at=now, new_count=0,
             )
+            self._set_what(keys, collection, provider, services)
             session.add(collection)
-            claim = Claim(collection.id, row.user_id, collection.batch_id, row.provider, tuple(services),
-                          "", oauth.new_request_id(), True, "schedule")
+            claim = Claim(collection.id, row.user_id, collection.batch_id, provider, tuple(services),
+                          "", oauth.new_request_id(), True, "schedule", row.language)
             return claim, token
 
     def drop_consent(self, user_id: str, provider: str) -> None:
         """The provider refused the refresh token (withdrawn or expired there): forget it."""
         with self.db.session() as session:
-            row = session.scalar(select(MedMijConsent).where(MedMijConsent.user_id == user_id,
-                                                             MedMijConsent.provider == provider))
+            row = self._consent_for(session, self._keys(session, user_id), provider)
             if row is not None:
                 session.delete(row)
 
     def revoke_consent(self, user_id: str, consent_id: str) -> bool:
         with self.db.session() as session:
-            row = session.get(MedMijConsent, consent_id)
-            if row is None or row.user_id != user_id:
+            row = session.scalar(select(MedMijConsent).where(MedMijConsent.user_id == user_id,
+                                                             MedMijConsent.id == consent_id))
+            if row is None:
                 return False
             session.delete(row)
             return True

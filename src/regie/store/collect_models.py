@@ -4,9 +4,16 @@
 A ``collections`` row is the job's state, shared by every web process and the CLI:
 what was asked (provider, services), where the OAuth flow is (hash of the ``state``,
 the PKCE verifier encrypted with the user's data key, the correlation id, expiry),
-the job's state and heartbeat, plain progress counters, and the receipt (encrypted
-with the user's data key). Access tokens are never stored; refresh tokens only
-encrypted, in ``medmij_consents``.
+the job's state and heartbeat, and the progress and receipt (encrypted with the user's
+data key). Access tokens are never stored; refresh tokens only encrypted, in
+``medmij_consents``.
+
+Which provider and which services are medical content (a mental-health clinic, the
+"Basisgegevens GGZ" service): they are encrypted with the user's data key, and looked
+up by a keyed hash (HMAC with the user's index key, as the record's sources are). The
+plain columns ``provider``, ``services`` and ``scope`` of rows written before migration
+0011 are sealed (encrypted, then emptied) by ``Collections.seal_legacy_rows`` when the
+web process starts: a migration has no key to do it (docs/collect.md).
 """
 from __future__ import annotations
 
@@ -34,14 +41,25 @@ def _user_fk() -> Mapped[str]:
 
 class Collection(Base):
     __tablename__ = "collections"
-    __table_args__ = (Index("ix_collections_state_heartbeat", "state", "heartbeat_at"),)
+    __table_args__ = (
+        Index("ix_collections_state_heartbeat", "state", "heartbeat_at"),
+        Index("ix_collections_user_provider", "user_id", "provider_hash"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = _user_fk()
     batch_id: Mapped[str] = mapped_column(String(32), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)  # order within the batch
-    provider: Mapped[str] = mapped_column(String(120))  # Zorgaanbiedernaam (xxx@medmij)
-    services: Mapped[str] = mapped_column(Text)  # JSON list of GegevensdienstIds
+    # Zorgaanbiedernaam (xxx@medmij) and the JSON list of GegevensdienstIds, encrypted;
+    # provider_hash = HMAC(user's index key, "collect-provider", name) for lookups.
+    provider_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    provider_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    services_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Plain columns of rows from before migration 0011, emptied by Collections.seal_legacy_rows.
+    legacy_provider: Mapped[str | None] = mapped_column("provider", String(120), nullable=True)
+    legacy_services: Mapped[str | None] = mapped_column("services", Text, nullable=True)
+    # The language the patient used when starting it (for texts sent later: e-mail).
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     channel: Mapped[str] = mapped_column(String(20))  # web, api-session, api-token, cli
     long_lived: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -55,7 +73,9 @@ class Collection(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # Plain counters only ({"49": {"done": 3, "total": 7, "state": "running"}}): never content.
+    # Counters per service ({"49": {"done": 3, "total": 7}}), encrypted: the keys are
+    # service ids. ``progress`` (plain) is only read from rows before migration 0011.
+    progress_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     progress: Mapped[str | None] = mapped_column(Text, nullable=True)
     reference: Mapped[str] = mapped_column(String(20))
     error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -68,11 +88,18 @@ class MedMijConsent(Base):
     user's data key. Deleting the row is how a patient revokes it in Regie."""
 
     __tablename__ = "medmij_consents"
+    __table_args__ = (
+        # One consent per provider per user (NULL hashes: rows not sealed yet).
+        Index("ux_medmij_consents_user_provider", "user_id", "provider_hash", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = _user_fk()
-    provider: Mapped[str] = mapped_column(String(120))
-    scope: Mapped[str] = mapped_column(Text)
+    provider_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    provider_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    scope_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # "<provider>~<id> …"
+    legacy_provider: Mapped[str | None] = mapped_column("provider", String(120), nullable=True)
+    legacy_scope: Mapped[str | None] = mapped_column("scope", Text, nullable=True)
     token_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -83,3 +110,5 @@ class MedMijConsent(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     email_new_data: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # The patient's language for that e-mail ("nl", "en"): the one they used last on /collect.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)

@@ -43,6 +43,22 @@ def runner_of(app) -> CollectionRunner:
     return runner
 
 
+def request_language(request: Request) -> str:
+    """The language the patient uses: the language cookie of the web pages, else (API
+    clients) the first known language of ``Accept-Language``, else Dutch. Kept with a
+    collection and a lasting permission for what Regie sends later (the e-mail)."""
+    from regie.web.i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES
+
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";", 1)[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT_LANGUAGE
+
+
 def session_key(request: Request) -> str | None:
     from regie.web.sessions import current_session
 

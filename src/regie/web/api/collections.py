@@ -13,7 +13,7 @@ from starlette.responses import Response
 from regie.collect.service import CollectError, provider_endpoints
 from regie.store.models import User
 from regie.web.api.record import channel_of
-from regie.web.collecting import collections_of, directory_of, explain
+from regie.web.collecting import collections_of, directory_of, explain, request_language
 from regie.web.guards import api_user
 from regie.web.problems import Problem
 
@@ -45,7 +45,8 @@ async def start_collection(request: Request, user: Annotated[User, Depends(api_u
             field = "provider" if exc.code == "unknown-provider" else "services"
             raise Problem(422, "validation-error", "Some fields are missing or wrong.",
                           errors=[{"field": field, "message": str(exc), "code": exc.code}]) from exc
-        cid = collections.create(user.id, endpoints, channel=channel_of(request), long_lived=body.long_lived)
+        cid = collections.create(user.id, endpoints, channel=channel_of(request), long_lived=body.long_lived,
+                                 language=request_language(request))
         return cid, collections.authorize(user.id, cid, endpoints)
 
     cid, url = await run_in_threadpool(work)
@@ -100,7 +101,7 @@ async def choose_schedule(request: Request, consent_id: str, user: Annotated[Use
             "code": "schedule"}])
     collections = collections_of(request.app)
     done = await run_in_threadpool(collections.set_schedule, user.id, consent_id, body.schedule_days,
-                                   body.email_new_data)
+                                   body.email_new_data, language=request_language(request))
     if not done:
         raise Problem(404, "not-found", "There is no lasting permission with this id.")
     rows = await run_in_threadpool(collections.consents, user.id)

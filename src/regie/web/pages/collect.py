@@ -23,7 +23,7 @@ from regie.web.i18n import N_
 from regie.web.oauth_callback import read_callback
 from regie.web.pages._helpers import see_other
 from regie.web.pages.viewer import presenter
-from regie.web.templating import render
+from regie.web.templating import language_of as request_language, render
 
 router = APIRouter(include_in_schema=False)
 SCHEDULE_CHOICES = (
@@ -76,6 +76,7 @@ async def start(request: Request, user: CurrentUser) -> Response:
     join = str(form.get("batch") or "")[:64]
     # "Keep permission": ask each provider for long-lived consent (a refresh token).
     keep = form.get("keep") == "1"
+    language = request_language(request)
 
     def work() -> str:
         directory = directory_of(app)
@@ -96,7 +97,7 @@ async def start(request: Request, user: CurrentUser) -> Response:
             except CollectError:
                 continue
             collections.create(user.id, endpoints, channel="web", session_id=key, batch_id=batch, position=position,
-                               long_lived=keep)
+                               long_lived=keep, language=language)
             made += 1
         if not made:
             raise HTTPException(400)
@@ -203,6 +204,7 @@ async def retry(request: Request, collection_id: str, user: CurrentUser) -> Resp
     app = request.app
     collections = collections_of(app)
     key = session_key(request)
+    language = request_language(request)
 
     def work() -> str | None:
         view = collections.get(user.id, collection_id)
@@ -212,7 +214,7 @@ async def retry(request: Request, collection_id: str, user: CurrentUser) -> Resp
         failed = [s["id"] for s in receipt.get("services", []) if s.get("state") != "complete"]
         endpoints = provider_endpoints(directory_of(app), view["provider"], failed or view["services"])
         batch = new_id()
-        collections.create(user.id, endpoints, channel="web", session_id=key, batch_id=batch)
+        collections.create(user.id, endpoints, channel="web", session_id=key, batch_id=batch, language=language)
         return batch
 
     try:
@@ -255,7 +257,8 @@ async def schedule(request: Request, consent_id: str, user: CurrentUser) -> Resp
     if days not in SCHEDULE_DAYS:
         raise HTTPException(400)
     email = form.get("email") == "1"
-    done = await run_in_threadpool(collections_of(request.app).set_schedule, user.id, consent_id, days, email)
+    done = await run_in_threadpool(collections_of(request.app).set_schedule, user.id, consent_id, days, email,
+                                   language=request_language(request))
     if not done:
         raise HTTPException(404)
     return see_other("/collect?saved=1#consents-heading")
