@@ -196,3 +196,40 @@ def test_consents_api(setup):
     assert regie.client.delete(url, headers=regie.headers).status_code == 404
     assert regie.get("/api/v1/consents").json()["consents"] == []
 
+
+
+def test_the_new_data_e_mail_is_in_the_language_the_patient_chose(setup):
+    """Started in English (the API's Accept-Language; on the pages the language cookie):
+    the e-mail is in English. The patient switches to Dutch on /collect: Dutch from then on."""
+    regie, inbox = setup
+    context = regie.app.state.context
+    settings, db, keyring = context.settings, context.db, context.accounts.keyring
+    collections = Collections(settings, db, keyring)
+    response = regie.client.post("/api/v1/collections", json={"provider": GP, "services": ["49"], "long_lived": True},
+                                 headers={**regie.headers, "Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"})
+    assert response.status_code == 201, response.text
+    regie.callback(consent(response.json()["authorization_url"]))
+    assert wait_finished(regie.get, response.json()["id"])["state"] == "done"
+    [kept] = collections.consents(regie.user_id)
+    assert kept["language"] == "en"
+    start = utcnow()
+
+    _forget_record(regie)
+    [english] = recollect_due(settings, db, keyring, now=start + timedelta(days=7, minutes=1))
+    assert regie.get(f"/api/v1/collections/{english}").json()["receipt"]["totals"]["new"] > 0
+    _wait_for_mail(inbox, 1)
+    [message] = inbox.messages
+    assert message["Subject"] == "New data in Regie"
+    body = message.get_content()
+    assert "Regie has collected new data from one of your care providers." in body
+    assert "http://localhost:8000/collect" in body and "gegevens" not in body.casefold()
+    assert GP not in body.casefold() and "huisarts" not in body.casefold()
+
+    # The patient saves the schedule on /collect in Dutch (the page passes its language).
+    assert collections.set_schedule(regie.user_id, kept["id"], 7, True, language="nl")
+    _forget_record(regie)
+    [dutch] = recollect_due(settings, db, keyring, now=start + timedelta(days=14, minutes=2))
+    assert regie.get(f"/api/v1/collections/{dutch}").json()["receipt"]["totals"]["new"] > 0
+    _wait_for_mail(inbox, 2)
+    assert inbox.messages[1]["Subject"] == "Nieuwe gegevens in Regie"
+    assert "Regie has collected" not in inbox.messages[1].get_content()

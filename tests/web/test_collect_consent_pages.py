@@ -42,6 +42,11 @@ def test_choose_schedule_and_email_then_stop(signed_in):
     assert saved.status_code == 303 and saved.headers["location"].startswith("/collect?saved=1")
     [now] = collections.consents(user_id)
     assert now["schedule_days"] == 1 and not now["email_new_data"]
+    assert now["language"] == "nl"  # the e-mail about new data goes out in the page's language
+    browser.client.cookies.set("regie_lang", "en")
+    browser.post_form(f"/collect/consents/{kept['id']}/schedule", {"days": "1"}, token_from="/collect")
+    assert collections.consents(user_id)[0]["language"] == "en"
+    browser.client.cookies.set("regie_lang", "nl")
     for wrong in ("2", "0.5", "x", "-1"):
         refused = browser.post_form(f"/collect/consents/{kept['id']}/schedule", {"days": wrong, "email": "1"},
                                     token_from="/collect")
