@@ -14,6 +14,7 @@ from regie.cli import user as user_commands
 from regie.cli._common import fail_on_regie_error
 from regie.cli.collect import collect
 from regie.cli.demo import demo
+from regie.cli.export import export
 from regie.cli.record import import_files, record
 from regie.cli.sandbox import sandbox
 from regie.cli.serve import serve
@@ -31,6 +32,7 @@ app.add_typer(lists_commands.app, name="lists")
 app.command()(fail_on_regie_error(serve))
 app.command()(fail_on_regie_error(demo))
 app.command("import")(fail_on_regie_error(import_files))
+app.command()(fail_on_regie_error(export))
 app.command()(fail_on_regie_error(record))
 app.command()(fail_on_regie_error(sandbox))
 app.command()(fail_on_regie_error(collect))

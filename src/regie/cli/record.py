@@ -12,7 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from regie.cli._common import open_accounts
+from regie.cli.export import import_archive
 from regie.fhir import FhirVersion
+from regie.portability.importer import is_archive
 from regie.store.ingest import FileOutcome, RecordService, expand_paths
 
 
@@ -37,7 +39,10 @@ def import_files(
         typer.Option("--fhir-version", case_sensitive=False, help="FHIR version of the files (default: detect)."),
     ] = None,
 ) -> None:
-    """Import FHIR files into an account's health record (atomic per file)."""
+    """Import FHIR files into an account's health record (atomic per file), or a Regie export
+    archive (.zip, all or nothing; see docs/portability.md)."""
+    if len(paths) == 1 and paths[0].is_file() and is_archive(paths[0]):
+        return import_archive(paths[0], user)
     service, keys = _service_and_keys(user)
     files = expand_paths(paths)
     out = Console()

@@ -31,6 +31,7 @@ from regie.web.pages import notes as notes_pages
 from regie.web.pages import owndata as owndata_pages
 from regie.web.pages import collect as collect_pages
 from regie.web.pages import providers as provider_pages
+from regie.web.pages import portability as portability_pages
 from regie.web.pages import record as record_pages
 from regie.web.pages import share as share_pages
 from regie.web.pages import viewer
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(account.router)
     app.include_router(record_pages.router)
     app.include_router(viewer.router)  # after the upload page: /record/upload is not a category
+    app.include_router(portability_pages.router)
     app.include_router(provider_pages.router)
     app.include_router(measurement_import.router)  # before /measurements/{id}
     app.include_router(measurement_send.router)
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
         path_limits={record_pages.UPLOAD_PATH: settings.upload_max_bytes,
+                     portability_pages.IMPORT_PATH: settings.upload_max_bytes,
                      "/send/document": 16 * 1024 * 1024, "/api/v1/sends": 16 * 1024 * 1024},
     )
     # Outermost: every response, even a refused body, is logged and measured.
