@@ -29,6 +29,7 @@ from regie.record import (
     match_key,
     resolve_medication,
 )
+from regie.store import acting
 from regie.store.crypto import Cipher
 from regie.store.models import new_id
 from regie.store.record_models import AuditEntry, RecordResource, RecordResourceVersion, RecordSource
@@ -196,18 +197,26 @@ class RecordRepository:
         # across units of work); sources created here are reported in ``created_sources``.
         self._source_ids = source_ids if source_ids is not None else {}
         self.created_sources: dict[str, str] = {}
+        # A delegate's read scope (regie.store.acting): only these categories are visible.
+        scope = acting.scope_for(self.user_id)
+        self.categories = scope.categories if scope is not None else None
 
     # -- the one place that scopes queries to the user ---------------------------
     def _select(self, model: Any, *columns: Any) -> Select[Any]:
         statement = select(*columns) if columns else select(model)
-        return statement.where(model.user_id == self.user_id)
+        return self._within_scope(model, statement.where(model.user_id == self.user_id))
+
+    def _within_scope(self, model: Any, statement: Select[Any]) -> Select[Any]:
+        if self.categories is not None and model is RecordResource:
+            statement = statement.where(RecordResource.category.in_(sorted(self.categories)))
+        return statement
 
     def _select_ids(self, model: Any, ids: Sequence[str], *columns: Any) -> Select[Any]:
         """Rows by id, the user's only. The user condition is written as ``user_id || ''`` so
         that the database looks the ids up in the primary key: SQLite without statistics
         otherwise prefers a (user_id, ...) index and reads all the user's entries in it."""
         statement = select(*columns) if columns else select(model)
-        return statement.where(model.id.in_(list(ids)), model.user_id.concat("") == self.user_id)
+        return self._within_scope(model, statement.where(model.id.in_(list(ids)), model.user_id.concat("") == self.user_id))
 
     def _rows_where_in(self, table: str, columns: str, column: str, values: Sequence[str],
                        extra: str = "") -> list[Any]:
@@ -712,6 +721,8 @@ class RecordRepository:
     # -- audit -------------------------------------------------------------------
     def audit(self, actor_id: str, action: str, targets: Iterable[str], channel: str) -> None:
         assert channel in CHANNELS, channel
+        scope = acting.scope_for(self.user_id)
+        actor_id = scope.actor_id if scope is not None else actor_id  # a delegate is named, not the owner
         now = utcnow()
         self._insert(AuditEntry, [
             {"id": new_id(), "actor_id": actor_id, "action": action, "target": target,

@@ -22,7 +22,7 @@ from regie.web.api import record as api_record
 from regie.web.api import sends as api_sends
 from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from regie.web.context import AppContext
-from regie.web.guards import CsrfFailed, RedirectTo, csrf_guard
+from regie.web.guards import AccessRefused, CsrfFailed, RedirectTo, csrf_guard
 from regie.web.i18n import N_, translations
 from regie.web.pages import account, auth, enrol, home
 from regie.web.pages import appointments as appointment_pages
@@ -30,6 +30,7 @@ from regie.web.pages import measurement_import, measurement_send
 from regie.web.pages import notes as notes_pages
 from regie.web.pages import owndata as owndata_pages
 from regie.web.pages import collect as collect_pages
+from regie.web.pages import delegation as delegation_pages
 from regie.web.pages import providers as provider_pages
 from regie.web.pages import portability as portability_pages
 from regie.web.pages import record as record_pages
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(appointment_pages.router)
     app.include_router(notes_pages.api)
     app.include_router(collect_pages.router)
+    app.include_router(delegation_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_collections.router)
     app.include_router(api_record.router)
@@ -200,6 +202,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _html_error(request, 404, N_("Page not found"), N_("This page does not exist (any more)."))
         return _html_error(request, exc.status_code, N_("Something went wrong"), N_("Try again, or go back to the start."))
+
+    @app.exception_handler(AccessRefused)
+    async def on_refused(request: Request, exc: AccessRefused) -> Response:
+        # The access policy said no (regie.access): say so plainly, and where to go.
+        if _is_api(request):
+            return problem_response(403, "forbidden", "You may not do this on this record.")
+        if exc.ended:
+            return _html_error(request, 403, N_("Your access has ended"), N_(
+                "You no longer have access to that record. You are back in your own record."), back="/helping")
+        return _html_error(request, 403, N_("You may not do this"), N_(
+            "You do not have permission for this in this record. Ask the owner of the record."), back="/helping")
 
     @app.exception_handler(RedirectTo)
     async def on_redirect(request: Request, exc: RedirectTo) -> Response:

@@ -4,20 +4,30 @@ Pages: a full session, else a redirect to the step the visitor is at.
 API: a bearer token or a full session, else a 401 problem document.
 CSRF: every state-changing request made with a session cookie carries the
 session's token (form field ``csrf_token`` or header ``X-CSRF-Token``).
+Records: :func:`record_access` (pages) and :func:`api_record_access` (API) decide whose
+record a request acts on and whether the signed-in person may, through the one policy in
+``regie.access`` (docs/delegation.md); :func:`page_owner` and :func:`api_owner` give the
+record's owner for handlers written against ``page_user``/``api_user``.
 """
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from regie.access import Grant, Need, allows, need_of
 from regie.accounts import tokens
+from regie.accounts.sessions import read_scratch, write_scratch
+from regie.store import acting
 from regie.store.models import User
 from regie.store.types import utcnow
 from regie.web.problems import Problem
-from regie.web.sessions import context_of, current_session
+from regie.web.sessions import context_of, current_session, save_session
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # A cross-site form cannot send a JSON body, so JSON login needs no token (see docs/security.md).
@@ -117,3 +127,133 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if any(ch in target for ch in "\r\n\t") or target.startswith("/\\"):
         return default
     return target
+
+
+# -- whose record: the access policy on every request -----------------------------------
+ACTING_KEY = "acting_for"
+
+
+class AccessRefused(HTTPException):
+    """The signed-in person may not do this on this record (a 403 page or problem)."""
+
+    def __init__(self, ended: bool = False) -> None:
+        super().__init__(403)
+        self.ended = ended  # the delegation is gone (revoked, expired): back to one's own record
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    actor: User
+    owner: User
+    grant: Grant
+    label: str  # whose record, for the page ("" when it is the actor's own)
+
+    @property
+    def owner_id(self) -> str:
+        return self.owner.id
+
+    @property
+    def for_other(self) -> bool:
+        return self.owner.id != self.actor.id
+
+
+def delegations_of(app):
+    service = getattr(app.state, "delegations", None)
+    if service is None:
+        from regie.delegation import Delegations
+
+        service = app.state.delegations = Delegations(app.state.context.accounts)
+    return service
+
+
+def acting_for(request: Request) -> str | None:
+    """The record the session chose to act on (None: one's own). Tokens act on their own."""
+    if getattr(request.state, "auth_channel", "session") == "token":
+        return None
+    web = current_session(request)
+    return read_scratch(web).get(ACTING_KEY) if web is not None else None
+
+
+def choose_record(request: Request, owner_id: str | None) -> None:
+    web = current_session(request)
+    if web is not None:
+        write_scratch(web, **{ACTING_KEY: owner_id})
+        save_session(request, web)
+
+
+def _access(request: Request, actor: User) -> AccessContext:
+    route = request.scope.get("route")
+    method = "GET" if request.method == "HEAD" else request.method
+    need = need_of(method, getattr(route, "path", ""))
+    chosen = acting_for(request)
+    owner_id = chosen if chosen and isinstance(need, Need) else actor.id
+    service = delegations_of(request.app)
+    grant = service.grant(actor, owner_id)
+    if grant is None and owner_id != actor.id:
+        choose_record(request, None)  # revoked or expired: this session is back on its own record
+        raise AccessRefused(ended=True)
+    if grant is None or (owner_id != actor.id and not isinstance(need, Need)):
+        raise AccessRefused()
+    if isinstance(need, Need) and not allows(grant, need, dict(request.path_params)):
+        raise AccessRefused()
+    if owner_id == actor.id:
+        return AccessContext(actor, actor, grant, "")
+    context = context_of(request)
+    with context.db.session() as session:
+        owner = context.accounts.user(session, owner_id)
+    if owner is None:
+        raise AccessRefused(ended=True)
+    return AccessContext(actor, owner, grant, service.owner_label(owner_id))
+
+
+def _enter(request: Request, access: AccessContext) -> AccessContext:
+    """Make the decision the request's: the page banner and the record store's scope."""
+    request.state.access = access
+    acting.current.set(
+        acting.ActingScope(access.owner.id, access.actor.id, access.grant.categories) if access.for_other else None
+    )
+    return access
+
+
+def _page_access(request: Request) -> AccessContext:
+    return _access(request, page_user(request))
+
+
+def _api_access(request: Request) -> AccessContext:
+    return _access(request, api_user(request))
+
+
+async def record_access(request: Request) -> AccessContext:
+    """Dependency for pages acting on a record (async: the store's scope must reach the handler)."""
+    return _enter(request, await run_in_threadpool(_page_access, request))
+
+
+async def api_record_access(request: Request) -> AccessContext:
+    try:
+        return _enter(request, await run_in_threadpool(_api_access, request))
+    except AccessRefused as exc:
+        detail = ("Your access to this record has ended." if exc.ended
+                  else "You may not do this on this record.")
+        raise Problem(403, "forbidden", detail) from exc
+
+
+async def page_owner(request: Request) -> User:
+    """Like :func:`page_user`, but the owner of the record the request acts on."""
+    return (await record_access(request)).owner
+
+
+async def api_owner(request: Request) -> User:
+    return (await api_record_access(request)).owner
+
+
+def page_access_for(request: Request, actor: User) -> AccessContext:
+    """For handlers that found the signed-in user themselves (the start page)."""
+    return _enter(request, _access(request, actor))
+
+
+def actor_names(request: Request, actor_ids: set[str]) -> dict[str, str]:
+    """Names for the audit log ("who looked at my data"): everyone but the signed-in person."""
+    access = getattr(request.state, "access", None)
+    me = access.actor.id if access is not None else None
+    service = delegations_of(request.app)
+    return {actor_id: service.owner_label(actor_id) for actor_id in actor_ids if actor_id != me}

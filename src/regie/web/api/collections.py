@@ -14,7 +14,7 @@ from regie.collect.service import CollectError, provider_endpoints
 from regie.store.models import User
 from regie.web.api.record import channel_of
 from regie.web.collecting import collections_of, directory_of, explain, request_language
-from regie.web.guards import api_user
+from regie.web.guards import api_owner  # the record's owner (regie.access)
 from regie.web.problems import Problem
 
 router = APIRouter(prefix="/api/v1", tags=["collections"])
@@ -33,7 +33,7 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 @router.post("/collections", status_code=201)
-async def start_collection(request: Request, user: Annotated[User, Depends(api_user)],
+async def start_collection(request: Request, user: Annotated[User, Depends(api_owner)],
                            body: Annotated[NewCollection, Body()]) -> Response:
     app = request.app
     collections = collections_of(app)
@@ -54,13 +54,13 @@ async def start_collection(request: Request, user: Annotated[User, Depends(api_u
 
 
 @router.get("/collections")
-async def list_collections(request: Request, user: Annotated[User, Depends(api_user)]) -> Response:
+async def list_collections(request: Request, user: Annotated[User, Depends(api_owner)]) -> Response:
     rows = await run_in_threadpool(collections_of(request.app).history, user.id)
     return _json({"collections": [explain(r) for r in rows]})
 
 
 @router.get("/collections/{collection_id}")
-async def get_collection(request: Request, collection_id: str, user: Annotated[User, Depends(api_user)]) -> Response:
+async def get_collection(request: Request, collection_id: str, user: Annotated[User, Depends(api_owner)]) -> Response:
     view = await run_in_threadpool(collections_of(request.app).get, user.id, collection_id)
     if view is None:
         raise Problem(404, "not-found", "There is no collection with this id.")
@@ -84,14 +84,14 @@ def _consent_json(c: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/consents")
-async def list_consents(request: Request, user: Annotated[User, Depends(api_user)]) -> Response:
+async def list_consents(request: Request, user: Annotated[User, Depends(api_owner)]) -> Response:
     """Lasting permissions (refresh tokens are never shown)."""
     rows = await run_in_threadpool(collections_of(request.app).consents, user.id)
     return _json({"consents": [_consent_json(c) for c in rows]})
 
 
 @router.put("/consents/{consent_id}")
-async def choose_schedule(request: Request, consent_id: str, user: Annotated[User, Depends(api_user)],
+async def choose_schedule(request: Request, consent_id: str, user: Annotated[User, Depends(api_owner)],
                           body: Annotated[ConsentChoice, Body()]) -> Response:
     from regie.store.collect_models import SCHEDULE_DAYS
 
@@ -109,7 +109,7 @@ async def choose_schedule(request: Request, consent_id: str, user: Annotated[Use
 
 
 @router.delete("/consents/{consent_id}", status_code=204)
-async def stop_consent(request: Request, consent_id: str, user: Annotated[User, Depends(api_user)]) -> Response:
+async def stop_consent(request: Request, consent_id: str, user: Annotated[User, Depends(api_owner)]) -> Response:
     done = await run_in_threadpool(collections_of(request.app).revoke_consent, user.id, consent_id)
     if not done:
         raise Problem(404, "not-found", "There is no lasting permission with this id.")

@@ -22,13 +22,13 @@ from regie.owndata import measurements as meas
 from regie.owndata.service import NotFound, OwnData
 from regie.store.models import User
 from regie.web.api.record import channel_of
-from regie.web.guards import api_user
+from regie.web.guards import api_owner
 from regie.web.problems import Problem
 from regie.web.sessions import context_of
 
 router = APIRouter(prefix="/api/v1", tags=["own data"])
 _JSON = "application/json"
-ApiUser = Annotated[User, Depends(api_user)]
+ApiUser = Annotated[User, Depends(api_owner)]  # the record's owner (regie.access)
 
 
 def _data(request: Request, user: User) -> OwnData:

@@ -18,7 +18,7 @@ from regie.record import Category, FhirDate
 from regie.store.models import User
 from regie.store.record import BadCursor, RecordRepository
 from regie.store.ingest import RecordService
-from regie.web.guards import api_user
+from regie.web.guards import api_owner  # the record's owner (regie.access)
 from regie.web.problems import Problem
 from regie.web.sessions import context_of
 
@@ -62,7 +62,7 @@ def since_key(since: str | None) -> str | None:
 
 
 @router.get("/record/summary", responses={200: {"content": {_JSON: {}}}})
-def summary(request: Request, user: Annotated[User, Depends(api_user)]) -> Response:
+def summary(request: Request, user: Annotated[User, Depends(api_owner)]) -> Response:
     """Counts of distinct stored resources: total, per resource type, per category and per source."""
     with record_of(request, user) as repo:
         body = repo.summary()
@@ -73,7 +73,7 @@ def summary(request: Request, user: Annotated[User, Depends(api_user)]) -> Respo
 @router.get("/record/items", responses={200: {"content": {_JSON: {}}}, 422: {"description": "Bad parameter"}})
 def items(
     request: Request,
-    user: Annotated[User, Depends(api_user)],
+    user: Annotated[User, Depends(api_owner)],
     category: Annotated[Category | None, Query(description="Only this category.")] = None,
     since: Annotated[str | None, Query(max_length=40, description="Only items dated on or after this date.")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Text search in the items.")] = None,
@@ -93,7 +93,7 @@ def items(
 
 
 @router.get("/record/items/{item_id}", responses={200: {"content": {_JSON: {}}}, 404: {"description": "No such item"}})
-def item(request: Request, item_id: str, user: Annotated[User, Depends(api_user)]) -> Response:
+def item(request: Request, item_id: str, user: Annotated[User, Depends(api_owner)]) -> Response:
     """One record item with its provenance, resolved links and the other members of its group."""
     with record_of(request, user) as repo:
         body = repo.detail(item_id[:64])
@@ -107,7 +107,7 @@ def item(request: Request, item_id: str, user: Annotated[User, Depends(api_user)
     "/record/items/{item_id}/source",
     responses={200: {"content": {_FHIR_JSON: {}}}, 404: {"description": "No such item"}},
 )
-def source(request: Request, item_id: str, user: Annotated[User, Depends(api_user)]) -> Response:
+def source(request: Request, item_id: str, user: Annotated[User, Depends(api_owner)]) -> Response:
     """The original FHIR resource (JSON; XML input was converted to JSON at import)."""
     with record_of(request, user) as repo:
         original = repo.original(item_id[:64])
@@ -120,7 +120,7 @@ def source(request: Request, item_id: str, user: Annotated[User, Depends(api_use
 @router.get("/audit", responses={200: {"content": {_JSON: {}}}})
 def audit(
     request: Request,
-    user: Annotated[User, Depends(api_user)],
+    user: Annotated[User, Depends(api_owner)],
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:

@@ -28,7 +28,7 @@ from regie.share import documents as docs
 from regie.share.texts import error_text
 from regie.store.models import User
 from regie.web.api.owndata import _data
-from regie.web.guards import api_user
+from regie.web.guards import api_owner
 from regie.web.i18n import translations
 from regie.web.problems import Problem
 from regie.web.sharing import authorization_url, check_receiver, sends_of, start
@@ -36,7 +36,7 @@ from regie.web.templating import DISPLAY_ZONE, language_of
 
 router = APIRouter(prefix="/api/v1", tags=["sending"])
 _JSON = "application/json"
-ApiUser = Annotated[User, Depends(api_user)]
+ApiUser = Annotated[User, Depends(api_owner)]  # the record's owner (regie.access)
 SERVICES = {"measurements": "904", "document": "51"}
 
 

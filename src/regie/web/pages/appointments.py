@@ -12,13 +12,13 @@ from starlette.responses import Response
 from regie.owndata import appointments as appt
 from regie.store.ingest import RecordService
 from regie.store.models import User
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.pages._helpers import see_other
 from regie.web.sessions import context_of
 from regie.web.templating import DISPLAY_ZONE, render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 _ICS = "text/calendar; charset=utf-8"
 
 

@@ -18,7 +18,7 @@ from regie.collect.texts import SERVICE_STATES, STATES, error_text
 from regie.store.collect_models import SCHEDULE_DAYS
 from regie.store.models import User, new_id
 from regie.web.collecting import collections_of, directory_of, runner_of, session_key
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.i18n import N_
 from regie.web.oauth_callback import read_callback
 from regie.web.pages._helpers import see_other
@@ -30,7 +30,7 @@ SCHEDULE_CHOICES = (
     (1, N_("Every day")), (7, N_("Every week")), (14, N_("Every two weeks")), (30, N_("Every month")),
     (0, N_("Only when I ask")),
 )
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 MAX_PROVIDERS = 20
 
 

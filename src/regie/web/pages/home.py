@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from regie.web.guards import safe_next
+from regie.web.guards import page_access_for, safe_next
 from regie.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from regie.web.pages import viewer
 from regie.web.pages._helpers import see_other
@@ -28,7 +28,7 @@ def home(request: Request) -> Response:
         user = context.accounts.user(session, row.user_id)
     if user is None:
         return see_other("/login")
-    return viewer.overview(request, user)
+    return viewer.overview(request, page_access_for(request, user).owner)  # the record acted on (regie.access)
 
 
 @router.get("/language/{language}")

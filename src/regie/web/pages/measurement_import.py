@@ -19,14 +19,14 @@ from regie.fhir import FhirReadError, read_bytes
 from regie.owndata import csv_import
 from regie.owndata import measurements as meas
 from regie.store.models import User
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for
 from regie.web.pages.owndata import own_data, shown_value
 from regie.web.templating import language_of, render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 PREVIEW_ROWS = 20
 
 TARGET_LABELS = {

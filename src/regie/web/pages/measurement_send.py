@@ -19,7 +19,7 @@ from starlette.responses import Response
 from regie.owndata import measurements as meas
 from regie.owndata.send import check_bundle, measurements_bundle
 from regie.store.models import User
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.i18n import N_
 from regie.web.collecting import session_key
 from regie.web.pages._helpers import gettext_for, see_other
@@ -30,7 +30,7 @@ from regie.web.templating import DISPLAY_ZONE, language_of, render
 
 router = APIRouter(include_in_schema=False)
 SERVICE = "904"
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 
 
 def _types(request: Request) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from regie.owndata import notes as notes_mod
 from regie.store.ingest import RecordService
 from regie.store.models import User
 from regie.web.api.record import channel_of
-from regie.web.guards import api_user, page_user
+from regie.web.guards import api_owner, page_owner
 from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for, see_other
 from regie.web.problems import Problem
@@ -21,7 +21,7 @@ from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["notes"])
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 
 
 def _open(request: Request, user: User):
@@ -87,7 +87,7 @@ def _json(body, status: int = 200) -> Response:
 
 
 @api.get("/record/items/{item_id}/notes")
-def list_notes(request: Request, user: Annotated[User, Depends(api_user)], item_id: str) -> Response:
+def list_notes(request: Request, user: Annotated[User, Depends(api_owner)], item_id: str) -> Response:
     """Your notes on one record item, oldest first."""
     with _open(request, user) as repo:
         if repo.get(item_id[:64]) is None:
@@ -98,7 +98,7 @@ def list_notes(request: Request, user: Annotated[User, Depends(api_user)], item_
 
 
 @api.post("/record/items/{item_id}/notes", status_code=201)
-async def post_note(request: Request, user: Annotated[User, Depends(api_user)], item_id: str) -> Response:
+async def post_note(request: Request, user: Annotated[User, Depends(api_owner)], item_id: str) -> Response:
     """Add a note: ``{"text": "asked the GP about this"}``."""
     try:
         body = orjson.loads(await request.body())

@@ -19,14 +19,14 @@ from regie.owndata import measurements as meas
 from regie.owndata.service import NotFound, OwnData, Stored
 from regie.store.models import User
 from regie.web.chart import Point, Series, render_svg
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for, see_other
 from regie.web.sessions import context_of
 from regie.web.templating import DISPLAY_ZONE, language_of, render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 
 
 def own_data(request: Request, user: User, channel: str = "web") -> OwnData:

@@ -12,13 +12,13 @@ from starlette.responses import Response
 
 from regie.medmij.lists_client import CachedDirectory, ListsClient
 from regie.store.models import User
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.i18n import N_
 from regie.web.sessions import context_of
 from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 MAX_QUERY = 100
 MAX_RESULTS = 20
 

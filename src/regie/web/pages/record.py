@@ -10,12 +10,12 @@ from starlette.responses import Response
 
 from regie.store.ingest import FileOutcome, RecordService
 from regie.store.models import User
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.sessions import context_of
 from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 UPLOAD_PATH = "/record/upload"
 MAX_FILES = 100
 

@@ -19,7 +19,7 @@ from regie.share.service import ShareError
 from regie.share.texts import KINDS, STATES, error_text
 from regie.store.models import User
 from regie.web.collecting import directory_of, session_key
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.i18n import N_
 from regie.web.oauth_callback import read_callback
 from regie.web.pages._helpers import gettext_for, see_other
@@ -27,7 +27,7 @@ from regie.web.sharing import authorization_url, check_receiver, provider_name, 
 from regie.web.templating import DISPLAY_ZONE, render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 DOCUMENT_SERVICE = "51"
 DOCUMENT_TYPE_LABELS = {
     "discharge_letter": N_("Discharge letter"),

@@ -25,14 +25,15 @@ from regie.store.record import BadCursor, RecordRepository
 from regie.store.record_queries import STATUS_CATEGORIES, Filters, RecordQueries, is_current
 from regie.store.types import utcnow
 from regie.web.chart import Point, Series, moment_of, render_svg
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
+from regie.web.delegating import AUDIT_ACTIONS as DELEGATION_AUDIT_ACTIONS
 from regie.web.i18n import N_, translations
 from regie.web.present import CATEGORY_NAMES, GLOSSARY, Presenter
 from regie.web.sessions import context_of
 from regie.web.templating import language_of, render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 PAGE_SIZE = 50
 MENU = [c for c in CATEGORY_NAMES if c not in (Category.PATIENT, Category.CARE_PROVIDERS, Category.OTHER)] + [
     Category.PATIENT, Category.CARE_PROVIDERS, Category.OTHER]
@@ -44,6 +45,7 @@ AUDIT_ACTIONS = {
     "summary": N_("asked for the counts"), "import": N_("added this item"), "update": N_("changed this item"),
     "search": N_("searched the record"),
 }
+AUDIT_ACTIONS.update(DELEGATION_AUDIT_ACTIONS)
 AUDIT_CHANNELS = {
     "web": N_("on the website"), "api-session": N_("through the API (logged in)"),
     "api-token": N_("through the API with a token"), "cli": N_("with the command line on the server"),
@@ -410,7 +412,10 @@ def audit(request: Request, user: CurrentUser,
             last["count"] += 1
             continue
         entries.append({**entry, "count": 1})
+    from regie.web.guards import actor_names  # delegates are named (docs/delegation.md)
+
     return _page(request, "audit.html", entries=entries, user=user, actions=AUDIT_ACTIONS, channels=AUDIT_CHANNELS,
+                 actors=actor_names(request, {e["actor_id"] for e in entries}),
                  next_url=_link("/audit", cursor=next_cursor) if next_cursor else None)
 
 
