@@ -41,7 +41,9 @@ def test_measurements_and_diary(page: Page, live_server: LiveServer, output_dir:
     page.get_by_label("Laagste").fill("65")
     page.get_by_label("Hoogste").fill("73")
     page.get_by_role("button", name="Streefwaarden bewaren").click()
-    expect(page.locator("svg.chart .band")).to_have_count(1)
+    expect(page.locator(".chart-box canvas")).to_be_visible()
+    assert page.evaluate("Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets"
+                         ".filter(d => d.band).length") == 1
     expect(page.locator(".badge-outside")).to_have_count(1)
     check_page(page, output_dir, "weight-with-target")
 
@@ -78,7 +80,7 @@ def test_measurements_and_diary(page: Page, live_server: LiveServer, output_dir:
         page.get_by_label("Labels (mag leeg blijven)").fill("migraine")
         page.get_by_role("button", name="Bericht bewaren").click()
         expect(page.locator("[role=status]")).to_contain_text("bewaard")
-    expect(page.locator("svg.chart")).to_be_visible()
+    expect(page.locator(".chart-box canvas")).to_be_visible()
     expect(page.locator("tr[data-entry]")).to_have_count(2)
     check_page(page, output_dir, "diary")
     page.goto(base + "/measurements/send")

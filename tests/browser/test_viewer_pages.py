@@ -41,6 +41,13 @@ def _tab_to(page: Page, text: str, limit: int = 80) -> None:
     raise AssertionError(f"could not reach {text!r} with Tab")
 
 
+def _datasets(page: Page) -> list[tuple[str, str, int]]:
+    """(legend label, axis, number of points) of each dataset of the page's chart."""
+    return [tuple(d) for d in page.evaluate(
+        "Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets"
+        ".map(d => [d.label, d.yAxisID, d.data.length])")]
+
+
 def test_viewer_pages_with_fixtures(page: Page, live_server: LiveServer, output_dir: Path, database_url: str) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("browser pages are checked on SQLite; tests/web covers PostgreSQL")
@@ -76,13 +83,23 @@ def test_viewer_pages_with_fixtures(page: Page, live_server: LiveServer, output_
     expect(row).to_contain_text("hoog")
     check_page(page, output_dir, "category-results")
     row.get_by_role("link", name=re.compile("verloop")).click()
-    expect(page.locator("svg.chart")).to_be_visible()
+    expect(page.locator(".chart-box canvas")).to_be_visible()
     page.get_by_label("Vergelijk met een andere test").select_option(label="Glucose [mol/volume] in serum of plasma")
     page.get_by_role("button", name="Toon").click()
-    expect(page.locator("svg.chart polyline, svg.chart circle").first).to_be_visible()
+    expect(page.locator(".chart-box canvas")).to_be_visible()
+    # Chart.js drew both tests, each range as a band, and the rings of the values outside it.
+    assert _datasets(page) == [
+        ("normale waarden (Hemoglobine A1c/hemoglobine.totaal [stoffractie] in bloed d.m.v. IFCC-protocol)", "y", 2),
+        ("Hemoglobine A1c/hemoglobine.totaal [stoffractie] in bloed d.m.v. IFCC-protocol (mmol/mol)", "y", 1),
+        ("normale waarden (Glucose [mol/volume] in serum of plasma)", "y1", 2),
+        ("Glucose [mol/volume] in serum of plasma (mmol/l)", "y1", 1),
+        ("buiten de normale waarden", "y", 1), ("buiten de normale waarden", "y1", 1)]
     check_page(page, output_dir, "trend-compare")
     page.goto(base + "/results/14743-9")
     expect(page.locator("main")).to_contain_text("zelf gemeten")
+    styles = page.evaluate("Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets"
+                           ".map(d => d.pointStyle)")
+    assert styles == ["circle", "rect"]  # care provider, measured yourself: one axis, two shapes
     check_page(page, output_dir, "trend-self-measured")
 
     page.goto(base + "/record/documents")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import re
 
+from tests.web.charts import chart_of
 from tests.web.helpers import Browser
 from tests.web.viewer_data import load_fixtures
 
@@ -81,16 +82,32 @@ def test_pages_show_the_fixture_values_per_standard(browser: Browser, app) -> No
     lab = client.get(_href(results.text, "Hemoglobine A1c/hemoglobine.totaal [stoffractie] in bloed d.m.v. IFCC-protocol"))
     lab_text = _text(lab.text)
     assert "millimole per mole" in lab_text and "average blood sugar" in lab_text and "LOINC" in lab_text
+    # The trend: the range as a band, the value outside it marked, the table with every value.
     trend = client.get("/results/59261-8")
-    assert trend.status_code == 200 and "<svg" in trend.text and 'class="band' in trend.text
-    assert "60 mmol/mol" in _text(trend.text)
+    assert trend.status_code == 200 and "60 mmol/mol" in _text(trend.text)
+    chart = chart_of(trend.text)
+    (hba1c,) = chart["series"]
+    assert (hba1c["unit"], hba1c["low"], hba1c["high"]) == ("mmol/mol", 20, 42)
+    assert [(p["y"], p["out"], p["self"]) for p in hba1c["points"]] == [(60, True, False)]
+    assert chart["labels"]["out"] == "outside the normal range"
+    # HbA1c and glucose in one chart, each unit on its own axis.
     compared = client.get("/results/59261-8?compare=14749-6")
     assert compared.status_code == 200 and "Glucose [mol/volume] in serum of plasma" in compared.text
-    assert compared.text.count("<polyline") + compared.text.count("<circle") >= 2
-    # Self-measured glucose and blood pressure: squares, and said in words.
+    chart = chart_of(compared.text)
+    assert chart["units"] == ["mmol/mol", "mmol/l"]
+    assert [(s["name"], s["axis"]) for s in chart["series"]] == [
+        ("Hemoglobine A1c/hemoglobine.totaal [stoffractie] in bloed d.m.v. IFCC-protocol", 0),
+        ("Glucose [mol/volume] in serum of plasma", 1)]
+    assert chart["series"][1]["high"] == 7.8 and chart["series"][1]["points"][0]["out"] is True
+    # Glucose from the lab and measured at home on one axis, marked by source (and said in words).
     glucose = client.get("/results/14743-9")
-    assert glucose.status_code == 200 and "<rect class=\"point" in glucose.text and "measured yourself" in glucose.text
-    assert client.get("/results/8480-6").status_code == 200  # a blood-pressure component
+    assert glucose.status_code == 200 and "measured yourself" in glucose.text
+    series = chart_of(glucose.text)["series"]
+    assert [(s["name"], s["self"], s["axis"]) for s in series] == [
+        ("Bloedglucose", False, 0), ("Bloedglucose, measured yourself", True, 0)]
+    assert [p["y"] for p in series[1]["points"]][:2] == [6.3, 6.2]
+    blood_pressure = client.get("/results/8480-6")  # a blood-pressure component
+    assert blood_pressure.status_code == 200 and chart_of(blood_pressure.text)["units"] == ["mmHg"]
 
     # Documents: list with author, page, PDF inline and as download.
     documents = client.get("/record/documents")

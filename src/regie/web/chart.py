@@ -1,21 +1,24 @@
-"""Trend charts as server-made SVG (see docs/decisions/0002-charts.md).
+"""Trend charts drawn by the vendored Chart.js (see docs/decisions/0002-charts.md).
 
-No script and no inline style: colours and sizes come from classes in the stylesheet,
-so the Content-Security-Policy (``style-src 'self'``) holds. Every chart is shown
-with a table of the same values next to it, for screen readers and for exact reading.
+The server writes the chart's data as a JSON data block (``<script type="application/json">``,
+which a browser never runs, so the Content-Security-Policy holds) next to an empty canvas;
+``static/chart-1.js`` reads it and draws with ``static/vendor/chart-4.6.1.umd.min.js``.
+Without JavaScript the chart box stays hidden and the table every caller shows under the
+chart carries the same values (also the alternative for screen readers).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
-from html import escape
-from typing import Callable
+from itertools import count
 
-from markupsafe import Markup
+import orjson
+from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 64, 64, 30, 40
+#: The scripts a chart needs, in order; deferred, so they run after the page is parsed.
+SCRIPTS = ("/static/vendor/chart-4.6.1.umd.min.js", "/static/chart-1.js")
+_ids = count(1)
 
 
 @dataclass
@@ -47,117 +50,77 @@ def moment_of(sort_key: str) -> datetime | None:
         return None
 
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if high <= low:
-        high = low + 1
-    span = high - low
-    raw = span / max(1, count - 1)
-    magnitude = 10 ** int(f"{raw:e}".split("e")[1])
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = (low // step) * step
-    ticks = []
-    value = start
-    while value <= high + step * 0.001:
-        ticks.append(round(value, 10))
-        value += step
-    if ticks[-1] < high:
-        ticks.append(round(ticks[-1] + step, 10))
-    return ticks
+def _epoch_ms(moment: datetime) -> int:
+    """Wall-clock time as if UTC: the chart shows the dates the page shows, whatever the browser's zone."""
+    return int(moment.replace(tzinfo=timezone.utc).timestamp() * 1000)
 
 
-def _fmt(value: float, number: Callable[[str], str]) -> str:
-    text = f"{value:.10g}"
-    return number(text)
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
-def render_svg(series: list[Series], *, title: str, description: str, number: Callable[[str], str],
-               date_label: Callable[[datetime], str], self_label: str, out_label: str) -> Markup:
-    """One chart; at most two units (left and right axis)."""
+def chart_data(series: list[Series], *, title: str, band_label: str, self_label: str, out_label: str,
+               scale: tuple[Decimal, Decimal] | None = None) -> dict:
+    """What ``chart-1.js`` draws: at most two units (left and right axis); the table has everything."""
     units: list[str] = []
     for s in series:
-        if s.unit not in units:
+        if s.points and s.unit not in units:
             units.append(s.unit)
     units = units[:2]
-    shown = [s for s in series if s.unit in units and s.points]
-    if not shown:
+    shown = [s for s in series if s.points and s.unit in units]
+    return {
+        "title": title,
+        "units": units,
+        "scale": [float(scale[0]), float(scale[1])] if scale else None,
+        "labels": {"band": band_label, "self": self_label, "out": out_label},
+        "series": [{
+            "name": s.name, "unit": s.unit, "axis": units.index(s.unit),
+            "self": all(p.self_measured for p in s.points),
+            "low": _number(s.low), "high": _number(s.high),
+            "points": [{"x": _epoch_ms(p.when), "y": float(p.value), "out": p.out_of_range,
+                        "self": p.self_measured, "label": p.label}
+                       for p in sorted(s.points, key=lambda p: p.when)],
+        } for s in shown],
+    }
+
+
+def render_chart(series: list[Series], *, title: str, description: str, band_label: str, self_label: str,
+                 out_label: str, scale: tuple[Decimal, Decimal] | None = None) -> Markup:
+    """The chart box: a canvas described in words, its data, and the scripts that draw it.
+
+    ``scale`` fixes the value axis (e.g. a 0-10 score) instead of a band."""
+    data = chart_data(series, title=title, band_label=band_label, self_label=self_label, out_label=out_label,
+                      scale=scale)
+    if not data["series"]:
         return Markup("")
-    moments = [p.when for s in shown for p in s.points]
-    start, end = min(moments), max(moments)
-    if start == end:
-        start = start.replace(year=start.year - 1) if start.month == 1 and start.day == 1 else start
-    total = (end - start).total_seconds() or 86400.0
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    number = next(_ids)
+    # orjson escapes nothing HTML-special: "</script>" in a label must not end the data block.
+    payload = (orjson.dumps(data).decode().replace("<", "\\u003c").replace(">", "\\u003e")
+               .replace("&", "\\u0026"))
+    scripts = "".join(f'<script src="{src}" defer></script>' for src in SCRIPTS)
+    return Markup(
+        f'<div class="chart-box" data-chart="chart-data-{number}" hidden>'
+        f'<canvas role="img" aria-label="{escape(title)}. {escape(description)}"></canvas></div>'
+        f'{_legend(data)}'
+        f'<script type="application/json" id="chart-data-{number}">{payload}</script>{scripts}'
+    )
 
-    def x_of(moment: datetime) -> float:
-        if end == start:
-            return LEFT + plot_w / 2
-        return LEFT + (moment - start).total_seconds() / total * plot_w
 
-    scales: dict[str, tuple[float, float, list[float]]] = {}
-    for unit in units:
-        values = [float(p.value) for s in shown if s.unit == unit for p in s.points]
-        values += [float(b) for s in shown if s.unit == unit for b in (s.low, s.high) if b is not None]
-        ticks = _nice_ticks(min(values), max(values))
-        scales[unit] = (ticks[0], ticks[-1], ticks)
+def _legend(data: dict) -> Markup:
+    """The chart's legend as text on the page (it wraps on a phone and is read aloud); the
+    same colours and shapes as chart-1.js draws. Hidden with the chart when there is no script."""
+    entries = []
+    for index, s in enumerate(data["series"]):
+        shape = " self" if s["self"] else ""
+        unit = f" ({escape(s['unit'])})" if s["unit"] else ""
+        entries.append(f'<li><span class="swatch series-{index % 4}{shape}" aria-hidden="true"></span>'
+                       f'{escape(s["name"])}{unit}</li>')
+    labels = data["labels"]
+    if labels["band"] and any(s["low"] is not None or s["high"] is not None for s in data["series"]):
+        entries.append(f'<li><span class="swatch band" aria-hidden="true"></span>{escape(labels["band"])}</li>')
+    if labels["out"] and any(p["out"] for s in data["series"] for p in s["points"]):
+        entries.append(f'<li><span class="swatch ring" aria-hidden="true"></span>{escape(labels["out"])}</li>')
+    return Markup(f'<ul class="legend chart-legend" hidden>{"".join(entries)}</ul>')
 
-    def y_of(unit: str, value: float) -> float:
-        low, high, _ = scales[unit]
-        return TOP + plot_h - (value - low) / ((high - low) or 1) * plot_h
 
-    out: list[str] = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title chart-desc" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="chart-title">{escape(title)}</title><desc id="chart-desc">{escape(description)}</desc>',
-    ]
-    # Reference ranges as bands (behind everything).
-    for index, s in enumerate(shown):
-        if s.low is None and s.high is None:
-            continue
-        low_v = float(s.low) if s.low is not None else scales[s.unit][0]
-        high_v = float(s.high) if s.high is not None else scales[s.unit][1]
-        y1, y2 = y_of(s.unit, high_v), y_of(s.unit, low_v)
-        out.append(f'<rect class="band band-{index % 4}" x="{LEFT}" y="{y1:.1f}" width="{plot_w}" '
-                   f'height="{max(1.0, y2 - y1):.1f}"/>')
-    # Grid and axes.
-    left_unit = units[0]
-    for tick in scales[left_unit][2]:
-        y = y_of(left_unit, tick)
-        out.append(f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        out.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_fmt(tick, number))}</text>')
-    out.append(f'<text class="axis-unit" x="{LEFT - 6}" y="{TOP - 14}" text-anchor="end">{escape(left_unit)}</text>')
-    if len(units) > 1:
-        right_unit = units[1]
-        for tick in scales[right_unit][2]:
-            y = y_of(right_unit, tick)
-            out.append(f'<text class="tick" x="{LEFT + plot_w + 6}" y="{y + 4:.1f}">{escape(_fmt(tick, number))}</text>')
-        out.append(f'<text class="axis-unit" x="{LEFT + plot_w + 6}" y="{TOP - 14}">{escape(right_unit)}</text>')
-    out.append(f'<line class="axis" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>')
-    labels = 5 if end != start else 1
-    for i in range(labels):
-        moment = start + (end - start) * (i / max(1, labels - 1)) if labels > 1 else start
-        x = x_of(moment)
-        anchor = "start" if i == 0 and labels > 1 else "end" if i == labels - 1 and labels > 1 else "middle"
-        out.append(f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 14}" text-anchor="{anchor}">{escape(date_label(moment))}</text>')
-    # Lines and points.
-    for index, s in enumerate(shown):
-        coords = [(x_of(p.when), y_of(s.unit, float(p.value)), p) for p in sorted(s.points, key=lambda p: p.when)]
-        if len(coords) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
-            out.append(f'<polyline class="line series-{index % 4}" points="{path}"/>')
-        for x, y, p in coords:
-            classes = f"point series-{index % 4}" + (" out" if p.out_of_range else "")
-            label = escape(p.label)
-            extra = []
-            if p.self_measured:
-                extra.append(self_label)
-            if p.out_of_range:
-                extra.append(out_label)
-            tip = label + (f" ({escape(', '.join(extra))})" if extra else "")
-            if p.self_measured:
-                out.append(f'<rect class="{classes}" x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10"><title>{tip}</title></rect>')
-            else:
-                out.append(f'<circle class="{classes}" cx="{x:.1f}" cy="{y:.1f}" r="5"><title>{tip}</title></circle>')
-            if p.out_of_range:
-                out.append(f'<circle class="ring" cx="{x:.1f}" cy="{y:.1f}" r="9"/>')
-    out.append("</svg>")
-    return Markup("".join(out))
+__all__ = ["Point", "SCRIPTS", "Series", "chart_data", "moment_of", "render_chart"]

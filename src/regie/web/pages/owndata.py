@@ -18,7 +18,7 @@ from regie.owndata import diary as diary_mod
 from regie.owndata import measurements as meas
 from regie.owndata.service import NotFound, OwnData, Stored
 from regie.store.models import User
-from regie.web.chart import Point, Series, render_svg
+from regie.web.chart import Point, Series, render_chart
 from regie.web.guards import page_owner
 from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for, see_other
@@ -98,19 +98,11 @@ def _chart(request: Request, stored: list[Stored], kind: meas.MeasurementType,
         series.append(Series(gettext(spec.label), kind.unit.label, points, low, high))
     if sum(len(s.points) for s in series) < 2:
         return None
-    return render_svg(
+    return render_chart(
         series, title=gettext(kind.label),
         description=gettext(N_("Your measurements over time. Squares are values you measured yourself. The band is your target range.")),
-        number=(lambda t: t.replace(".", ",")) if lang == "nl" else (lambda t: t),
-        date_label=_date_label([p.when for s in series for p in s.points]),
+        band_label=gettext(N_("your target range")),
         self_label=gettext(N_("measured yourself")), out_label=gettext(N_("outside your target range")))
-
-
-def _date_label(moments: list[datetime]):
-    """Dates on the time axis; with the clock time when everything is within a few days."""
-    if moments and (max(moments) - min(moments)).days < 4:
-        return lambda moment: moment.strftime("%d-%m %H:%M")
-    return lambda moment: moment.strftime("%d-%m-%Y")
 
 
 # -- measurements -----------------------------------------------------------------------------
@@ -305,11 +297,11 @@ def _diary_chart(request: Request, stored: list[Stored]) -> Any:
               for s in stored if s.entry]
     if len(points) < 2:
         return None
-    return render_svg([Series(gettext(N_("Severity")), "0-10", points, Decimal(0), Decimal(10))],
-                      title=gettext(N_("Severity over time")),
-                      description=gettext(N_("How bad your complaints were, from 0 (not at all) to 10 (very bad), per diary entry.")),
-                      number=lambda t: t, date_label=_date_label([p.when for p in points]),
-                      self_label=gettext(N_("your diary")), out_label="")
+    return render_chart([Series(gettext(N_("Severity")), "0-10", points)],
+                        title=gettext(N_("Severity over time")),
+                        description=gettext(N_("How bad your complaints were, from 0 (not at all) to 10 (very bad), per diary entry.")),
+                        band_label="", self_label=gettext(N_("your diary")), out_label="",
+                        scale=(Decimal(0), Decimal(10)))
 
 
 def _render_diary_form(request: Request, values: dict[str, str], *, errors=None, status=200, action="/diary",

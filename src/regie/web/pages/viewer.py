@@ -24,7 +24,7 @@ from regie.store.models import User
 from regie.store.record import BadCursor, RecordRepository
 from regie.store.record_queries import STATUS_CATEGORIES, Filters, RecordQueries, is_current
 from regie.store.types import utcnow
-from regie.web.chart import Point, Series, moment_of, render_svg
+from regie.web.chart import Point, Series, moment_of, render_chart
 from regie.web.guards import page_owner
 from regie.web.delegating import AUDIT_ACTIONS as DELEGATION_AUDIT_ACTIONS
 from regie.web.i18n import N_, translations
@@ -322,6 +322,7 @@ def trend(request: Request, code: str, user: CurrentUser,
         wanted = [code] + [c for c in (compare or [])[:3] if c and c != code]
         rows: list[dict[str, Any]] = []
         series: list[Series] = []
+        ranges: dict[str, str] = {}  # series name -> its normal range in words
         for wanted_code in wanted:
             by_kind: dict[tuple[str, bool], Series] = {}
             for item in reversed(items):
@@ -344,6 +345,7 @@ def trend(request: Request, code: str, user: CurrentUser,
                     label = p.gettext(N_("{test}, measured yourself")).format(test=name) if mine else name
                     s = by_kind[key] = Series(label, unit)
                 if ref:
+                    ranges.setdefault(s.name, p.range_text([ref]))
                     low, high = ref.get("low") or {}, ref.get("high") or {}
                     s.low = _number_of({"type": "quantity", **low}) if low else s.low
                     s.high = _number_of({"type": "quantity", **high}) if high else s.high
@@ -358,12 +360,14 @@ def trend(request: Request, code: str, user: CurrentUser,
     rows.sort(key=lambda r: r["item"].get("sort_date") or "", reverse=True)
     title = " + ".join(titles.get(c, c) for c in wanted if any(r["code"] == c for r in rows))
     units = sorted({s.unit for s in series})
-    svg = render_svg(series, title=title, description=p.gettext(N_("Values over time. The band is the normal range. Points outside the range have a ring; squares are values you measured yourself.")),
-                     number=p.number, date_label=lambda m: p.date(m.strftime("%Y-%m-%d"), with_time=False),
-                     self_label=p.gettext(N_("measured yourself")), out_label=p.gettext(N_("outside the normal range")))
+    chart = render_chart(
+        series, title=title,
+        description=p.gettext(N_("Values over time. The band is the normal range. Points outside the range have a ring; squares are values you measured yourself. The table below has every value.")),
+        band_label=p.gettext(N_("normal range")), self_label=p.gettext(N_("measured yourself")),
+        out_label=p.gettext(N_("outside the normal range")))
     others = sorted(((c, t) for c, t in titles.items() if c != code), key=lambda x: x[1].casefold())
     explanation = p.term({"system": "http://loinc.org", "code": code})
-    return _page(request, "results_trend.html", code=code, title=title, svg=svg, rows=rows, series=series,
+    return _page(request, "results_trend.html", code=code, title=title, chart=chart, rows=rows, series=series, ranges=ranges,
                  units=units, others=others, compare=wanted[1:], explanation=explanation, item_url=item_url,
                  too_many_units=len(units) > 2)
 
