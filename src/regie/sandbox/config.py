@@ -264,15 +264,17 @@ def base_url_for(port: int = DEFAULT_PORT, *, tls: bool = False) -> str:
 
 
 def default_providers() -> tuple[Provider, ...]:
-    """A GP practice, a hospital, a pharmacy, a mental-health provider, a care home and
-    the national vaccination service, with fitting service ids."""
+    """A GP practice, a hospital, a pharmacy, a mental-health provider, a care home, the
+    national vaccination service and a psychologists' practice, with fitting service ids."""
     return (
-        Provider("huisartsdevries", "Huisartsenpraktijk De Vries", ("49", "51", "904")),
-        Provider("ziekenhuisrivierenland", "Ziekenhuis Rivierenland", ("48", "51", "903")),
+        Provider("huisartsdevries", "Huisartsenpraktijk De Vries", ("49", "51", "904", "909")),
+        Provider("ziekenhuisrivierenland", "Ziekenhuis Rivierenland", ("48", "51", "903", "909")),
         Provider("apotheekdemolen", "Apotheek De Molen", ("48", "901")),
         Provider("ggzdekust", "GGZ De Kust", ("50", "51")),
         Provider("zorgcentrumdelinde", "Zorgcentrum De Linde", ("61",)),
         Provider("rivmvaccinaties", "RIVM Vaccinatiegegevens", ("63",)),
+        # Questionnaires (906) and correction requests (909): sends, not collected.
+        Provider("praktijkhetanker", "Psychologenpraktijk Het Anker", ("906", "909")),
     )
 
 

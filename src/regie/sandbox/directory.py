@@ -268,6 +268,7 @@ CONFIGURED_DETAILS: dict[str, tuple[str, str]] = {
     "ggzdekust": ("Den Helder", "ggz"),
     "zorgcentrumdelinde": ("Zwolle", "langdurige-zorg"),
     "rivmvaccinaties": ("Bilthoven", "overig"),
+    "praktijkhetanker": ("Utrecht", "ggz"),
 }
 
 

@@ -162,5 +162,7 @@ from regie.store import owndata_models  # noqa: E402,F401
 from regie.store import jobs_models  # noqa: E402,F401
 # Sends to care providers (MedMij delen).
 from regie.store import share_models  # noqa: E402,F401
+# Questionnaire tasks from care providers (service 906) and their authorizations.
+from regie.store import questionnaire_models  # noqa: E402,F401
 # Delegations (machtigen) and records managed by parents.
 from regie.store import delegation_models  # noqa: E402,F401

@@ -30,6 +30,8 @@ from regie.web.pages import measurement_import, measurement_send
 from regie.web.pages import notes as notes_pages
 from regie.web.pages import owndata as owndata_pages
 from regie.web.pages import collect as collect_pages
+from regie.web.pages import corrections as correction_pages
+from regie.web.pages import questionnaires as questionnaire_pages
 from regie.web.pages import delegation as delegation_pages
 from regie.web.pages import providers as provider_pages
 from regie.web.pages import portability as portability_pages
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(measurement_import.router)  # before /measurements/{id}
     app.include_router(measurement_send.router)
     app.include_router(share_pages.router)
+    app.include_router(questionnaire_pages.router)
+    app.include_router(correction_pages.router)
     app.include_router(owndata_pages.router)
     app.include_router(notes_pages.router)
     app.include_router(appointment_pages.router)

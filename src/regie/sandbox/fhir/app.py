@@ -278,10 +278,13 @@ def create_fhir_app(config: FhirConfig, grants: GrantLookup) -> Starlette:
         bundle = await read_json(ctx)
         from .receive import apply_bundle
 
+        from .qualify import check_transaction
+
         try:
             response, resources, warnings = apply_bundle(bundle, config.received.next_id)
         except ValueError as exc:
             raise _Refusal(400, "invalid", str(exc)) from None
+        warnings += check_transaction(ctx.service.id, bundle, person_data(ctx), ctx.bsn or "")
         for res in resources:
             config.received.put(ctx.key, res)
         config.received.record(Received(_now(), ctx.provider, ctx.service.id, ctx.bsn or "",
@@ -293,11 +296,15 @@ def create_fhir_app(config: FhirConfig, grants: GrantLookup) -> Starlette:
         res = await read_json(ctx)
         if res.get("resourceType") != rtype or res.get("id") != rid:
             raise _Refusal(400, "invalid", f"the body must be a {rtype} with id {rid!r}")
-        existed = person_data(ctx).get(f"{rtype}/{rid}") is not None
+        from .qualify import check_update
+
+        before = person_data(ctx).get(f"{rtype}/{rid}")
+        existed = before is not None
+        warnings = check_update(ctx.service.id, res, before)
         config.received.put(ctx.key, res)
         config.received.record(Received(_now(), ctx.provider, ctx.service.id, ctx.bsn or "",
                                         ctx.client_id or "", res,
-                                        {"status": 200 if existed else 201}))
+                                        {"status": 200 if existed else 201}, warnings))
         return fhir_response(ctx, res, 200 if existed else 201)
 
     async def do_delete(ctx: _Ctx, rtype: str, rid: str) -> Response:

@@ -459,63 +459,13 @@ def self_measurements(g: _Gen) -> Iterator[dict[str, Any]]:
             yield glucose
 
 
-# --- 906 questionnaires (STU3) ---------------------------------------------------------------
-
-_PHQ = (
-    "Weinig interesse of plezier in het doen van dingen",
-    "Zich neerslachtig, depressief of hopeloos voelen",
-    "Moeite met in slaap vallen of doorslapen, of te veel slapen",
-    "Zich moe voelen of weinig energie hebben",
-    "Slechte eetlust of te veel eten",
-)
-_ANSWERS = (("0", "Helemaal niet"), ("1", "Meerdere dagen"),
-            ("2", "Meer dan de helft van de dagen"), ("3", "Bijna elke dag"))
+# --- 906 questionnaires (STU3): regie.sandbox.synth.questionnaires ---------------------------
 
 
 def questionnaires(g: _Gen) -> Iterator[dict[str, Any]]:
-    rng, p = g.rng, g.p
-    yield g.patient()
-    yield from g.care_team()
-    options = [{"valueCoding": {"system": "urn:oid:2.16.840.1.113883.2.4.3.11.999.906.1",
-                                "code": c, "display": t}} for c, t in _ANSWERS]
-    forms = (
-        ("vl-phq", "Vragenlijst stemming (PHQ)", [
-            {"linkId": str(i + 1), "text": q, "type": "choice", "required": True,
-             "option": options} for i, q in enumerate(_PHQ)]),
-        ("vl-intake", "Intake nieuwe patiënt", [
-            {"linkId": "1", "text": "Wat is de reden van uw komst?", "type": "text",
-             "required": True},
-            {"linkId": "2", "text": "Gebruikt u medicijnen?", "type": "boolean"},
-            {"linkId": "3", "text": "Hoeveel weegt u (kg)?", "type": "decimal"},
-        ]),
-    )
-    published = (g.today - timedelta(days=400)).isoformat()
-    for qid, title, items in forms:
-        yield {"resourceType": "Questionnaire", "id": qid,
-               "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/Questionnaire"]},
-               "url": f"urn:uuid:{_uuid(g, qid)}",
-               "identifier": [{"system": IDSYS, "value": f"{g.provider}-{qid}"}],
-               "version": "1", "name": qid.replace("-", "_"), "title": title,
-               "status": "active", "date": published,
-               "publisher": p.practice, "subjectType": ["Patient"],
-               "item": items}
-    for t, (qid, title, _) in enumerate(forms):
-        authored = g.today - timedelta(days=rng.randint(1, 20) + 30 * t)
-        yield {"resourceType": "Task", "id": f"task-{qid}",
-               "meta": {"profile": [NICTIZ + "vl-QuestionnaireProvisioningTask"]},
-               "identifier": [{"system": IDSYS, "value": f"{p.bsn}-task-{t}"}],
-               "status": "requested", "intent": "proposal",
-               "code": _cc(LOINC, "74468-0", "Questionnaire form definition Document"),
-               "description": f"Wilt u de vragenlijst '{title}' invullen?",
-               "for": _ref("Patient", g.pid, p.full_name),
-               "authoredOn": _dt(authored, 10),
-               "lastModified": _dt(authored, 10),
-               "requester": {"agent": _ref("Practitioner", g.prac, p.gp_name)},
-               "owner": _ref("Patient", g.pid, p.full_name),
-               "restriction": {"period": {"end": (authored + timedelta(days=30)).isoformat()}},
-               "input": [{"type": _cc("http://fhir.nl/fhir/NamingSystem/TaskParameter",
-                                      "questionnaire"),
-                          "valueReference": _ref("Questionnaire", qid, title)}]}
+    from .questionnaires import questionnaires as forms
+
+    yield from forms(g)
 
 
 def _uuid(g: _Gen, key: str) -> str:

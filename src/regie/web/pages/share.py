@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from regie.share import documents as docs
+from regie.share.correction import correction_summary
 from regie.share.sender import deliver
 from regie.share.service import ShareError
 from regie.share.texts import KINDS, STATES, error_text
@@ -62,7 +63,12 @@ async def callback(request: Request) -> Response:
     except ShareError as exc:
         return _problem(request, exc.code)
     directory = await run_in_threadpool(directory_of, request.app)
-    await deliver(sends, claim, received.code, directory, transport=getattr(request.app.state, "collect_transport", None))
+    outcome = await deliver(sends, claim, received.code, directory,
+                            transport=getattr(request.app.state, "collect_transport", None))
+    if outcome.ok and claim.kind == "questionnaire":
+        from regie.web.pages.questionnaires import tasks_of
+
+        await run_in_threadpool(tasks_of(request.app).mark_sent, claim.user_id, claim.send_id)
     return _after(request, claim.send_id)
 
 
@@ -179,7 +185,30 @@ async def send_page(request: Request, send_id: str, user: CurrentUser) -> Respon
     return render(request, "send.html", view=view, provider_name=provider_name(request.app, view["provider"]),
                   states=STATES, kinds=KINDS, message=error_text(view["error"]), local_time=_when,
                   document=docs.summary(bundle) if view["kind"] == "document" else None,
+                  answers=_answers(bundle, gettext_for(request)) if view["kind"] == "questionnaire" else None,
+                  correction=correction_summary(bundle) if view["kind"] == "correction" else None,
                   preview=orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode())
+
+
+def _answers(bundle: dict, gettext) -> list[tuple[str, list[str]]]:
+    """The questions and answers in a questionnaire send, as a person reads them."""
+    from regie.share.questionnaire.form import display_answer
+
+    out: list[tuple[str, list[str]]] = []
+
+    def walk(items: list[dict]) -> None:
+        for item in items or []:
+            answers = item.get("answer") or []
+            if answers:
+                out.append((item.get("text") or item.get("linkId", ""), [display_answer(a, gettext) for a in answers]))
+            for answer in answers:
+                walk(answer.get("item") or [])
+            walk(item.get("item") or [])
+
+    for entry in bundle.get("entry") or []:
+        if (entry.get("resource") or {}).get("resourceType") == "QuestionnaireResponse":
+            walk(entry["resource"].get("item") or [])
+    return out
 
 
 @router.get("/send/{send_id}/go")
