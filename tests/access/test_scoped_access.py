@@ -102,3 +102,56 @@ def test_a_stranger_cannot_choose_someone_elses_record(app) -> None:
     assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
     # The refusal put the session back on the stranger's own (empty) record.
     assert stranger.client.get("/api/v1/record/items").json()["items"] == []
+
+
+def test_ids_of_one_persons_items_give_nothing_to_another(app) -> None:
+    """IDOR: a signed-in stranger (on their own record) tries the owner's ids everywhere."""
+    context, owner, helper = _world(app)
+    me = sign_in(app, context, owner)
+    headers = {"X-CSRF-Token": me.csrf}
+    measurement = me.client.post("/api/v1/measurements", headers=headers, json={
+        "type": "body_weight", "value": 71, "unit": "kg", "time": "2026-01-05T08:30:00+01:00"})
+    assert measurement.status_code == 201, measurement.text
+    entry = me.client.post("/api/v1/diary", headers=headers, json={
+        "time": "2026-01-05T20:00:00+01:00", "symptoms": ["hoofdpijn"], "severity": 6})
+    assert entry.status_code == 201, entry.text
+    item_ids = [i["id"] for i in me.client.get("/api/v1/record/items").json()["items"]]
+    delegation_id, _ = service_of(app).invite(owner, owner, email="iemand@voorbeeld.nl", name="",
+                                              categories=None)
+    stranger = sign_in(app, context, helper)
+    for item_id in item_ids:
+        for url in (f"/record/items/{item_id}", f"/api/v1/record/items/{item_id}",
+                    f"/api/v1/record/items/{item_id}/source", f"/record/items/{item_id}/notes",
+                    f"/documents/{item_id}"):
+            response = stranger.client.get(url)
+            assert response.status_code == 404, (url, response.status_code)
+    for url in (f"/measurements/{measurement.json()['id']}", f"/api/v1/measurements/{measurement.json()['id']}",
+                f"/diary/{entry.json()['id']}", f"/delegations/{delegation_id}"):
+        response = stranger.client.get(url)
+        assert response.status_code == 404, (url, response.status_code)
+    revoke = stranger.client.post(f"/delegations/{delegation_id}/revoke", data={"csrf_token": stranger.csrf})
+    assert revoke.status_code == 404
+    assert service_of(app).for_owner(owner)[0].state == "invited"  # untouched
+    deleted = stranger.client.delete(f"/api/v1/measurements/{measurement.json()['id']}",
+                                     headers={"X-CSRF-Token": stranger.csrf})
+    assert deleted.status_code == 404
+    assert me.client.get(f"/api/v1/measurements/{measurement.json()['id']}").status_code == 200
+
+
+def test_a_caregiver_who_may_add_adds_to_the_owners_record_and_is_named(app) -> None:
+    context, owner, helper = _world(app)
+    delegate(app, owner, helper, categories={"vital_signs"}, can_add=True)
+    carer = sign_in(app, context, helper)
+    act_for(context, carer, owner.id)
+    added = carer.client.post("/api/v1/measurements", headers={"X-CSRF-Token": carer.csrf}, json={
+        "type": "body_weight", "value": 70.1, "unit": "kg", "time": "2026-02-01T08:30:00+01:00"})
+    assert added.status_code == 201, added.text
+    me = sign_in(app, context, owner)
+    assert me.client.get(f"/api/v1/measurements/{added.json()['id']}").status_code == 200
+    assert carer.client.get("/api/v1/measurements").status_code == 200
+    # Nothing was added to the caregiver's own record.
+    act_for(context, carer, None)
+    assert carer.client.get("/api/v1/measurements").json()["items"] == []
+    log = me.client.get("/api/v1/audit").json()
+    entries = log["entries"] if isinstance(log, dict) else log
+    assert any(e["actor_id"] == helper.id for e in entries)

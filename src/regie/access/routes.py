@@ -1,10 +1,11 @@
 """The policy of every route: what acting on a record through it needs.
 
-``regie.web.guards.record_access`` looks the matched route up here. A route that acts on
-the owner's record is listed with a :class:`Need`; a route about the signed-in person's own
-account with :data:`SELF`; a route without an account with :data:`PUBLIC`. A route missing
-here is refused to anyone acting for someone else (fail closed), and
-tests/access/test_authorization_matrix.py fails, so a new route cannot forget its policy.
+``regie.web.guards`` looks the matched route up here. A route that acts on the owner's
+record is listed with a :class:`Need`; a route about the signed-in person's own account
+with :data:`SELF`; a route without an account with :data:`PUBLIC`. While a session acts on
+someone else's record, a route missing here, or one whose handler does not take its record
+from the policy (``page_owner``, ``api_owner``, ``record_access``), is refused (fail closed).
+tests/access/test_authorization_matrix.py fails for a route missing here.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ ADD = Need(Action.ADD)
 COLLECT = Need(Action.COLLECT)
 SEND = Need(Action.SEND)
 MANAGE = Need(Action.MANAGE)
+EXPORT = Need(Action.EXPORT)
 
 ROUTES: dict[tuple[str, str], Need | str] = {
     # -- without an account, or the secret in the URL is the credential
@@ -34,6 +36,9 @@ ROUTES: dict[tuple[str, str], Need | str] = {
     ("GET", "/collect/callback"): PUBLIC, ("GET", "/send/callback"): PUBLIC,
     ("GET", "/invite/{token}"): PUBLIC,
     ("GET", "/claim/{token}"): PUBLIC, ("POST", "/claim/{token}"): PUBLIC,
+    ("GET", "/questionnaires/callback"): PUBLIC,
+    ("GET", "/s/{token}"): PUBLIC, ("POST", "/s/{token}"): PUBLIC,  # a share link opened by a doctor
+    ("GET", "/account/deleted"): PUBLIC,  # after deletion there is no account any more
     # -- the signed-in person's own account: never on someone else's behalf
     ("GET", "/setup"): SELF, ("GET", "/setup/totp"): SELF, ("POST", "/setup/totp"): SELF,
     ("GET", "/setup/passkey"): SELF, ("POST", "/setup/passkey/options"): SELF,
@@ -47,6 +52,7 @@ ROUTES: dict[tuple[str, str], Need | str] = {
     ("GET", "/account/confirm"): SELF, ("POST", "/account/confirm"): SELF,
     ("POST", "/account/confirm/passkey/options"): SELF, ("POST", "/account/confirm/passkey/verify"): SELF,
     ("POST", "/api/v1/auth/logout"): SELF, ("GET", "/api/v1/me"): SELF, ("GET", "/api/v1/tokens"): SELF,
+    ("GET", "/account/delete"): SELF, ("POST", "/account/delete"): SELF,  # one's own account only
     ("GET", "/admin/lists"): SELF,  # administrators only, about Regie itself
     ("POST", "/invite/{token}"): SELF,  # accepting an invitation, with one's own account
     ("GET", "/helping"): SELF, ("POST", "/helping"): SELF,  # choosing a record: checked against the grant itself
@@ -65,6 +71,7 @@ ROUTES: dict[tuple[str, str], Need | str] = {
     ("GET", "/api/v1/record/items/{item_id}"): R, ("GET", "/api/v1/record/items/{item_id}/source"): R,
     ("GET", "/api/v1/measurements"): R, ("GET", "/api/v1/measurements/{row_id}"): R,
     ("GET", "/api/v1/diary"): R,
+    ("GET", "/emergency-card"): R, ("GET", "/emergency-card/print"): R,
     # -- adding own data
     ("GET", "/record/upload"): ADD, ("POST", "/record/upload"): ADD,
     ("GET", "/measurements/import"): ADD, ("POST", "/measurements/import"): ADD,
@@ -95,11 +102,21 @@ ROUTES: dict[tuple[str, str], Need | str] = {
     ("GET", "/send/{send_id}"): SEND, ("GET", "/send/{send_id}/go"): SEND,
     ("POST", "/api/v1/sends"): SEND, ("POST", "/api/v1/sends/{send_id}/confirm"): SEND,
     ("GET", "/api/v1/sends"): SEND, ("GET", "/api/v1/sends/{send_id}"): SEND,
+    ("GET", "/questionnaires"): SEND, ("GET", "/questionnaires/fetch"): SEND,
+    ("GET", "/questionnaires/{row_id}"): SEND, ("POST", "/questionnaires/{row_id}"): SEND,
+    ("POST", "/questionnaires/{row_id}/accept"): SEND, ("GET", "/questionnaires/{row_id}/permission"): SEND,
+    ("GET", "/corrections"): SEND, ("GET", "/corrections/new"): SEND, ("POST", "/corrections/new"): SEND,
+    # -- taking everything out, or bringing a record in
+    ("GET", "/export"): EXPORT, ("POST", "/export/download"): EXPORT, ("GET", "/export/portability"): EXPORT,
+    ("GET", "/export/import"): MANAGE, ("POST", "/export/import"): MANAGE,
     # -- who looked, who has access
     ("GET", "/audit"): Need(Action.AUDIT), ("GET", "/api/v1/audit"): Need(Action.AUDIT),
     ("GET", "/delegations"): Need(Action.SHARING),
     # -- managing the record
     ("POST", "/appointments/feed"): MANAGE, ("POST", "/appointments/feed/revoke"): MANAGE,
+    ("GET", "/emergency-card/edit"): MANAGE, ("POST", "/emergency-card/edit"): MANAGE,
+    ("GET", "/share-links"): MANAGE, ("GET", "/share-links/new"): MANAGE, ("POST", "/share-links"): MANAGE,
+    ("GET", "/share-links/{link_id}"): MANAGE, ("POST", "/share-links/{link_id}/revoke"): MANAGE,
     ("GET", "/delegations/invite"): MANAGE, ("POST", "/delegations/invite"): MANAGE,
     ("GET", "/delegations/{delegation_id}"): MANAGE, ("POST", "/delegations/{delegation_id}"): MANAGE,
     ("POST", "/delegations/{delegation_id}/revoke"): MANAGE,

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from regie.access import Grant, Need, allows, need_of
+from regie.access import PUBLIC, SELF, Grant, Need, allows, need_of
 from regie.accounts import tokens
 from regie.accounts.sessions import read_scratch, write_scratch
 from regie.store import acting
@@ -244,6 +244,45 @@ async def page_owner(request: Request) -> User:
 
 async def api_owner(request: Request) -> User:
     return (await api_record_access(request)).owner
+
+
+POLICY_DEPENDENCIES = {"record_access", "api_record_access", "page_owner", "api_owner"}
+_policy_aware: dict[int, bool] = {}
+
+
+def uses_policy(route) -> bool:
+    """Whether a route takes its record from the policy (a dependency above, at any depth)."""
+    key = id(route)
+    if getattr(route, "path", "") == "/":
+        return True  # the start page (also for visitors) calls page_access_for itself
+    if key not in _policy_aware:
+        def walk(dependant) -> bool:
+            return any(getattr(d.call, "__name__", "") in POLICY_DEPENDENCIES and
+                       getattr(d.call, "__module__", "") == __name__ or walk(d) for d in dependant.dependencies)
+        _policy_aware[key] = walk(route.dependant) if hasattr(route, "dependant") else False
+    return _policy_aware[key]
+
+
+async def access_guard(request: Request) -> None:
+    """App-wide dependency, after :func:`csrf_guard`: while a session acts on someone else's
+    record, a route may only run when the policy covers it. Routes that take their record
+    from the policy decide themselves (with the action they need); a route without a policy
+    entry, or one still reading the signed-in user only, is refused: it would otherwise show
+    the helper's own record under someone else's name, or worse, act in the wrong record."""
+    if _bearer(request) is not None:
+        return  # tokens act on their own record only
+    web = current_session(request)
+    if web is None or web.stage != "full" or web.user_id is None:
+        return
+    chosen = read_scratch(web).get(ACTING_KEY)
+    if not chosen or chosen == web.user_id:
+        return
+    route = request.scope.get("route")
+    method = "GET" if request.method == "HEAD" else request.method
+    need = need_of(method, getattr(route, "path", ""))
+    if need in (SELF, PUBLIC) or (isinstance(need, Need) and uses_policy(route)):
+        return
+    raise AccessRefused()
 
 
 def page_access_for(request: Request, actor: User) -> AccessContext:
