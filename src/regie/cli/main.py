@@ -12,6 +12,7 @@ from regie.cli import lists as lists_commands
 from regie.cli import token as token_commands
 from regie.cli import user as user_commands
 from regie.cli._common import fail_on_regie_error
+from regie.cli.backup import backup, restore
 from regie.cli.collect import collect
 from regie.cli.demo import demo
 from regie.cli.export import export
@@ -37,6 +38,8 @@ app.command()(fail_on_regie_error(record))
 app.command()(fail_on_regie_error(sandbox))
 app.command()(fail_on_regie_error(collect))
 app.command()(fail_on_regie_error(worker))
+app.command()(fail_on_regie_error(backup))
+app.command()(fail_on_regie_error(restore))
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,6 @@ import logging
 import secrets
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from regie.jobs import tasks
@@ -34,9 +33,11 @@ class Worker:
         self.stale_after = timedelta(seconds=settings.jobs_stale_after_seconds)
         self.schedule = schedule
         self._stop = threading.Event()
-        self._running: dict[str, Future] = {}
+        # One daemon thread per running job (at most ``concurrency``): a job still running
+        # after the grace period is handed back, and its thread must not keep the process
+        # alive (a ThreadPoolExecutor's threads are joined at interpreter exit).
+        self._running: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="regie-job")
         self._last_housekeeping = 0.0
 
     # --- control ------------------------------------------------------------------
@@ -104,16 +105,20 @@ class Worker:
                 return started
             if job is None:
                 return started
-            future = self._pool.submit(self._execute, job)
+            thread = threading.Thread(target=self._execute_and_forget, args=(job,), daemon=True,
+                                      name=f"regie-job-{job.id[:8]}")
             with self._lock:
-                self._running[job.id] = future
-            future.add_done_callback(lambda _f, job_id=job.id: self._forget(job_id))
+                self._running[job.id] = thread
+            thread.start()
             started = True
         return started
 
-    def _forget(self, job_id: str) -> None:
-        with self._lock:
-            self._running.pop(job_id, None)
+    def _execute_and_forget(self, job: ClaimedJob) -> None:
+        try:
+            self._execute(job)
+        finally:
+            with self._lock:
+                self._running.pop(job.id, None)
 
     def _execute(self, job: ClaimedJob) -> None:
         started = time.monotonic()
@@ -151,7 +156,6 @@ class Worker:
         for job_id in left:
             if self.queue.hand_back(job_id, self.name):
                 log.warning("job handed back at shutdown", extra={"job": job_id})
-        self._pool.shutdown(wait=False, cancel_futures=True)
         log.info("worker stopped", extra={"worker": self.name, "handed_back": len(left)})
 
 

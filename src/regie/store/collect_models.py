@@ -19,7 +19,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from regie.store.models import Base, new_id
@@ -42,11 +52,16 @@ def _user_fk() -> Mapped[str]:
 class Collection(Base):
     __tablename__ = "collections"
     __table_args__ = (
+        PrimaryKeyConstraint("user_id", "id"),  # Citus readiness, docs/scale.md
+        # The OAuth callback finds the collection by the state's hash (indexed), unique per user.
+        UniqueConstraint("user_id", "state_hash"),
+        Index("ix_collections_state_hash", "state_hash"),
         Index("ix_collections_state_heartbeat", "state", "heartbeat_at"),
         Index("ix_collections_user_provider", "user_id", "provider_hash"),
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
+    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.collect.service)
     user_id: Mapped[str] = _user_fk()
     batch_id: Mapped[str] = mapped_column(String(32), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)  # order within the batch
@@ -65,7 +80,7 @@ class Collection(Base):
     long_lived: Mapped[bool] = mapped_column(Boolean, default=False)
     # The pending authorization: single use (cleared by the callback), expiring.
     session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # web session that started it
-    state_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    state_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     verifier_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     correlation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     authorize_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -89,11 +104,13 @@ class MedMijConsent(Base):
 
     __tablename__ = "medmij_consents"
     __table_args__ = (
+        PrimaryKeyConstraint("user_id", "id"),  # Citus readiness, docs/scale.md
         # One consent per provider per user (NULL hashes: rows not sealed yet).
         Index("ux_medmij_consents_user_provider", "user_id", "provider_hash", unique=True),
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
+    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.collect.service)
     user_id: Mapped[str] = _user_fk()
     provider_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     provider_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -16,8 +16,10 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,10 +59,18 @@ def _user_fk() -> Mapped[str]:
     return mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
 
+# Citus readiness (docs/scale.md): every user-data table's primary key is (user_id, id),
+# the distribution column first. ``id`` alone is still unique in practice (128 random
+# bits); tables whose rows are loaded with ``session.get(Model, id)`` keep ``id`` as the
+# ORM identity through ``__mapper_args__`` (their flushes are then by id alone).
+
+
 class TotpFactor(Base):
     __tablename__ = "totp_factors"
+    __table_args__ = (PrimaryKeyConstraint("user_id", "id"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
+    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.accounts.service)
     user_id: Mapped[str] = _user_fk()
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -71,10 +81,14 @@ class TotpFactor(Base):
 
 class Passkey(Base):
     __tablename__ = "passkeys"
+    # A log-in looks the credential up before the user is known: indexed, unique per user.
+    __table_args__ = (PrimaryKeyConstraint("user_id", "id"), UniqueConstraint("user_id", "credential_id"),
+                      Index("ix_passkeys_credential_id", "credential_id"))
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
+    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.accounts.service)
     user_id: Mapped[str] = _user_fk()
-    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary)
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     sign_count: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(100))
@@ -84,8 +98,9 @@ class Passkey(Base):
 
 class RecoveryCode(Base):
     __tablename__ = "recovery_codes"
+    __table_args__ = (PrimaryKeyConstraint("user_id", "id"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
     user_id: Mapped[str] = _user_fk()
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -115,9 +130,9 @@ class WebSession(Base):
 
 class SecurityEvent(Base):
     __tablename__ = "security_events"
-    __table_args__ = (Index("ix_security_events_user_at", "user_id", "at"),)
+    __table_args__ = (PrimaryKeyConstraint("user_id", "id"), Index("ix_security_events_user_at", "user_id", "at"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(40))

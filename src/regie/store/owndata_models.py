@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, LargeBinary, PrimaryKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from regie.store.models import Base, new_id
@@ -20,11 +20,16 @@ from regie.store.types import UTCDateTime, utcnow
 
 class RecordNote(Base):
     __tablename__ = "record_notes"
-    __table_args__ = (Index("ix_record_notes_user_item", "user_id", "resource_id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "id"),
+        ForeignKeyConstraint(["user_id", "resource_id"], ["record_resources.user_id", "record_resources.id"],
+                             ondelete="CASCADE"),
+        Index("ix_record_notes_user_item", "user_id", "resource_id"),
+    )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
-    resource_id: Mapped[str] = mapped_column(String(32), ForeignKey("record_resources.id", ondelete="CASCADE"))
+    resource_id: Mapped[str] = mapped_column(String(32))
     text_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -32,9 +37,12 @@ class RecordNote(Base):
 
 class CalendarFeed(Base):
     __tablename__ = "calendar_feeds"
+    # The feed URL holds only the token: looked up by its hash (indexed), unique per user.
+    __table_args__ = (PrimaryKeyConstraint("user_id", "id"), UniqueConstraint("user_id", "token_hash"),
+                      Index("ix_calendar_feeds_token_hash", "token_hash"))
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from regie.store.models import Base, new_id
@@ -25,9 +34,9 @@ class RecordSource(Base):
     """Where resources came from: a provider + MedMij service, a file name, or "self"."""
 
     __tablename__ = "record_sources"
-    __table_args__ = (UniqueConstraint("user_id", "name_hash"),)
+    __table_args__ = (PrimaryKeyConstraint("user_id", "id"), UniqueConstraint("user_id", "name_hash"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
     user_id: Mapped[str] = _user_fk()
     name_hash: Mapped[str] = mapped_column(String(64))  # HMAC of the name
     name_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
@@ -45,6 +54,10 @@ class RecordResource(Base):
 
     __tablename__ = "record_resources"
     __table_args__ = (
+        PrimaryKeyConstraint("user_id", "id"),
+        # Foreign keys between user-data tables carry user_id (Citus co-location).
+        ForeignKeyConstraint(["user_id", "source_id"], ["record_sources.user_id", "record_sources.id"],
+                             ondelete="CASCADE"),
         UniqueConstraint("user_id", "identity"),
         Index("ix_record_resources_user_category_date", "user_id", "category", "sort_date", "id"),
         Index("ix_record_resources_user_date", "user_id", "sort_date", "id"),
@@ -59,11 +72,9 @@ class RecordResource(Base):
               "updated_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
-    source_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("record_sources.id", ondelete="CASCADE"), index=True
-    )
+    source_id: Mapped[str] = mapped_column(String(32), index=True)
     identity: Mapped[str] = mapped_column(String(64))
     resource_type: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(100))
@@ -91,12 +102,15 @@ class RecordResourceVersion(Base):
     """A previous version of a resource, kept when a re-import changed it."""
 
     __tablename__ = "record_resource_versions"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    user_id: Mapped[str] = _user_fk()
-    resource_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("record_resources.id", ondelete="CASCADE"), index=True
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "id"),
+        ForeignKeyConstraint(["user_id", "resource_id"], ["record_resources.user_id", "record_resources.id"],
+                             ondelete="CASCADE"),
     )
+
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    resource_id: Mapped[str] = mapped_column(String(32), index=True)
     version: Mapped[int] = mapped_column(Integer)
     original_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     record_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
@@ -108,9 +122,9 @@ class AuditEntry(Base):
     """Who read or wrote record data, when and how. Never medical content."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_user_at", "user_id", "at", "id"),)
+    __table_args__ = (PrimaryKeyConstraint("user_id", "id"), Index("ix_audit_entries_user_at", "user_id", "at", "id"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
     actor_id: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(40))

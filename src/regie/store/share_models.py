@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, PrimaryKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from regie.store.models import Base, new_id
@@ -20,9 +20,13 @@ SEND_STATES = ("pending", "sending", "sent", "failed")
 
 class MedMijSend(Base):
     __tablename__ = "medmij_sends"
-    __table_args__ = (Index("ix_medmij_sends_user_created", "user_id", "created_at"),)
+    # The OAuth callback finds the send by the state's hash (indexed), unique per user.
+    __table_args__ = (PrimaryKeyConstraint("user_id", "id"), UniqueConstraint("user_id", "state_hash"),
+                      Index("ix_medmij_sends_user_created", "user_id", "created_at"),
+                      Index("ix_medmij_sends_state_hash", "state_hash"))
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
+    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.share.service); docs/scale.md
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))  # measurements, document, questionnaire, correction
     provider: Mapped[str] = mapped_column(String(200))  # Zorgaanbiedernaam
@@ -30,7 +34,7 @@ class MedMijSend(Base):
     state: Mapped[str] = mapped_column(String(20), default="pending")
     channel: Mapped[str] = mapped_column(String(20))  # web, api
     session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    state_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    state_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     verifier_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     correlation_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     authorize_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
