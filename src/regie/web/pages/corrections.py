@@ -18,7 +18,7 @@ from regie.share.correction import MAX_TEXT, MAX_TOPIC, check_correction_bundle,
 from regie.share.texts import STATES, error_text
 from regie.store.models import User
 from regie.web.collecting import session_key
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for, see_other
 from regie.web.sharing import provider_name, receivers, sends_of
@@ -26,7 +26,7 @@ from regie.web.sharing import start as start_send
 from regie.web.templating import DISPLAY_ZONE, render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 SERVICE = "909"
 REASONS = {
     "wrong": N_("This is not right"),

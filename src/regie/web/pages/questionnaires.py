@@ -26,7 +26,7 @@ from regie.share.questionnaire.tasks import SERVICE, Tasks, TaskError
 from regie.share.texts import error_text
 from regie.store.models import User
 from regie.web.collecting import directory_of, session_key
-from regie.web.guards import page_user
+from regie.web.guards import page_owner
 from regie.web.i18n import N_
 from regie.web.oauth_callback import read_callback
 from regie.web.pages._helpers import gettext_for, see_other
@@ -35,7 +35,7 @@ from regie.web.sharing import start as start_send
 from regie.web.templating import DISPLAY_ZONE, render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 TASK_STATES = {
     "new": N_("Waiting for you"),
     "accepted": N_("Being filled in"),
