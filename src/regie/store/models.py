@@ -181,3 +181,5 @@ from regie.store import share_models  # noqa: E402,F401
 from regie.store import questionnaire_models  # noqa: E402,F401
 # Delegations (machtigen) and records managed by parents.
 from regie.store import delegation_models  # noqa: E402,F401
+# Share links for a doctor and the emergency card.
+from regie.store import sharelinks_models  # noqa: E402,F401

@@ -30,6 +30,9 @@ from regie.web.pages import measurement_import, measurement_send
 from regie.web.pages import notes as notes_pages
 from regie.web.pages import owndata as owndata_pages
 from regie.web.pages import collect as collect_pages
+from regie.web.pages import emergency as emergency_pages
+from regie.web.pages import leaving as leaving_pages
+from regie.web.pages import sharelinks as sharelink_pages
 from regie.web.pages import corrections as correction_pages
 from regie.web.pages import questionnaires as questionnaire_pages
 from regie.web.pages import delegation as delegation_pages
@@ -102,6 +105,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(notes_pages.api)
     app.include_router(collect_pages.router)
     app.include_router(delegation_pages.router)
+    app.include_router(sharelink_pages.router)
+    app.include_router(emergency_pages.router)
+    app.include_router(leaving_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_collections.router)
     app.include_router(api_record.router)

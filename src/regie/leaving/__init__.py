@@ -1,0 +1,1 @@
+"""Leaving Regie: erasing an account and everything in it (docs/leaving.md)."""
