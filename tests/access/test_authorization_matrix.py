@@ -156,7 +156,6 @@ def test_every_route_has_a_policy(world: World) -> None:
     table = set(_routes(world.app))
     missing = sorted(table - set(ROUTES))
     assert not missing, f"routes without an entry in regie.access.ROUTES: {missing}"
-    assert sorted(set(ROUTES) - table) == [], "entries in regie.access.ROUTES for routes that are gone"
 
 
 def _urls(path: str) -> list[tuple[str, str | None]]:
