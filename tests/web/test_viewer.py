@@ -4,6 +4,10 @@ from __future__ import annotations
 import html
 import re
 
+import orjson
+
+from regie.fhir import FhirVersion
+from regie.store.ingest import RecordService
 from tests.web.charts import chart_of
 from tests.web.helpers import Browser
 from tests.web.viewer_data import load_fixtures
@@ -155,3 +159,78 @@ def test_pages_show_the_fixture_values_per_standard(browser: Browser, app) -> No
     assert client.get(doc_url).status_code == 404
     assert client.get(f"{doc_url}/file").status_code == 404
     assert client.get("/results/59261-8").status_code == 404
+
+
+def _bundle(*resources: dict) -> bytes:
+    return orjson.dumps({"resourceType": "Bundle", "type": "collection",
+                         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]})
+
+
+def _immunization(resource_id: str, vaccine: str, status: str) -> dict:
+    return {"resourceType": "Immunization", "id": resource_id, "status": status,
+            "vaccineCode": {"text": vaccine}, "patient": {"display": "Test"},
+            "occurrenceDateTime": "2024-02-10"}
+
+
+def test_entered_in_error_is_hidden_but_kept(browser: Browser, app) -> None:
+    account = browser.register()
+    client = browser.client
+    client.cookies.set("regie_lang", "en")
+    context = app.state.context
+    service = RecordService(context.db, context.accounts.keyring)
+    with context.db.session() as session:
+        keys = service.keys(context.accounts.by_email(session, account.email))
+    first = _bundle(_immunization("vac-ok", "Griepvaccin Influvac", "completed"),
+                    _immunization("vac-wrong", "Hepatitis B vaccin Engerix", "completed"),
+                    {"resourceType": "Condition", "id": "c-wrong", "subject": {"display": "Test"},
+                     "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                                                        "code": "entered-in-error"}]},
+                     "code": {"text": "Suikerziekte type 2"}, "onsetDateTime": "2024-02-11"})
+    outcome = service.import_bytes(keys, first, name="gp.json", source="Huisarts", fhir_version=FhirVersion.R4,
+                                   channel="cli")
+    assert outcome.ok, outcome.error
+    # Before: the hepatitis vaccination is shown and counted.
+    assert "Hepatitis B vaccin Engerix" in client.get("/record/immunizations").text
+    assert "immunizations=2" in _counts(client.get("/").text)
+    # The source withdraws it (a new version of the same resource).
+    again = _bundle(_immunization("vac-ok", "Griepvaccin Influvac", "completed"),
+                    _immunization("vac-wrong", "Hepatitis B vaccin Engerix", "entered-in-error"))
+    assert service.import_bytes(keys, again, name="gp2.json", source="Huisarts", fhir_version=FhirVersion.R4,
+                                channel="cli").ok
+    # Own data the patient deleted is stored as entered-in-error too.
+    assert browser.post_form("/measurements/new?type=body_weight",
+                             {"value": "83,4", "unit": "kg", "time": "2024-02-12T08:30"}).status_code == 303
+    measurements = client.get("/measurements?type=body_weight").text
+    row_id = re.search(r'href="/measurements/([0-9a-z]{16,})"', measurements).group(1)
+    assert browser.post_form(f"/measurements/{row_id}/delete", {},
+                             token_from=f"/measurements/{row_id}").status_code == 303
+
+    hidden = ("Hepatitis B vaccin Engerix", "Suikerziekte type 2", "83.4 kg")
+    pages = {url: client.get(url) for url in (
+        "/", "/record/immunizations", "/record/problems?status=all", "/record/vital_signs",
+        "/timeline", "/timeline?period=2024-02", "/search?q=Engerix", "/search?q=Suikerziekte", "/search?q=83.4")}
+    for url, page in pages.items():
+        assert page.status_code == 200, url
+        for text in hidden:
+            assert text not in page.text, (url, text)
+    assert "Griepvaccin Influvac" in pages["/record/immunizations"].text
+    assert "Griepvaccin Influvac" in pages["/timeline?period=2024-02"].text
+    # Counts: the overview's categories, the year and month chips, the source's total.
+    counts = _counts(pages["/"].text)
+    assert "immunizations=1" in counts and "problems" not in counts and "vital_signs" not in counts
+    assert re.search(r"February 2024\s*<span class=\"count\">1</span>", pages["/timeline?period=2024-02"].text)
+    assert "2024 <span class=\"count\">1</span>" in pages["/timeline"].text
+    # The original stays: the item page says it was withdrawn, the FHIR and the earlier version are kept.
+    with service.open(keys) as repo:
+        wrong_id = repo.row_for("Huisarts", "Immunization", "vac-wrong")
+        assert wrong_id is not None and len(repo.previous_originals(wrong_id)) == 1
+    item = client.get(f"/record/items/{wrong_id}")
+    assert item.status_code == 200 and "Withdrawn" in item.text and "entered by mistake" in item.text
+    original = client.get(f"/record/items/{wrong_id}/original")
+    assert "entered-in-error" in original.text
+
+
+def _counts(page: str) -> str:
+    """The overview's counts per category as "key=count" words."""
+    return " ".join(f"{key}={count}" for key, count in re.findall(
+        r'<a href="/record/(\w+)">[^<]*</a>\s*<span class="count">(\d+)</span>', page))

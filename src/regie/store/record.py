@@ -71,6 +71,14 @@ class BadCursor(ValueError):
     pass
 
 
+def entered_in_error(status: str | None, details: Iterable[tuple[str, str]] = ()) -> bool:
+    """Withdrawn by its source (FHIR status or verification status ``entered-in-error``; own data
+    deleted by the patient is stored so too). Kept with its history and in exports; the
+    viewer neither shows nor counts it (the plain ``withdrawn`` column, docs/viewer.md)."""
+    return status == "entered-in-error" or any(
+        label == "Verificatie" and text == "entered-in-error" for label, text in details)
+
+
 def _target(reference: str | None) -> tuple[str, str] | None:
     """(type, id) of a relative or absolute reference; None for contained/urn references."""
     if not reference or reference.startswith(("#", "urn:")):
@@ -429,6 +437,7 @@ class RecordRepository:
             values = {
                 "resource_type": res.resource_type, "kind": item.kind[:100],
                 "category": item.category.value, "sort_date": item.sort_key,
+                "withdrawn": entered_in_error(item.status, ((d.label, d.text) for d in item.details)),
                 "match_hash": match_hash, "target_identity": flag_target, "target_ref": flag_ref,
                 "ref_hash": self._ref(res.resource_type, res.id) if res.id else None,
                 "content_hash": content_hash, "version": version,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy import Boolean, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from regie.store.models import Base, new_id
@@ -70,6 +71,9 @@ class RecordResource(Base):
         # of one import land next to each other in it.
         Index("ix_record_resources_user_counts", "user_id", "source_id", "category", "resource_type",
               "updated_at"),
+        # Only the (few) withdrawn rows: the viewer subtracts their counts from the totals.
+        Index("ix_record_resources_user_withdrawn", "user_id", "source_id", "category", "sort_date",
+              "updated_at", sqlite_where=text("withdrawn"), postgresql_where=text("withdrawn")),
     )
 
     id: Mapped[str] = mapped_column(String(32), default=new_id)
@@ -81,6 +85,9 @@ class RecordResource(Base):
     category: Mapped[str] = mapped_column(String(32))
     # Sortable UTC date key of the item ('' when undated), see regie.record.FhirDate.sort_key.
     sort_date: Mapped[str] = mapped_column(String(32), default="")
+    # Withdrawn by the source ("entered-in-error"): not medical content, and a plain flag so
+    # the viewer's counts can leave these out (regie.store.record.entered_in_error).
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     match_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     group_id: Mapped[str] = mapped_column(String(32))
     # For a Flag: the identity of the episode it points at (attention flag at read time).

@@ -15,9 +15,16 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import case, func, tuple_
+from sqlalchemy import case, func, literal_column, tuple_
 
-from regie.store.record import RecordRepository, _strings, _target, decode_cursor, encode_cursor
+from regie.store.record import (
+    RecordRepository,
+    _strings,
+    _target,
+    decode_cursor,
+    encode_cursor,
+    entered_in_error,
+)
 from regie.store.record_models import AuditEntry, RecordResource
 
 #: Columns read for lists: never the (possibly large) original.
@@ -39,6 +46,17 @@ STATUS_CATEGORIES = frozenset({"problems", "medication", "allergies", "directive
 #: Resource types that are a document a person would open.
 DOCUMENT_TYPES = ("DocumentReference",)
 _FILE_TYPES = {"application/pdf", "image/png", "image/jpeg", "text/plain"}
+
+
+#: Rows withdrawn by their source. Written as the bare column so the condition is the one of
+#: the partial index ix_record_resources_user_withdrawn (SQLite uses it only then).
+_WITHDRAWN = literal_column("record_resources.withdrawn")
+
+
+def is_withdrawn(item: dict[str, Any]) -> bool:
+    """Entered in error: hidden from every list and count (still in its history and exports)."""
+    return entered_in_error(item.get("status"),
+                            ((d.get("label", ""), d.get("text", "")) for d in item.get("details", ())))
 
 
 def is_current(item: dict[str, Any]) -> bool:
@@ -76,6 +94,9 @@ def _all_codes(item: dict[str, Any]) -> set[str]:
 
 
 def _matches(item: dict[str, Any], filters: Filters, needle: str | None) -> bool:
+    # The decrypted status, not the plain flag: rows stored before the flag existed count too.
+    if is_withdrawn(item):
+        return False
     if filters.status == "current" and not is_current(item):
         return False
     if filters.status == "past" and is_current(item):
@@ -196,8 +217,17 @@ class RecordQueries:
             .group_by(RecordResource.source_id, RecordResource.category)
         ).all()
         names = self.repo.source_names() if rows else {}
+        gone = {(source_id, category): (count, int(new or 0)) for source_id, category, count, new in
+                self.repo.session.execute(
+                    self.repo._select(RecordResource, RecordResource.source_id, RecordResource.category,
+                                      func.count(), changed)
+                    .where(_WITHDRAWN).group_by(RecordResource.source_id, RecordResource.category))}
         by_source: dict[str, dict[str, Any]] = {}
         for source_id, category, count, last, new in rows:
+            hidden, hidden_new = gone.get((source_id, category), (0, 0))
+            count, new = count - hidden, int(new or 0) - hidden_new
+            if count <= 0:
+                continue
             entry = by_source.setdefault(source_id, {
                 "id": source_id, "name": names.get(source_id, source_id), "count": 0, "last": None,
                 "new": 0, "categories": {}, "new_categories": {}})
@@ -216,11 +246,13 @@ class RecordQueries:
         return sorted(({"id": i, "name": n} for i, n in names.items()), key=lambda s: s["name"].casefold())
 
     def category_counts(self) -> dict[str, int]:
-        rows = self.repo.session.execute(
-            self.repo._select(RecordResource, RecordResource.category, func.count())
-            .group_by(RecordResource.category)
-        ).all()
-        return {category: count for category, count in rows}
+        """Items per category, without the withdrawn ones (counted apart through their small index)."""
+        statement = self.repo._select(RecordResource, RecordResource.category, func.count())
+        counts = dict(self.repo.session.execute(statement.group_by(RecordResource.category)).all())
+        for category, hidden in self.repo.session.execute(
+                statement.where(_WITHDRAWN).group_by(RecordResource.category)):
+            counts[category] -= hidden
+        return {category: count for category, count in counts.items() if count > 0}
 
     def period_counts(self, filters: Filters, width: int) -> list[tuple[str, int]]:
         """Item counts per period: ``width`` 4 = per year, 7 = per month (sort-key prefix)."""
@@ -229,7 +261,9 @@ class RecordQueries:
         statement = self._base(filters, grouped=False)
         statement = statement.with_only_columns(period, func.count()).where(RecordResource.sort_date != "")
         rows = self.repo.session.execute(statement.group_by(period).order_by(period.desc())).all()
-        return [(key, count) for key, count in rows if key and not key.endswith("-00")]
+        hidden = dict(self.repo.session.execute(statement.where(_WITHDRAWN).group_by(period)).all())
+        return [(key, count - hidden.get(key, 0)) for key, count in rows
+                if key and not key.endswith("-00") and count > hidden.get(key, 0)]
 
     # -- the overview ------------------------------------------------------------
     def last_visit(self, actor_id: str) -> datetime | None:
@@ -289,6 +323,8 @@ class RecordQueries:
             if other.id == row.id:
                 continue
             other_record = self._decrypt(other)
+            if is_withdrawn(other_record["items"][0]):
+                continue
             for link in other_record["items"][0].get("links", ()):
                 ref = _target(link.get("reference"))
                 if ref and f"{ref[0]}/{ref[1]}" == target:
@@ -388,4 +424,5 @@ def _latest_per_code(items: list[dict[str, Any]], limit: int) -> list[dict[str, 
     return out
 
 
-__all__ = ["CURRENT_STATUSES", "DOCUMENT_TYPES", "Filters", "RecordQueries", "STATUS_CATEGORIES", "is_current"]
+__all__ = ["CURRENT_STATUSES", "DOCUMENT_TYPES", "Filters", "RecordQueries", "STATUS_CATEGORIES", "is_current",
+           "is_withdrawn"]

@@ -22,7 +22,7 @@ from regie.record import Category
 from regie.store.ingest import RecordService
 from regie.store.models import User
 from regie.store.record import BadCursor, RecordRepository
-from regie.store.record_queries import STATUS_CATEGORIES, Filters, RecordQueries, is_current
+from regie.store.record_queries import STATUS_CATEGORIES, Filters, RecordQueries, is_current, is_withdrawn
 from regie.store.types import utcnow
 from regie.web.chart import Point, Series, moment_of, render_chart
 from regie.web.guards import page_owner
@@ -181,7 +181,8 @@ def _item(request: Request, item_id: str, user: User, template: str) -> Response
         related = q.related(item_id)
         has_file = item["resource_type"] in ("DocumentReference", "Binary") and q.document_file(item_id) is not None
         repo.audit(user.id, "read", [item_id], "web")
-    return _page(request, template, item=item, related=related, has_file=has_file, item_url=item_url)
+    return _page(request, template, item=item, related=related, has_file=has_file, item_url=item_url,
+                 withdrawn=is_withdrawn(item))
 
 
 @router.get("/record/items/{item_id}/original")
