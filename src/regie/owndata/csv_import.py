@@ -9,8 +9,10 @@ file that cannot be read at all.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +39,9 @@ _GUESS = {
     "value": ("waarde", "value", "gewicht", "weight", "kg", "hartslag", "pulse", "glucose", "stappen", "steps",
               "temperatuur", "temperature", "saturatie", "spo2", "lengte", "height", "pijn", "pain"),
 }
+
+
+_IMPORT_NS = uuid.UUID("6f1d2c3a-5b8e-4c1f-9a7d-2e4b6c8d0f13")  # ids of imported rows
 
 
 class CsvError(ValueError):
@@ -175,8 +180,13 @@ def check_rows(table: Table, mapping: list[str], type_key: str, unit: str | None
                                if name in ("value", "systolic", "diastolic")}
         comment = cells[column["comment"]] if "comment" in column else ""
         try:
-            result.measurement = meas.check(type_key, raw, unit=unit, time=when, comment=comment,
-                                            confirmed=confirm_unusual, now=now)
+            checked = meas.check(type_key, raw, unit=unit, time=when, comment=comment,
+                                 confirmed=confirm_unusual, now=now)
+            # The same row imported again is the same measurement (updated, not doubled):
+            # its id follows from what it says, not from chance.
+            key = "|".join([type_key, checked.time.isoformat(),
+                            *(f"{k}={v}" for k, v in sorted(checked.values.items())), checked.unit or ""])
+            result.measurement = dataclasses.replace(checked, resource_id=str(uuid.uuid5(_IMPORT_NS, key)))
         except meas.MeasurementError as exc:
             for name, text in {**exc.errors, **exc.warnings}.items():
                 if name == "time" and when is None:
