@@ -65,7 +65,9 @@ class PortableRecord(RecordRepository):
             self._select(RecordSource, RecordSource.id, RecordSource.created_at)
             .order_by(RecordSource.created_at, RecordSource.id)
         ).all()
-        return [SourceInfo(row_id, names[row_id], created, counts.get(row_id, 0)) for row_id, created in rows]
+        return [SourceInfo(row_id, names[row_id], created, counts.get(row_id, 0)) for row_id, created in rows
+                # A delegate limited to some categories does not learn of sources outside them.
+                if self.categories is None or counts.get(row_id)]
 
     def summary_rows(self):
         from sqlalchemy import func
@@ -103,7 +105,8 @@ class PortableRecord(RecordRepository):
         return list(self.session.execute(
             self._select(RecordResourceVersion, RecordResourceVersion.id)
             .join(RecordResource, RecordResource.id == RecordResourceVersion.resource_id)
-            .where(RecordResource.source_id == source.id, RecordResource.user_id == self.user_id)
+            .where(RecordResource.source_id == source.id, RecordResource.user_id == self.user_id,
+                   *([RecordResource.category.in_(sorted(self.categories))] if self.categories is not None else []))
             .order_by(RecordResourceVersion.arrived_at, RecordResourceVersion.version, RecordResourceVersion.id)
         ).scalars().all())
 

@@ -14,13 +14,15 @@ from regie.portability.importer import ArchiveError, ImportReport
 from regie.portability.pdf import DEFAULT_SECTIONS, SECTIONS as PDF_SECTIONS
 from regie.portability.service import FORMATS, Portability
 from regie.store.models import User
-from regie.web.guards import page_user, stepped_up
+from regie.web.guards import page_owner, stepped_up
 from regie.web.pages._helpers import see_other
 from regie.web.sessions import context_of
 from regie.web.templating import language_of, render
 
 router = APIRouter(include_in_schema=False)
-CurrentUser = Annotated[User, Depends(page_user)]
+# The owner of the record acted on (regie.access: export needs the export action; a delegate
+# exporting is named in the owner's audit log by the record store).
+CurrentUser = Annotated[User, Depends(page_owner)]
 EXPORT_PATH = "/export"
 IMPORT_PATH = "/export/import"
 
