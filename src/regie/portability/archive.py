@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from regie import __version__
 from regie.portability import layout
-from regie.portability.extras import sections as extra_sections
+from regie.portability.extras import ExportSection
 from regie.portability.index import render_index
 from regie.portability.report import as_json as report_json
 from regie.portability.report import ProviderLine
@@ -75,9 +75,10 @@ def note_resource(note: Any, target: StoredResource) -> dict[str, Any]:
     return basic
 
 
-def archive_chunks(db: Database, keys: UserKeys, *, now: datetime,
-                   providers: list[ProviderLine]) -> Iterator[bytes]:
-    """The archive, chunk by chunk. Reads inside one snapshot; writes nothing."""
+def archive_chunks(db: Database, keys: UserKeys, *, now: datetime, providers: list[ProviderLine],
+                   extras: list[tuple[ExportSection, Any]]) -> Iterator[bytes]:
+    """The archive, chunk by chunk. The record is read inside one snapshot; ``providers`` (the
+    portability report) and ``extras`` (the account sections) are small and read before."""
     stream = ZipStream(now)
     counts: dict[str, Any] = {}
     with db.session() as session:
@@ -97,13 +98,12 @@ def archive_chunks(db: Database, keys: UserKeys, *, now: datetime,
                 if stream.ready():
                     yield stream.take()
         counts["notes"] = out.lines
-        sections = []
-        for section in extra_sections():
-            data = section.collect(session, keys.user_id)
-            with stream.member(f"{layout.EXTRAS}/{section.name}.json") as out:
-                out.write(orjson.dumps({"title_nl": section.title_nl, "title_en": section.title_en,
-                                        "data": data}, option=_JSON))
-            sections.append(section)
+    sections = []
+    for section, data in extras:
+        with stream.member(f"{layout.EXTRAS}/{section.name}.json") as out:
+            out.write(orjson.dumps({"title_nl": section.title_nl, "title_en": section.title_en, "data": data},
+                                   option=_JSON))
+        sections.append(section)
     with stream.member(layout.PORTABILITY) as out:
         out.write(orjson.dumps(report_json(providers), option=_JSON))
     source_list = [{"name": s.name, "part": part, "resources": s.resources, "created_at": s.created_at}

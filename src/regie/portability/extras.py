@@ -8,12 +8,14 @@ once, at import time of its own module::
     register(ExportSection(
         name="delegations",                       # -> account/delegations.json
         title_nl="Machtigingen", title_en="Delegations",
-        collect=lambda session, user_id: [...],   # JSON-able; this user's rows only
+        collect=lambda context: [...],            # JSON-able; this user's data only
     ))
 
-``collect`` gets an open database session and the user's id and returns plain JSON
-data (lists, dicts, strings, numbers; datetimes are written as ISO 8601). It must
-filter every query on ``user_id`` and never return secrets (tokens, code hashes).
+``collect`` gets a :class:`SectionContext` (an open database session, the user, the
+user's keys, and settings, database and key ring to build a service with) and returns
+plain JSON data (lists, dicts, strings, numbers, dataclasses; datetimes are written as
+ISO 8601). It must read only this user's data and never return secrets (tokens, codes,
+hashes of either).
 Sections are written for the patient to keep and read; the importer of another Regie
 does not restore them (accounts, delegates and links do not exist there) and lists
 them in its report as "not imported".
@@ -35,9 +37,19 @@ log = logging.getLogger("regie.portability")
 #: Modules that register export sections (imported on demand; missing ones are skipped).
 KNOWN_PROVIDERS: tuple[str, ...] = (
     "regie.portability.builtin_sections",
-    "regie.access.portability",
+    "regie.delegation.portability",
     "regie.sharelinks.portability",
 )
+
+
+@dataclass(frozen=True)
+class SectionContext:
+    session: Any  # sqlalchemy Session
+    user: Any  # regie.store.models.User
+    keys: Any  # regie.store.record.UserKeys
+    settings: Any  # regie.config.Settings
+    db: Any  # regie.store.db.Database
+    keyring: Any  # regie.store.crypto.KeyRing
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,7 @@ class ExportSection:
     name: str  # file name under account/, lower case: [a-z0-9_-]
     title_nl: str
     title_en: str
-    collect: Callable[[Any, str], Any]  # (session, user_id) -> JSON-able data
+    collect: Callable[[SectionContext], Any]  # -> JSON-able data
 
 
 _SECTIONS: dict[str, ExportSection] = {}
@@ -73,3 +85,8 @@ def sections() -> list[ExportSection]:
             if exc.name is None or not module.startswith(exc.name):
                 raise  # the module exists but something it imports is missing: a real error
     return [_SECTIONS[name] for name in sorted(_SECTIONS)]
+
+
+def collect_all(context: SectionContext) -> list[tuple[ExportSection, Any]]:
+    """Every section with its data (a section that fails stops the export: nothing silently missing)."""
+    return [(section, section.collect(context)) for section in sections()]

@@ -12,6 +12,7 @@ import orjson
 from regie.collect.service import Collections
 from regie.config import Settings
 from regie.portability.archive import archive_chunks, fhir_ndjson_chunks, snapshot
+from regie.portability.extras import SectionContext, collect_all
 from regie.portability.importer import ImportReport, import_archive
 from regie.portability.ips import SECTION_KEYS, build_ips
 from regie.portability.pdf import DEFAULT_SECTIONS, build_pdf
@@ -42,6 +43,8 @@ class Export:
 
 class Portability:
     def __init__(self, settings: Settings, db: Database, keyring: KeyRing) -> None:
+        self.settings = settings
+        self.keyring = keyring
         self.db = db
         self.records = RecordService(db, keyring)
         self.collections = Collections(settings, db, keyring)
@@ -59,7 +62,8 @@ class Portability:
         media_type, suffix = _MEDIA[fmt]
         filename = f"regie-{fmt}-{now.strftime('%Y%m%d-%H%M')}.{suffix}"
         if fmt == "archive":
-            chunks = archive_chunks(self.db, keys, now=now, providers=self.report(user))
+            chunks = archive_chunks(self.db, keys, now=now, providers=self.report(user),
+                                    extras=self._extras(user, keys))
         elif fmt == "fhir":
             chunks = fhir_ndjson_chunks(self.db, keys)
         elif fmt == "ips":
@@ -67,6 +71,10 @@ class Portability:
         else:
             chunks = self._pdf(user, keys, now, sections, language)
         return Export(fmt, filename, media_type, chunks)
+
+    def _extras(self, user: User, keys) -> list:
+        with self.db.session() as session:
+            return collect_all(SectionContext(session, user, keys, self.settings, self.db, self.keyring))
 
     def _items(self, keys, categories: set[str] | None):
         with self.db.session() as session:
