@@ -2,10 +2,11 @@
 
 Per service: the catalogue's routine queries (dates resolved against today), each a
 chain: the search, its ``Bundle.link[next]`` pages, then ``Binary`` for every
-DocumentReference attachment. Chains run concurrently; a semaphore bounds the requests
-in flight per provider. Each response is ingested as soon as it arrives (one database
-transaction per response, in a worker thread), so a failure later never loses what
-came before. A failed request is one receipt line of its service; the rest goes on.
+DocumentReference attachment (started as soon as the page naming it is read). Chains
+run concurrently; a semaphore bounds the requests in flight per provider. Each response
+is ingested as soon as it arrives (one database transaction per response, in a worker
+thread, one at a time per patient) while the chain goes on with its next request, so a
+failure later never loses what came before. A failed request is one receipt line of its service; the rest goes on.
 """
 from __future__ import annotations
 
@@ -128,12 +129,15 @@ class ProviderCollector:
         queries = [q.url(self.today) for q in plan.queries]
         self._total[plan.id] += len(queries)
         self._progress(plan.id)
-        attachments: dict[str, None] = {}
-        await asyncio.gather(*(self._chain(plan, outcome, rel, attachments) for rel in queries))
-        if attachments:
-            self._total[plan.id] += len(attachments)
-            self._progress(plan.id)
-            await asyncio.gather(*(self._chain(plan, outcome, url, None) for url in attachments))
+        # Each document is read as soon as the page that names it is stored (not after
+        # every search of the service): the longest chain stays search -> pages -> read.
+        reads = _Reads()
+        try:
+            await asyncio.gather(*(self._chain(plan, outcome, rel, reads) for rel in queries))
+            if reads.tasks:
+                await asyncio.gather(*reads.tasks)
+        finally:
+            _cancel_pending(reads.tasks)
 
     def _absolute(self, plan: ServicePlan, url: str) -> str:
         if url.startswith(("http://", "https://")):
@@ -144,23 +148,40 @@ class ProviderCollector:
         prefix = plan.base_url + "/"
         return url[len(prefix):] if url.startswith(prefix) else url
 
+    def _read_soon(self, plan: ServicePlan, outcome: ServiceOutcome, url: str, reads: _Reads) -> None:
+        if url in reads.seen:
+            return
+        reads.seen.add(url)
+        self._total[plan.id] += 1
+        self._progress(plan.id)
+        reads.tasks.append(asyncio.ensure_future(self._chain(plan, outcome, url, None)))
+
     async def _chain(self, plan: ServicePlan, outcome: ServiceOutcome, first: str,
-                     attachments: dict[str, None] | None) -> None:
+                     attachments: _Reads | None) -> None:
+        """A search and its next pages (or one read). The next page is requested while
+        the current one is stored, and a page's documents as soon as it is read: the
+        chain's length is its requests, not its requests plus every ingest."""
         url: str | None = self._absolute(plan, first)
         seen: set[str] = set()
         pages = 0
-        while url is not None and url not in seen and pages < MAX_PAGES:
-            seen.add(url)
-            pages += 1
-            line = RequestLine(self._relative(plan, url))
-            outcome.requests.append(line)
-            url = await self._one(plan, outcome, line, url, attachments)
+        storing: list[asyncio.Future] = []
+        try:
+            while url is not None and url not in seen and pages < MAX_PAGES:
+                seen.add(url)
+                pages += 1
+                line = RequestLine(self._relative(plan, url))
+                outcome.requests.append(line)
+                url = await self._one(plan, outcome, line, url, attachments, storing)
+            if storing:
+                await asyncio.gather(*storing)
+        finally:
+            _cancel_pending(storing)  # only when the collection itself is cancelled
         self._done[plan.id] += 1
         self._progress(plan.id)
 
     async def _one(self, plan: ServicePlan, outcome: ServiceOutcome, line: RequestLine, url: str,
-                   attachments: dict[str, None] | None) -> str | None:
-        """Fetch and ingest one response; returns the next page's URL, if any."""
+                   attachments: _Reads | None, storing: list[asyncio.Future]) -> str | None:
+        """Fetch one response and start storing it; returns the next page's URL, if any."""
         try:
             async with self.semaphore:
                 fetched = await get_fhir(self.http, url, token=self.token, policy=self.policy,
@@ -171,26 +192,15 @@ class ProviderCollector:
             if isinstance(parsed, dict) and parsed.get("resourceType") == "OperationOutcome":
                 raise FetchFailure("operation-outcome", f"{url}: OperationOutcome instead of data "
                                    f"({_issue_codes(parsed)})")
-            async with self.ingest_lock:
-                result = await asyncio.to_thread(self.ingest, body, f"{plan.id} {line.url}"[:200], plan)
-            if not result.ok:
-                code = "unreadable" if result.error_reason != "could not be stored" else "store-failed"
-                raise FetchFailure(code, result.error or "ingest failed")
         except FetchFailure as failure:
             self._fail(plan, line, failure)
             return None
-        line.resources, line.new, line.updated = result.resources, result.new, result.updated
-        outcome.resources += result.resources
-        outcome.new += result.new
-        outcome.updated += result.updated
-        outcome.unchanged += result.unchanged
-        outcome.counts.update(result.by_category)
+        storing.append(asyncio.ensure_future(self._store(plan, outcome, line, body)))
         if not isinstance(parsed, dict):
             return None
         if attachments is not None:
             for attachment in _attachment_urls(parsed):
-                absolute = self._absolute(plan, attachment)
-                attachments.setdefault(absolute, None)
+                self._read_soon(plan, outcome, self._absolute(plan, attachment), attachments)
         following = _next_link(parsed)
         if following is None:
             return None
@@ -204,6 +214,25 @@ class ProviderCollector:
             return None
         return following
 
+    async def _store(self, plan: ServicePlan, outcome: ServiceOutcome, line: RequestLine, body: bytes) -> None:
+        """Ingest one response (one transaction, in a worker thread, one at a time per
+        patient) and count what it brought."""
+        try:
+            async with self.ingest_lock:
+                result = await asyncio.to_thread(self.ingest, body, f"{plan.id} {line.url}"[:200], plan)
+            if not result.ok:
+                code = "unreadable" if result.error_reason != "could not be stored" else "store-failed"
+                raise FetchFailure(code, result.error or "ingest failed")
+        except FetchFailure as failure:
+            self._fail(plan, line, failure)
+            return
+        line.resources, line.new, line.updated = result.resources, result.new, result.updated
+        outcome.resources += result.resources
+        outcome.new += result.new
+        outcome.updated += result.updated
+        outcome.unchanged += result.unchanged
+        outcome.counts.update(result.by_category)
+
     def _fail(self, plan: ServicePlan, line: RequestLine, failure: FetchFailure) -> None:
         line.ok = False
         line.error = failure.code
@@ -211,6 +240,20 @@ class ProviderCollector:
         # The technical detail goes to the server log with the reference; never content.
         log.warning("%s service %s: %s [%s] %s", self.log_prefix, plan.id, failure.code,
                     line.reference, failure.detail)
+
+
+@dataclass
+class _Reads:
+    """The documents (``Binary``) of one service: each read once, started when found."""
+
+    seen: set[str] = field(default_factory=set)
+    tasks: list[asyncio.Future] = field(default_factory=list)
+
+
+def _cancel_pending(futures: list[asyncio.Future]) -> None:
+    for future in futures:
+        if not future.done():
+            future.cancel()
 
 
 def _parse_json(body: bytes, content_type: str, url: str):

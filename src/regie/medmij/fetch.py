@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from regie.medmij.http import USER_AGENT, UrlNotAllowed, check_url, is_loopback_host, ssl_context
+from regie.medmij.http import USER_AGENT, UrlNotAllowed, check_url, is_loopback_host, shared_ssl_context
 from regie.medmij.oauth import new_request_id, retry_after_seconds
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -90,7 +90,7 @@ def make_async_client(
     key): presented for mutual TLS. The browser's front channel never goes through here."""
     timeout = httpx.Timeout(policy.timeout_seconds, connect=min(10.0, policy.timeout_seconds))
     if transport is None:
-        context: ssl.SSLContext = ssl_context(extra_ca, client_cert)
+        context: ssl.SSLContext = shared_ssl_context(extra_ca, client_cert)
         transport = LoopbackTransport(httpx.AsyncHTTPTransport(
             verify=context, limits=httpx.Limits(max_connections=max_connections,
                                                 max_keepalive_connections=max_connections)))
