@@ -100,12 +100,21 @@ def test_token_endpoint_busy_once_is_retried(regie):
 
 @pytest.mark.parametrize(("switches", "code"), [
     ({"token_error": 500}, "token-unavailable"),
+    ({"token_error": 502}, "token-unavailable"),
+    ({"token_error": 504}, "token-unavailable"),
+    ({"token_error": 429, "retry_after": 60}, "token-unavailable"),  # longer than Regie waits
     ({"hang": True, "hang_max_seconds": 3}, "token-unavailable"),
 ])
 def test_token_endpoint_failure_fails_the_collection(regie, switches, code):
     regie.network.oauth_fault(GP, **switches)
     view = regie.collect(GP, ["904"])
     assert view["state"] == "failed" and view["error"]["code"] == code and view["error"]["message"]
+
+
+def test_slow_authorization_server_still_completes(regie):
+    regie.network.oauth_fault(GP, latency_ms=300)
+    view = regie.collect(GP, ["904"])
+    assert view["state"] == "done" and view["receipt"]["outcome"] == "complete", view
 
 
 def test_expired_access_token_without_refresh_fails_clearly(regie):
