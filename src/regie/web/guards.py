@@ -277,6 +277,7 @@ async def access_guard(request: Request) -> None:
     chosen = read_scratch(web).get(ACTING_KEY)
     if not chosen or chosen == web.user_id:
         return
+    request.state.acting_other = True  # for the banner of pages about one's own account
     route = request.scope.get("route")
     method = "GET" if request.method == "HEAD" else request.method
     need = need_of(method, getattr(route, "path", ""))
