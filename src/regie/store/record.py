@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import hmac
+import re
+import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy import Select, and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -32,11 +34,43 @@ from regie.record import (
 from regie.store import acting
 from regie.store.crypto import Cipher
 from regie.store.models import new_id
-from regie.store.record_models import AuditEntry, RecordResource, RecordResourceVersion, RecordSource
+from regie.store.record_models import (
+    AuditEntry,
+    RecordLink,
+    RecordResource,
+    RecordResourceVersion,
+    RecordSource,
+)
 from regie.store.types import utcnow
 
 CHANNELS = ("web", "api-session", "api-token", "cli", "collect")
 _CHUNK = 500
+
+#: Relations between clinical items that are indexed for the reverse lookup ("related"): not
+#: subject, author, performer, organisation, location (they point at people and places).
+LINK_RELATIONS = frozenset({
+    "encounter", "episode", "specimen", "based_on", "member", "related", "focus", "condition",
+    "medication", "request", "binary", "device", "questionnaire", "detail",
+})
+
+
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
+def _batch_ids() -> Iterator[str]:
+    """Row ids for one stored document: a random prefix shared by the document's rows and a
+    random suffix per row (both 64 bits). The rows of one import then sit next to each other
+    in the primary key (a few index pages per import instead of one per row: docs/storage.md),
+    and an id still says nothing about its neighbours."""
+    prefix = secrets.token_hex(8)
+    while True:
+        yield prefix + secrets.token_hex(8)
+
+
+def _ref_key(res: ParsedResource) -> str:
+    """What ``ref_hash`` is made of besides the type: the id, else the Bundle's fullUrl or the
+    place in the file, marked so it can never equal an id (FHIR ids have no control characters)."""
+    return res.id or "\x1e" + (res.full_url or f"@{res.location}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +179,13 @@ def _write_plan(dialect: Any, table: Any, keys: tuple[str, ...], kind: str) -> _
     mark = _MARKS.get(dialect.paramstyle)
     plan = None
     if mark is not None:
-        if kind == "insert":
+        if kind in ("insert", "insert_ignore"):
             names = (*[k for k in keys if k != "user_id"], "user_id")
             sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
                    f"VALUES ({', '.join(mark for _ in names)})")
+            if kind == "insert_ignore":  # rows already there (same primary key) stay as they are
+                sql = (sql.replace("INSERT", "INSERT OR IGNORE", 1) if dialect.name == "sqlite"
+                       else sql + " ON CONFLICT DO NOTHING")
         else:
             columns = tuple(k for k in keys if k not in ("id", "user_id"))
             names = (*columns, "user_id", "id")
@@ -193,6 +230,21 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
+def _entries_by_url(doc: ParsedDocument) -> dict[str, tuple[str, str]]:
+    """fullUrl -> (type, ref key) of a Bundle's entries, for references written as urn:uuid."""
+    return {res.full_url: (res.resource_type, _ref_key(res)) for res in doc.resources if res.full_url}
+
+
+def _link_target(reference: str | None, by_url: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """(type, ref key) a reference points at: relative or absolute ``Type/id``, or the entry of
+    the same Bundle with that fullUrl; None for contained (``#``) and unknown references."""
+    if not reference or reference.startswith("#"):
+        return None
+    if reference in by_url:
+        return by_url[reference]
+    return _target(reference)
+
+
 class RecordRepository:
     """One user's health record inside one database session."""
 
@@ -227,31 +279,37 @@ class RecordRepository:
         return self._within_scope(model, statement.where(model.id.in_(list(ids)), model.user_id.concat("") == self.user_id))
 
     def _rows_where_in(self, table: str, columns: str, column: str, values: Sequence[str],
-                       extra: str = "") -> list[Any]:
+                       extra: str = "", extra_params: tuple[Any, ...] = ()) -> list[Any]:
         """``SELECT columns FROM table WHERE user_id = ? AND column IN (values) extra`` as plain
         DBAPI SQL: these run once or twice per imported file, and building them with
-        SQLAlchemy cost more than running them (docs/benchmarks.md). Names are ours only."""
+        SQLAlchemy cost more than running them (docs/benchmarks.md). Names are ours only;
+        ``extra`` writes its parameters as ``?`` (``extra_params``)."""
         connection = self.session.connection()
         mark = _MARKS.get(connection.dialect.paramstyle)
         if mark is None:
             raise NotImplementedError(connection.dialect.paramstyle)
         sql = (f"SELECT {columns} FROM {table} WHERE user_id = {mark} AND {column} IN "
-               f"({', '.join(mark for _ in values)}){extra}")
-        return connection.exec_driver_sql(sql, (self.user_id, *values)).all()
+               f"({', '.join(mark for _ in values)}){extra.replace('?', mark)}")
+        return connection.exec_driver_sql(sql, (self.user_id, *values, *extra_params)).all()
 
     def _update(self, model: Any):
         return update(model).where(model.user_id == self.user_id)
 
-    def _insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
-        """Insert rows (dicts with the same keys) for this user: ``user_id`` is set here."""
+    def _insert(self, model: Any, rows: list[dict[str, Any]], *, ignore_existing: bool = False) -> None:
+        """Insert rows (dicts with the same keys) for this user: ``user_id`` is set here.
+        ``ignore_existing``: a row whose primary key is taken is left out (no error)."""
         if not rows:
             return
         connection = self.session.connection()
-        plan = _write_plan(connection.dialect, model.__table__, tuple(rows[0]), "insert")
+        plan = _write_plan(connection.dialect, model.__table__, tuple(rows[0]),
+                           "insert_ignore" if ignore_existing else "insert")
         if plan is None:  # a driver with another parameter style: Core executemany
             for row in rows:
                 row["user_id"] = self.user_id
-            self.session.execute(model.__table__.insert(), rows)
+            statement = model.__table__.insert()
+            if ignore_existing:
+                statement = statement.prefix_with("OR IGNORE", dialect="sqlite")
+            self.session.execute(statement, rows)
             return
         # DBAPI executemany with the columns' own bind processors: SQLAlchemy's per-row
         # parameter handling cost more than the insert itself (see docs/benchmarks.md).
@@ -329,40 +387,46 @@ class RecordRepository:
         return self.keys.mac("ref", resource_type, resource_id)
 
     def resolve(self, source_id: str, resource_type: str, resource_id: str) -> RecordResource | None:
-        """The row a reference of ``source_id`` points at: in the same source, else the one row
-        of the user's other sources with that type and id (None when none or several)."""
-        row = self.session.scalar(
-            self._select(RecordResource)
-            .where(RecordResource.identity == self._identity(source_id, resource_type, resource_id)))
-        if row is not None:
-            return row
-        rows = self.session.scalars(
-            self._select(RecordResource)
-            .where(RecordResource.ref_hash == self._ref(resource_type, resource_id)).limit(2)).all()
-        return rows[0] if len(rows) == 1 else None
+        """The row a reference of ``source_id`` points at (rules: :meth:`resolve_ids`)."""
+        row_id = self.resolve_ids(source_id, [(resource_type, resource_id)]).get((resource_type, resource_id))
+        return self.get(row_id) if row_id is not None else None
 
     def resolve_ids(self, source_id: str, targets: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """Row ids for several references of one source (same rules as :meth:`resolve`)."""
-        wanted = {self._identity(source_id, *t): t for t in set(targets)}
+        """Row ids for references ``(type, id)`` made by a resource of ``source_id``.
+
+        A reference means the resource of its own source when that source holds one;
+        otherwise the user's one resource with that type and id in another source, or,
+        when several sources hold it, the group they were all grouped into (the same
+        medication from the GP and the pharmacy). Anything else is ambiguous: unresolved.
+        """
+        wanted = {self._ref(*t): t for t in set(targets)}
         found: dict[tuple[str, str], str] = {}
         if not wanted:
             return found
-        for row_id, identity in self.session.execute(
-            self._select(RecordResource, RecordResource.id, RecordResource.identity)
-            .where(RecordResource.identity.in_(list(wanted)))
-        ):
-            found[wanted[identity]] = row_id
-        missing = {self._ref(*t): t for t in wanted.values() if t not in found}
-        if missing:
-            hits: dict[str, list[str]] = {}
-            for row_id, ref in self.session.execute(
-                self._select(RecordResource, RecordResource.id, RecordResource.ref_hash)
-                .where(RecordResource.ref_hash.in_(list(missing)))
+        candidates: dict[str, list[tuple[str, str, str]]] = {}
+        refs = sorted(wanted)
+        for start in range(0, len(refs), _CHUNK):
+            for row_id, ref, row_source, group_id in self.session.execute(
+                self._select(RecordResource, RecordResource.id, RecordResource.ref_hash,
+                             RecordResource.source_id, RecordResource.group_id)
+                .where(RecordResource.ref_hash.in_(refs[start : start + _CHUNK]))
             ):
-                hits.setdefault(ref, []).append(row_id)
-            for ref, ids in hits.items():
-                if len(ids) == 1:
-                    found[missing[ref]] = ids[0]
+                candidates.setdefault(ref, []).append((row_id, row_source, group_id))
+        for ref, rows in candidates.items():
+            own = [row_id for row_id, row_source, _ in rows if row_source == source_id]
+            if own:
+                found[wanted[ref]] = own[0]
+            elif len({group_id for _, _, group_id in rows}) == 1:
+                lead = rows[0][2]
+                found[wanted[ref]] = lead if any(row_id == lead for row_id, _, _ in rows) else rows[0][0]
+        legacy = {self._identity(source_id, *t): t for t in wanted.values() if t not in found}
+        if legacy:
+            # Rows stored before every row had a ref_hash: found by identity, in their source only.
+            for row_id, identity in self.session.execute(
+                self._select(RecordResource, RecordResource.id, RecordResource.identity)
+                .where(RecordResource.identity.in_(sorted(legacy)), RecordResource.ref_hash.is_(None))
+            ):
+                found[legacy[identity]] = row_id
         return found
 
     def store_document(
@@ -375,24 +439,20 @@ class RecordRepository:
         result = StoreResult()
         mac = self.keys.mac
         # The same resource twice in one file: the last one counts (as a re-import would).
-        planned: dict[str, ParsedResource] = {}
+        # identity -> (resource, ref_hash)
+        planned: dict[str, tuple[ParsedResource, str]] = {}
         for res in doc.resources:
             key = res.id or res.full_url or f"@{res.location}"
-            planned[mac("resource", source_id, res.resource_type, key)] = res
-        existing: dict[str, Any] = {}
-        identities = list(planned)
-        for start in range(0, len(identities), _CHUNK):
-            chunk = identities[start : start + _CHUNK]
-            for row in self._rows_where_in(
-                    "record_resources", "id, identity, content_hash, version, match_hash, group_id",
-                    "identity", chunk):
-                existing[row.identity] = row
+            planned[mac("resource", source_id, res.resource_type, key)] = (
+                res, mac("ref", res.resource_type, _ref_key(res)))
+        existing = self._existing_rows(source_id, planned)
 
         prepared = []
+        unchanged: list[tuple[ParsedResource, str, Any]] = []
         by_type = result.by_type
         by_category = result.by_category
         mac_bytes = self.keys.mac_bytes
-        for identity, res in planned.items():
+        for identity, (res, ref) in planned.items():
             content_hash = mac_bytes("content", res.json)
             old = existing.get(identity)
             item = res.items[0]
@@ -400,14 +460,18 @@ class RecordRepository:
             by_category[item.category.value] += 1
             if old is not None and old.content_hash == content_hash:
                 result.unchanged += 1
+                # Links (and the ref_hash) of rows stored before they existed are added now; the
+                # rows themselves stay as they are (no new version).
+                unchanged.append((res, ref, old))
                 continue
             m = match_key(item)
-            prepared.append((res, identity, content_hash, old, mac("match", m) if m else None))
+            prepared.append((res, identity, ref, content_hash, old, mac("match", m) if m else None))
         result.resources = len(planned)
 
-        groups = self._existing_groups({p[4] for p in prepared if p[4]})
+        groups = self._existing_groups({p[5] for p in prepared if p[5]})
         new_rows: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
         written: list[tuple[str, str]] = []
         provenance_base = {
             "source": source, "file": file_name, "fhir_version": str(doc.fhir_version),
@@ -415,10 +479,22 @@ class RecordRepository:
         }
         encrypt = self.keys.cipher.encrypt
         aad_prefix = f"regie-record|{self.user_id}|"
-        updated = [p for p in prepared if p[3] is not None]
-        versions = self._version_rows([p[3].id for p in updated], now) if updated else []
-        for res, identity, content_hash, old, match_hash in prepared:
-            row_id = old.id if old is not None else new_id()
+        updated = [p for p in prepared if p[4] is not None]
+        versions = self._version_rows([p[4].id for p in updated], now) if updated else []
+        ids = _batch_ids()
+        by_url = _entries_by_url(doc)
+
+        def link_rows(res: ParsedResource, row_id: str) -> None:
+            targets = {mac("ref", *t) for i in res.items for x in i.links
+                       if x.relation in LINK_RELATIONS and (t := _link_target(x.reference, by_url))}
+            links.extend({"target_ref": t, "row_id": row_id} for t in targets)
+
+        backfill = [{"id": old.id, "ref_hash": ref} for _, ref, old in unchanged if old.ref_hash != ref]
+        self._update_rows(RecordResource, backfill)
+        for res, _, old in unchanged:
+            link_rows(res, old.id)
+        for res, identity, ref, content_hash, old, match_hash in prepared:
+            row_id = old.id if old is not None else next(ids)
             version = old.version + 1 if old is not None else 1
             item = res.items[0]
             flag_target = flag_ref = None
@@ -439,12 +515,13 @@ class RecordRepository:
                 "category": item.category.value, "sort_date": item.sort_key,
                 "withdrawn": entered_in_error(item.status, ((d.label, d.text) for d in item.details)),
                 "match_hash": match_hash, "target_identity": flag_target, "target_ref": flag_ref,
-                "ref_hash": self._ref(res.resource_type, res.id) if res.id else None,
+                "ref_hash": ref,
                 "content_hash": content_hash, "version": version,
                 "original_encrypted": encrypt(res.json, (aad + "original").encode()),
                 "record_encrypted": encrypt(orjson.dumps(record), (aad + "record").encode()),
                 "updated_at": now,
             }
+            link_rows(res, row_id)
             if old is None:
                 group_id = groups.get(match_hash, row_id) if match_hash else row_id
                 if match_hash:
@@ -466,7 +543,27 @@ class RecordRepository:
         self._insert(RecordResourceVersion, versions)
         self._update_rows(RecordResource, changed)
         self._insert(RecordResource, new_rows)
+        # Rows stored before may have their links already: those are left as they are.
+        self._insert(RecordLink, links, ignore_existing=bool(changed or unchanged))
         return result, written
+
+    def _existing_rows(self, source_id: str, planned: dict[str, tuple[ParsedResource, str]]) -> dict[str, Any]:
+        """identity -> stored row, for the resources about to be stored from ``source_id``."""
+        by_ref = {ref: identity for identity, (_, ref) in planned.items()}
+        existing: dict[str, Any] = {}
+        refs = list(by_ref)
+        columns = "id, identity, ref_hash, content_hash, version, match_hash, group_id"
+        for start in range(0, len(refs), _CHUNK):
+            for row in self._rows_where_in("record_resources", columns, "ref_hash", refs[start : start + _CHUNK],
+                                           " AND source_id = ?", (source_id,)):
+                existing[by_ref[row.ref_hash]] = row
+        missing = [identity for identity in planned if identity not in existing]
+        for start in range(0, len(missing), _CHUNK):
+            # Rows stored before every row had a ref_hash (the partial index holds only those).
+            for row in self._rows_where_in("record_resources", columns, "identity", missing[start : start + _CHUNK],
+                                           " AND ref_hash IS NULL"):
+                existing[row.identity] = row
+        return existing
 
     def _version_rows(self, row_ids: list[str], now: datetime) -> list[dict[str, Any]]:
         """The current versions of rows about to be updated, as version-table rows."""
@@ -634,8 +731,8 @@ class RecordRepository:
         return item
 
     def _flags_for(self, row: RecordResource, item: dict[str, Any]) -> list[RecordResource]:
-        """Flags pointing at an episode: those of its source, and those of another source that
-        does not hold an episode with that id, when this is the user's only one with it."""
+        """Flags pointing at an episode: those of its source, and those of other sources whose
+        reference resolves to this episode (or to one grouped with it; see :meth:`resolve_ids`)."""
         resource_id = item.get("resource_id")
         flag = RecordResource.resource_type == "Flag"
         own = list(self.session.scalars(
@@ -643,22 +740,23 @@ class RecordRepository:
         if not resource_id:
             return own
         # Two queries, not an OR: each one is an index lookup on its own column.
-        ref = self._ref(row.resource_type, resource_id)
+        target = (row.resource_type, resource_id)
         others = [f for f in self.session.scalars(
-            self._select(RecordResource).where(RecordResource.target_ref == ref, flag)).all()
+            self._select(RecordResource).where(RecordResource.target_ref == self._ref(*target), flag)).all()
             if f.target_identity != row.identity]
-        if not others:
-            return own
-        if len(self.session.scalars(
-                self._select(RecordResource, RecordResource.id).where(RecordResource.ref_hash == ref).limit(2)
-        ).all()) != 1:
-            return own  # several episodes with this id: ambiguous, leave the other sources' flags
-        for flag in others:
-            holds = self.session.scalar(self._select(RecordResource, RecordResource.id).where(
-                RecordResource.identity == self._identity(flag.source_id, row.resource_type, resource_id)))
-            if holds is None:
-                own.append(flag)
+        resolved: dict[str, str | None] = {}
+        for other in others:
+            if other.source_id not in resolved:
+                resolved[other.source_id] = self.resolve_ids(other.source_id, [target]).get(target)
+            found = resolved[other.source_id]
+            if found is not None and (found == row.id or found == row.group_id
+                                      or self._group_of(found) == row.group_id):
+                own.append(other)
         return own
+
+    def _group_of(self, row_id: str) -> str | None:
+        return self.session.scalar(self._select(RecordResource, RecordResource.group_id)
+                                   .where(RecordResource.id == row_id))
 
     def get(self, row_id: str) -> RecordResource | None:
         return self.session.scalar(self._select(RecordResource).where(RecordResource.id == row_id))
@@ -704,9 +802,16 @@ class RecordRepository:
 
     def row_for(self, source: str, resource_type: str, resource_id: str) -> str | None:
         """The row id of a resource (by source name, type and id), or None."""
-        identity = self._identity(self.source_id(source), resource_type, resource_id)
-        return self.session.scalar(
-            self._select(RecordResource, RecordResource.id).where(RecordResource.identity == identity))
+        source_id = self.source_id(source)
+        # ``resource_id`` is the key the store used: the id, else a fullUrl or "@place in the file".
+        key = resource_id if _FHIR_ID.fullmatch(resource_id) else "\x1e" + resource_id
+        found = self.session.scalar(self._select(RecordResource, RecordResource.id).where(
+            RecordResource.ref_hash == self._ref(resource_type, key), RecordResource.source_id == source_id))
+        if found is None:  # a row stored before every row had a ref_hash
+            found = self.session.scalar(self._select(RecordResource, RecordResource.id).where(
+                RecordResource.identity == self._identity(source_id, resource_type, resource_id),
+                RecordResource.ref_hash.is_(None)))
+        return found
 
     def source_of(self, row_id: str) -> str | None:
         """The source name of one row (None when the row is not this user's)."""

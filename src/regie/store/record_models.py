@@ -59,13 +59,24 @@ class RecordResource(Base):
         # Foreign keys between user-data tables carry user_id (Citus co-location).
         ForeignKeyConstraint(["user_id", "source_id"], ["record_sources.user_id", "record_sources.id"],
                              ondelete="CASCADE"),
-        UniqueConstraint("user_id", "identity"),
+        # One index finds a resource of a source (re-import) and a reference's target in any
+        # source: ``ref_hash`` is keyed by (type, id) alone. Every hash-keyed index makes each
+        # insert land on a random page, so there are as few as the lookups need (docs/storage.md).
+        Index("ux_record_resources_user_ref_source", "user_id", "ref_hash", "source_id", unique=True),
+        # Rows stored before ref_hash was set for every row (before migration 0017) are found by
+        # identity until they are imported again; new rows never enter this index.
+        Index("ux_record_resources_user_identity_legacy", "user_id", "identity", unique=True,
+              sqlite_where=text("ref_hash IS NULL"), postgresql_where=text("ref_hash IS NULL")),
         Index("ix_record_resources_user_category_date", "user_id", "category", "sort_date", "id"),
         Index("ix_record_resources_user_date", "user_id", "sort_date", "id"),
-        Index("ix_record_resources_user_match", "user_id", "match_hash"),
-        Index("ix_record_resources_user_target", "user_id", "target_identity"),
-        Index("ix_record_resources_user_target_ref", "user_id", "target_ref"),
-        Index("ix_record_resources_user_ref", "user_id", "ref_hash"),
+        # Partial: the rows without a value (no match key; not a Flag) are never looked up.
+        Index("ix_record_resources_user_match", "user_id", "match_hash",
+              sqlite_where=text("match_hash IS NOT NULL"), postgresql_where=text("match_hash IS NOT NULL")),
+        Index("ix_record_resources_user_target", "user_id", "target_identity",
+              sqlite_where=text("target_identity IS NOT NULL"),
+              postgresql_where=text("target_identity IS NOT NULL")),
+        Index("ix_record_resources_user_target_ref", "user_id", "target_ref",
+              sqlite_where=text("target_ref IS NOT NULL"), postgresql_where=text("target_ref IS NOT NULL")),
         # Covers the summary's and the overview's per-source GROUP BY (counts, last delivery,
         # new since): both read only this index, never the table. Source first, so the rows
         # of one import land next to each other in it.
@@ -78,7 +89,8 @@ class RecordResource(Base):
 
     id: Mapped[str] = mapped_column(String(32), default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
-    source_id: Mapped[str] = mapped_column(String(32), index=True)
+    # No index of its own: ix_record_resources_user_counts starts with (user_id, source_id).
+    source_id: Mapped[str] = mapped_column(String(32))
     identity: Mapped[str] = mapped_column(String(64))
     resource_type: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(100))
@@ -103,6 +115,27 @@ class RecordResource(Base):
     record_encrypted: Mapped[bytes] = mapped_column(LargeBinary)  # items + provenance
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordLink(Base):
+    """A reference from a record row to another resource, keyed for the reverse lookup.
+
+    ``target_ref`` is the ``ref_hash`` of the resource pointed at (HMAC of its type and id),
+    so "what points at this item" (the agreements of a medication, the journal lines of an
+    encounter) is one index range, across sources. Only references between clinical items
+    are kept (not the patient, authors or organisations). Rows whose resource changed its
+    references keep their old link rows: readers check the decrypted links (docs/storage.md).
+    """
+
+    __tablename__ = "record_links"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "target_ref", "row_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
+    target_ref: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[str] = mapped_column(String(32))
 
 
 class RecordResourceVersion(Base):

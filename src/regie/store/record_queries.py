@@ -25,7 +25,7 @@ from regie.store.record import (
     encode_cursor,
     entered_in_error,
 )
-from regie.store.record_models import AuditEntry, RecordResource
+from regie.store.record_models import AuditEntry, RecordLink, RecordResource
 
 #: Columns read for lists: never the (possibly large) original.
 _COLUMNS = (
@@ -298,39 +298,69 @@ class RecordQueries:
         return self.present(pairs, enrich=False)
 
     # -- one item, its related items, documents -------------------------------------
-    def related(self, item_id: str) -> list[dict[str, Any]]:
-        """Items of the same source that point at this one (the journal lines of an encounter, ...)."""
+    def related(self, item_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Items that point at this one, from any source: the journal lines of an encounter, the
+        agreements and dispenses of a medication, the results of a specimen, the episode's flags.
+
+        ``record_links`` finds the candidates (by the keyed hash of this item's type and id, and
+        of the items grouped with it); each one's reference must still be in its decrypted links
+        and resolve to this item or its group by the rules of :meth:`RecordRepository.resolve_ids`
+        (its own source first; another source only when that source does not hold the target).
+        """
         row = self.repo.get(item_id)
-        if row is None or row.resource_type not in ("Encounter", "EpisodeOfCare", "Condition", "Specimen",
-                                                    "DiagnosticReport", "Observation"):
+        if row is None:
             return []
-        # References are not indexed (they are encrypted): read the source's rows of the related
-        # categories, bounded, and keep those whose links point at this resource.
-        wanted_types = {"Encounter": ("journal", "encounters", "vital_signs", "results", "medication", "problems"),
-                        "EpisodeOfCare": ("journal", "encounters", "problems", "directives"),
-                        "Condition": ("problems", "journal", "directives"),
-                        "Specimen": ("results",), "DiagnosticReport": ("results",),
-                        "Observation": ("results", "vital_signs")}[row.resource_type]
-        record = self.repo._decrypt_record(row.id, row.version, row.record_encrypted)
-        resource_id = record["items"][0].get("resource_id")
-        if not resource_id:
+        members = {row.id: row}
+        if row.match_hash:
+            for member_id, _ in self.repo._groups([row]).get(row.match_hash, []):
+                if member_id not in members:
+                    member = self.repo.get(member_id)
+                    if member is not None:
+                        members[member_id] = member
+        targets: dict[str, tuple[str, str]] = {}  # ref hash -> (type, id)
+        for member in members.values():
+            resource_id = self.repo._decrypt_record(member.id, member.version,
+                                                    member.record_encrypted)["items"][0].get("resource_id")
+            if resource_id:
+                targets[self.repo._ref(member.resource_type, resource_id)] = (member.resource_type, resource_id)
+        if not targets:
             return []
-        target = f"{row.resource_type}/{resource_id}"
+        pointing = self.repo.session.execute(
+            self.repo._select(RecordLink, RecordLink.row_id, RecordLink.target_ref)
+            .where(RecordLink.target_ref.in_(sorted(targets))).limit(2000)).all()
+        by_row: dict[str, set[tuple[str, str]]] = {}
+        for row_id, target_ref in pointing:
+            if row_id not in members:
+                by_row.setdefault(row_id, set()).add(targets[target_ref])
+        candidates = []
+        ids = sorted(by_row)
+        for start in range(0, len(ids), 500):
+            candidates += self.repo.session.execute(
+                self.repo._select_ids(RecordResource, ids[start:start + 500], *_COLUMNS)).all()
+        candidates.sort(key=lambda r: (r.sort_date, r.id), reverse=True)
+        resolved: dict[tuple[str, tuple[str, str]], str | None] = {}
         pairs = []
-        statement = self._base(Filters(categories=wanted_types, source_id=row.source_id), grouped=False)
-        for other in self.repo.session.execute(
-                statement.order_by(RecordResource.sort_date.desc(), RecordResource.id.desc()).limit(500)).all():
-            if other.id == row.id:
+        for other in candidates:
+            record = self._decrypt(other)
+            item = record["items"][0]
+            if is_withdrawn(item):
                 continue
-            other_record = self._decrypt(other)
-            if is_withdrawn(other_record["items"][0]):
-                continue
-            for link in other_record["items"][0].get("links", ()):
-                ref = _target(link.get("reference"))
-                if ref and f"{ref[0]}/{ref[1]}" == target:
-                    pairs.append((other, other_record))
+            refs = {t for i in record["items"] for x in i.get("links", ()) if (t := _target(x.get("reference")))}
+            urns = any((x.get("reference") or "").startswith("urn:") for i in record["items"] for x in i.get("links", ()))
+            for target in by_row[other.id]:
+                if target not in refs:
+                    # Only a Bundle-internal (urn:) reference made this link: same file, same source.
+                    if urns and any(m.source_id == other.source_id for m in members.values()):
+                        pairs.append((other, record))
+                        break
+                    continue
+                key = (other.source_id, target)
+                if key not in resolved:
+                    resolved[key] = self.repo.resolve_ids(other.source_id, [target]).get(target)
+                if resolved[key] in members:
+                    pairs.append((other, record))
                     break
-            if len(pairs) >= 50:
+            if len(pairs) >= limit:
                 break
         return self.present(pairs, enrich=False)
 
