@@ -55,7 +55,7 @@ def test_card_suggested_saved_shown_printed(browser: Browser) -> None:
     assert STOPPED not in card
     assert 'href="tel:0698765432"' in card
     printed = browser.client.get("/emergency-card/print").text
-    assert 'href="/static/emergency-print-1.css"' in printed and 'src="/static/print-1.js"' in printed
+    assert 'href="/static/emergency-print-2.css"' in printed and 'src="/static/print-1.js"' in printed
     assert "wallet-front" in printed and CONTACT in printed and MEDICINE in printed
 
     with browser.context.db.session() as session:

@@ -43,7 +43,7 @@ AUDIT_ACTIONS = {
     "overview": N_("opened the overview"), "list": N_("saw this item in a list"), "read": N_("opened this item"),
     "read_source": N_("opened the original data"), "read_document": N_("opened or downloaded the document"),
     "summary": N_("asked for the counts"), "import": N_("added this item"), "update": N_("changed this item"),
-    "search": N_("searched the record"),
+    "search": N_("searched the record"), "share-open": N_("opened through a share link"),
 }
 AUDIT_ACTIONS.update(DELEGATION_AUDIT_ACTIONS)
 AUDIT_CHANNELS = {
