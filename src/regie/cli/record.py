@@ -14,6 +14,7 @@ from rich.table import Table
 from regie.cli._common import open_accounts
 from regie.cli.export import import_archive
 from regie.fhir import FhirVersion
+from regie.fhir.stream import bundle_parts, is_large_bundle
 from regie.portability.importer import is_archive
 from regie.store.ingest import FileOutcome, RecordService, expand_paths
 
@@ -45,16 +46,21 @@ def import_files(
         return import_archive(paths[0], user)
     service, keys = _service_and_keys(user)
     files = expand_paths(paths)
+    # Big searchset/collection Bundles are streamed in parts (regie.fhir.stream), after the rest.
+    large = [f for f in files if is_large_bundle(f)]
     out = Console()
     outcomes: list[FileOutcome] = []
     options = dict(source=source, fhir_version=fhir_version, channel="cli")
     if out.is_terminal and files:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=out, transient=True) as progress:
-            task = progress.add_task("Importing", total=len(files))
-            outcomes = service.import_paths(keys, files, progress=lambda _: progress.advance(task), **options)
+            task = progress.add_task("Importing", total=len(files) - len(large))
+            outcomes = service.import_paths(keys, [f for f in files if f not in large],
+                                            progress=lambda _: progress.advance(task), **options)
     else:
-        outcomes = service.import_paths(keys, files, **options)
+        outcomes = service.import_paths(keys, [f for f in files if f not in large], **options)
+    for path in large:  # one source for all parts: the file's name, as for a small file
+        outcomes += service.import_many(keys, bundle_parts(path), **{**options, "source": source or path.name})
     _summary(out, outcomes)
     if not files:
         Console(stderr=True).print("[bold red]Error:[/] no .json or .xml files found.")
