@@ -123,7 +123,7 @@ def test_a_broken_archive_imports_nothing(archive: bytes, database_url: str, tmp
         # Damage at the very end (own data comes after the provider data): what was already
         # stored in the transaction is rolled back.
         own = members["own-data/resources.ndjson"]
-        tampered = dict(members, **{"own-data/resources.ndjson": own.replace(b'"61"', b'"62"').replace(b"61", b"62")})
+        tampered = dict(members, **{"own-data/resources.ndjson": own.replace(b'"value":61', b'"value":62')})
         assert tampered["own-data/resources.ndjson"] != own
         invalid = dict(members, **{"own-data/resources.ndjson": own.replace(b'"status":"final"', b'"status":"perhaps"')})
         cases = (
