@@ -101,6 +101,8 @@ def test_link_opened_with_code_counted_and_revoked(app, browser: Browser) -> Non
                                                          AuditEntry.actor_id == link_id)).all()
     assert {a.action for a in audit} == {"share-open", "list"}
     assert len([a for a in audit if a.action == "list"]) == 3  # the three items shown
+    listed = ShareLinks(browser.context.settings, browser.context.db, browser.context.accounts.keyring).list_for(owner)
+    assert [len(link.opens) for link in listed] == [1] and listed[0].has_code  # the export takes these along
 
     revoked = browser.post_form(f"/share-links/{link_id}/revoke", {}, token_from=f"/share-links/{link_id}")
     assert revoked.status_code == 303

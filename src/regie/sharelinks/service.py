@@ -70,7 +70,8 @@ class LinkSummary:
     state: str  # active, expired, revoked, blocked
     open_count: int
     last_opened_at: datetime | None
-    code: str | None
+    code: str | None  # shown while the link is active
+    has_code: bool
     failed_codes: int
     selection: Selection
     opens: list[datetime] = field(default_factory=list)
@@ -166,7 +167,16 @@ class ShareLinks:
                 select(ShareLink).where(ShareLink.user_id == owner.id)
                 .order_by(ShareLink.created_at.desc(), ShareLink.id.desc())
             ).all()
-            return [self._summary(keys, row, now) for row in rows]
+            summaries = [self._summary(keys, row, now) for row in rows]
+            by_id = {summary.id: summary for summary in summaries}
+            # Every opening in one query (the export takes them along; the list shows counts).
+            for link_id, at in session.execute(
+                select(ShareLinkOpen.link_id, ShareLinkOpen.at).where(ShareLinkOpen.user_id == owner.id)
+                .order_by(ShareLinkOpen.at.desc())
+            ):
+                if link_id in by_id:
+                    by_id[link_id].opens.append(at)
+            return summaries
 
     def get(self, owner: User, link_id: str, now: datetime | None = None) -> LinkSummary | None:
         now = now or utcnow()
@@ -205,7 +215,8 @@ class ShareLinks:
             id=row.id, label=details.get("label") or "", patient_name=details.get("patient_name") or "",
             created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
             blocked_at=row.blocked_at, state=state, open_count=row.open_count, last_opened_at=row.last_opened_at,
-            code=details.get("code") if state == "active" else None, failed_codes=row.failed_codes,
+            code=details.get("code") if state == "active" else None, has_code=row.has_code,
+            failed_codes=row.failed_codes,
             selection=Selection.from_json(details.get("selection") or {}),
         )
 
