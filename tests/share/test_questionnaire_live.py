@@ -73,6 +73,8 @@ def test_find_accept_answer_and_send_a_questionnaire(regie):
     send_path = checked.headers["location"]
     preview = regie.client.get(send_path)
     assert "data-answers" in preview.text and "Soms hoofdpijn" in preview.text and "data-send-go" in preview.text
+    answers_shown = preview.text.split("data-answers", 1)[1].split("</dl>", 1)[0]
+    assert "<dd>72,5</dd>" in answers_shown and "<dd>Ja</dd>" in answers_shown  # in words, Dutch numbers
     assert not [r for r in _received(regie, "906") if r["bundle"].get("resourceType") == "Bundle"]
     go = regie.client.get(f"{send_path}/go", follow_redirects=False)
     assert parse_qs(urlsplit(go.headers["location"]).query)["scope"] == [f"{PROVIDER}~906"]

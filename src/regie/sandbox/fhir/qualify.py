@@ -37,12 +37,21 @@ def _profiles(resource: dict[str, Any]) -> list[str]:
     return list((resource.get("meta") or {}).get("profile") or [])
 
 
+def _bsn_identifiers(value: Any) -> int:
+    """BSN identifiers with a value (a masked one, data-absent-reason only, is allowed)."""
+    if isinstance(value, dict):
+        own = 1 if value.get("system") == BSN_SYSTEM and value.get("value") else 0
+        return own + sum(_bsn_identifiers(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_bsn_identifiers(v) for v in value)
+    return 0
+
+
 def _bsn_findings(bundle: dict[str, Any], bsn: str) -> list[str]:
-    text = json.dumps(bundle)
     found = []
-    if BSN_SYSTEM in text:
+    if _bsn_identifiers(bundle):
         found.append("the Bundle carries a BSN identifier")
-    if bsn and bsn in text:
+    if bsn and bsn in json.dumps(bundle):
         found.append("the Bundle contains the patient's BSN")
     return found
 

@@ -364,13 +364,15 @@ def response_items(items: list[Item], checked: Checked) -> list[dict[str, Any]]:
     return out
 
 
-def display_answer(value: dict[str, Any], gettext=lambda s: s) -> str:
-    """An answer as a person reads it (for the preview)."""
+def display_answer(value: dict[str, Any], gettext=lambda s: s, number=str) -> str:
+    """An answer as a person reads it (for the preview); *number* formats numbers."""
     for key, v in value.items():
         if key == "valueCoding":
             return str(v.get("display") or v.get("code"))
         if key == "valueQuantity":
-            return f"{v.get('value')} {v.get('unit', '')}".strip()
+            return f"{number(v.get('value'))} {v.get('unit', '')}".strip()
+        if key in ("valueDecimal", "valueInteger"):
+            return number(v)
         if key == "valueBoolean":
             return gettext(N_("Yes") if v else N_("No"))
         if key.startswith("value"):

@@ -25,7 +25,7 @@ from regie.web.i18n import N_
 from regie.web.oauth_callback import read_callback
 from regie.web.pages._helpers import gettext_for, see_other
 from regie.web.sharing import authorization_url, check_receiver, provider_name, receivers, sends_of, start
-from regie.web.templating import DISPLAY_ZONE, render
+from regie.web.templating import DISPLAY_ZONE, language_of, render
 
 router = APIRouter(include_in_schema=False)
 CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
@@ -185,14 +185,20 @@ async def send_page(request: Request, send_id: str, user: CurrentUser) -> Respon
     return render(request, "send.html", view=view, provider_name=provider_name(request.app, view["provider"]),
                   states=STATES, kinds=KINDS, message=error_text(view["error"]), local_time=_when,
                   document=docs.summary(bundle) if view["kind"] == "document" else None,
-                  answers=_answers(bundle, gettext_for(request)) if view["kind"] == "questionnaire" else None,
+                  answers=_answers(bundle, gettext_for(request), language_of(request))
+                  if view["kind"] == "questionnaire" else None,
                   correction=correction_summary(bundle) if view["kind"] == "correction" else None,
                   preview=orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode())
 
 
-def _answers(bundle: dict, gettext) -> list[tuple[str, list[str]]]:
+def _answers(bundle: dict, gettext, language: str) -> list[tuple[str, list[str]]]:
     """The questions and answers in a questionnaire send, as a person reads them."""
+    from babel.numbers import format_decimal
+
     from regie.share.questionnaire.form import display_answer
+
+    def number(value) -> str:
+        return format_decimal(value, locale=language) if isinstance(value, (int, float)) else str(value)
 
     out: list[tuple[str, list[str]]] = []
 
@@ -200,7 +206,7 @@ def _answers(bundle: dict, gettext) -> list[tuple[str, list[str]]]:
         for item in items or []:
             answers = item.get("answer") or []
             if answers:
-                out.append((item.get("text") or item.get("linkId", ""), [display_answer(a, gettext) for a in answers]))
+                out.append((item.get("text") or item.get("linkId", ""), [display_answer(a, gettext, number) for a in answers]))
             for answer in answers:
                 walk(answer.get("item") or [])
             walk(item.get("item") or [])
