@@ -158,6 +158,15 @@ def test_every_route_has_a_policy(world: World) -> None:
     assert not missing, f"routes without an entry in regie.access.ROUTES: {missing}"
 
 
+def test_every_record_route_takes_its_record_from_the_policy(world: World) -> None:
+    """A handler on a record reads its owner from page_owner/api_owner/record_access, never the
+    signed-in user alone (the app-wide guard would refuse it for helpers, but it must not exist)."""
+    routes = _route_objects(world.app)
+    unrouted = sorted(key for key, route in routes.items()
+                      if isinstance(ROUTES.get(key), Need) and not uses_policy(route))
+    assert not unrouted, f"record routes whose handler uses page_user/api_user: {unrouted}"
+
+
 def _urls(path: str) -> list[tuple[str, str | None]]:
     """Concrete URLs for a route; a category route once inside a scope and once outside."""
     if "{category}" in path:
