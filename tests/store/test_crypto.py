@@ -30,3 +30,20 @@ def test_each_encryption_uses_a_fresh_nonce() -> None:
     ring = KeyRing(os.urandom(32))
     cipher = ring.user_cipher("u", ring.new_wrapped_data_key("u"))
     assert cipher.encrypt(b"same", b"aad") != cipher.encrypt(b"same", b"aad")
+
+
+def test_nonces_are_unique_across_threads() -> None:
+    """Nonces come from a pool shared by the Cipher: threads must never get the same one
+    (a repeated AES-GCM nonce under one key breaks confidentiality and integrity)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from regie.store.crypto import NONCE_BYTES, Cipher
+
+    cipher = Cipher(os.urandom(32))
+
+    def nonces(_: int) -> list[bytes]:
+        return [cipher.encrypt(b"x", b"aad")[1 : 1 + NONCE_BYTES] for _ in range(700)]
+
+    with ThreadPoolExecutor(4) as pool:
+        seen = [n for batch in pool.map(nonces, range(8)) for n in batch]
+    assert len(seen) == 5600 and len(set(seen)) == 5600

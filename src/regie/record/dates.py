@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -33,6 +34,12 @@ class FhirDate:
     @classmethod
     def parse(cls, text: str) -> FhirDate | None:
         """Parse a FHIR date-like string; None if it is not one."""
+        if cls is FhirDate:  # values are immutable: a record repeats its dates a lot
+            return _parse_cached(text)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> FhirDate | None:
         m = _RE.match(text)
         if m is None:
             return None
@@ -62,3 +69,8 @@ class FhirDate:
     def date_part(self) -> str:
         """The calendar part as given (``2020``, ``2020-07`` or ``2020-07-14``)."""
         return self.text[:10]
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(text: str) -> FhirDate | None:
+    return FhirDate._parse(text)

@@ -8,6 +8,7 @@ makes their data unreadable (crypto-erasure).
 from __future__ import annotations
 
 import secrets
+import threading
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -25,11 +26,27 @@ class DecryptionError(RegieError):
 class Cipher:
     """AES-256-GCM with a fresh random nonce per message."""
 
+    _NONCES_PER_READ = 256
+
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        self._nonces = b""
+        self._at = 0
+        self._lock = threading.Lock()  # a Cipher may be shared by threads (the master key's is)
+
+    def _nonce(self) -> bytes:
+        # Random nonces read from the OS 256 at a time (one system call per 256 messages:
+        # an import encrypts two values per resource); each is used once.
+        with self._lock:
+            if self._at >= len(self._nonces):
+                self._nonces = secrets.token_bytes(NONCE_BYTES * self._NONCES_PER_READ)
+                self._at = 0
+            at = self._at
+            self._at = at + NONCE_BYTES
+            return self._nonces[at : at + NONCE_BYTES]
 
     def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
-        nonce = secrets.token_bytes(NONCE_BYTES)
+        nonce = self._nonce()
         return _FORMAT_V1 + nonce + self._aead.encrypt(nonce, plaintext, aad)
 
     def decrypt(self, blob: bytes, aad: bytes) -> bytes:
