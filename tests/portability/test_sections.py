@@ -29,9 +29,11 @@ def test_sections_in_the_archive(settings, tmp_path: Path) -> None:
     owner = new_user(db, keyring, "eigenaar@voorbeeld.nl")
     _, invite_token = Delegations(Accounts(settings, db, keyring)).invite(
         owner, owner, email="mantelzorger@voorbeeld.nl", name="Zus", categories={"medication"}, can_add=True)
-    created = ShareLinks(settings, db, keyring).create(
+    links_service = ShareLinks(settings, db, keyring)
+    created = links_service.create(
         owner, actor_id=owner.id, selection=Selection(categories={"allergies": "all"}), hours=24,
         label="Dokter Jansen", patient_name="Eigenaar")
+    assert links_service.view(created.token, unlocked=True).state == "ok"  # the doctor opens it once
     register(ExportSection("test-extra", "Proef", "Test", lambda context: {"user": context.user.id}))
     try:
         assert [s.name for s in sections()][:1] == ["delegations"]
@@ -52,7 +54,8 @@ def test_sections_in_the_archive(settings, tmp_path: Path) -> None:
     assert (delegation["email"], delegation["name"], delegation["categories"], delegation["can_add"],
             delegation["state"]) == ("mantelzorger@voorbeeld.nl", "Zus", ["medication"], True, "invited")
     [link] = links["data"]
-    assert link["label"] == "Dokter Jansen" and link["with_code"] is True and link["open_count"] == 0
+    assert link["label"] == "Dokter Jansen" and link["with_code"] is True and link["open_count"] == 1
+    assert len(link["opened_at"]) == 1
     assert link["selection"]["categories"] == {"allergies": "all"}
     assert extra["data"] == {"user": owner.id}
     assert "account/share-links.json" in index

@@ -39,7 +39,7 @@ def _share_links(context: SectionContext) -> list[dict[str, Any]]:
     links = ShareLinks(context.settings, context.db, context.keyring).list_for(context.user)
     return [{"label": link.label, "patient_name": link.patient_name, "created_at": link.created_at,
              "expires_at": link.expires_at, "revoked_at": link.revoked_at, "blocked_at": link.blocked_at,
-             "state": link.state, "with_code": link.code is not None, "open_count": link.open_count,
+             "state": link.state, "with_code": link.has_code, "open_count": link.open_count,
              "opened_at": list(link.opens), "last_opened_at": link.last_opened_at,
              "failed_codes": link.failed_codes, "selection": link.selection.to_json()} for link in links]
 
