@@ -109,3 +109,29 @@ def test_no_form_for_own_data_or_a_provider_without_909(regie):
     page = regie.client.get(f"/corrections/new?item={own}")
     assert page.status_code == 200 and "data-no-receiver" in page.text and "<form" not in page.text.split("<main")[1]
     assert regie.client.get("/corrections/new?item=nope").status_code == 404
+
+
+def test_a_correction_request_over_the_api(regie):
+    assert regie.collect(GP, ["49"])["state"] == "done"
+    items = regie.get("/api/v1/record/items?category=medication&limit=5").json()["items"]
+    body = {"kind": "correction", "item": items[0]["id"], "topic": "Medicijn gestopt",
+            "text": "Ik gebruik dit niet meer.", "name": "Jan Jansen"}
+    missing = regie.client.post("/api/v1/sends", headers=regie.headers, json={**body, "text": ""})
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "text"
+    made = regie.client.post("/api/v1/sends", headers=regie.headers, json=body)
+    assert made.status_code == 201, made.text
+    preview = made.json()
+    assert preview["service"] == "909" and preview["kind"] == "correction"
+    assert check_correction_bundle(preview["bundle"]) == []
+    url = regie.client.post(f"/api/v1/sends/{preview['id']}/confirm", headers=regie.headers).json()["authorization_url"]
+    assert parse_qs(urlsplit(url).query)["scope"] == [f"{GP}~909"]
+    assert regie.callback(consent(url)).status_code in (200, 303)
+    assert regie.get(f"/api/v1/sends/{preview['id']}").json()["state"] == "sent"
+    got = _received(regie)[-1]
+    assert got["warnings"] == [] and got["bundle"] == preview["bundle"]
+    # Own data has no provider to ask.
+    regie.client.post("/api/v1/measurements", headers=regie.headers, json={
+        "type": "body_weight", "value": 72.5, "unit": "kg", "time": "2026-01-05T08:30:00+01:00"})
+    own = regie.get("/api/v1/record/items?category=vital_signs&limit=5").json()["items"][0]["id"]
+    refused = regie.client.post("/api/v1/sends", headers=regie.headers, json={**body, "item": own})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "provider"

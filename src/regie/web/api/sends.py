@@ -4,7 +4,9 @@
    ``{"kind": "measurements", "provider": "huisartsdevries", "types": ["body_weight"],
    "from": "2026-01-01", "to": "2026-01-31", "name": "Jan Jansen"}`` or
    ``{"kind": "document", "provider": …, "title": …, "name": …, "type": "discharge_letter",
-   "pdf": "<base64>"}``.
+   "pdf": "<base64>"}`` or a correction request on a record item that came from a provider
+   ``{"kind": "correction", "item": "<record item id>", "topic": …, "text": …, "name": …}``
+   (``provider`` only when several providers of that name receive 909).
 2. ``POST /api/v1/sends/{id}/confirm`` confirms it and answers the ``authorization_url``
    (one ``<provider>~<service>`` scope). After DigiD and consent the provider's redirect
    to ``/send/callback`` sends the Bundle once.
@@ -37,7 +39,7 @@ from regie.web.templating import DISPLAY_ZONE, language_of
 router = APIRouter(prefix="/api/v1", tags=["sending"])
 _JSON = "application/json"
 ApiUser = Annotated[User, Depends(api_owner)]  # the record's owner (regie.access)
-SERVICES = {"measurements": "904", "document": "51"}
+SERVICES = {"measurements": "904", "document": "51", "correction": "909"}
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -76,9 +78,26 @@ async def create_send(request: Request, user: ApiUser) -> Response:
     if kind not in SERVICES:
         raise _invalid("kind", f"Use one of: {', '.join(SERVICES)}.")
     service = SERVICES[kind]
-    provider = check_receiver(request.app, str(body.get("provider") or ""), service)
-    if provider is None:
-        raise _invalid("provider", f"This care provider does not receive service {service}.")
+    item: dict[str, Any] | None = None
+    if kind == "correction":
+        from regie.web.pages.corrections import candidates, item_for_api
+
+        channel = "api-token" if getattr(request.state, "auth_channel", "") == "token" else "api-session"
+        item = await run_in_threadpool(item_for_api, request, user, str(body.get("item") or ""), channel)
+        if item is None:
+            raise _invalid("item", "No record item with this id.")
+        found = candidates(request.app, item)
+        wanted = str(body.get("provider") or "")
+        matches = [f for f in found if not wanted or f[0] == check_receiver(request.app, wanted, service)]
+        if len(matches) != 1:
+            raise _invalid("provider", "This item did not come from a care provider that receives correction "
+                           "requests, or name the provider." if not found else "Name one of: "
+                           + ", ".join(n for n, _ in found) + ".")
+        provider, provider_display = matches[0]
+    else:
+        provider = check_receiver(request.app, str(body.get("provider") or ""), service)
+        if provider is None:
+            raise _invalid("provider", f"This care provider does not receive service {service}.")
     name = str(body.get("name") or "").strip()[:200]
     if not name:
         raise _invalid("name", "Give your name as your care provider knows it.")
@@ -96,6 +115,17 @@ async def create_send(request: Request, user: ApiUser) -> Response:
             raise _invalid("types", "There are no measurements of these kinds in this period.")
         bundle = measurements_bundle(chosen, name)
         problems = check_bundle(bundle)
+    elif kind == "correction":
+        from regie.share.correction import MAX_TEXT, MAX_TOPIC, check_correction_bundle, correction_bundle
+
+        topic, text = str(body.get("topic") or "").strip(), str(body.get("text") or "").strip()
+        if not topic or len(topic) > MAX_TOPIC:
+            raise _invalid("topic", f"Give a subject of at most {MAX_TOPIC} characters.")
+        if not text or len(text) > MAX_TEXT:
+            raise _invalid("text", f"Write what is not right or has changed, at most {MAX_TEXT} characters.")
+        bundle = correction_bundle(topic=topic, text=text, patient_name=name, provider_display=provider_display,
+                                   sent=datetime.now(DISPLAY_ZONE))
+        problems = check_correction_bundle(bundle)
     else:
         title = str(body.get("title") or "").strip()[:200]
         if not title:

@@ -35,14 +35,18 @@ REASONS = {
 TOPIC_START = {"wrong": N_("Not right: {title}"), "changed": N_("Changed: {title}")}
 
 
-def _item(request: Request, user: User, item_id: str) -> dict[str, Any] | None:
+def _item(request: Request, user: User, item_id: str, channel: str = "web") -> dict[str, Any] | None:
     from regie.web.pages.viewer import open_record
 
     with open_record(request, user) as (repo, _q):
         item = repo.detail(item_id[:64])
         if item is not None:
-            repo.audit(user.id, "read", [item["id"]], "web")
+            repo.audit(user.id, "read", [item["id"]], channel)
     return item
+
+
+def item_for_api(request: Request, user: User, item_id: str, channel: str) -> dict[str, Any] | None:
+    return _item(request, user, item_id, channel)
 
 
 def provider_display_of(item: dict[str, Any]) -> str:
