@@ -10,9 +10,10 @@ from starlette.responses import Response
 
 from regie.accounts.errors import InvalidCredentials, Throttled
 from regie.accounts.sessions import read_scratch
+from regie.leaving.children import orphaned_by
 from regie.leaving.erase import erase_user
 from regie.store.models import User
-from regie.web.guards import page_user, stepped_up
+from regie.web.guards import delegations_of, page_user, stepped_up
 from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for, see_other, throttle_text
 from regie.web.sessions import client_info, context_of, current_session, end_session, ensure_session, remember
@@ -25,15 +26,18 @@ FormText = Annotated[str, Form(max_length=1024)]
 EXPORT_PATH = "/export"
 
 
-def _page(request: Request, status: int = 200, errors: dict[str, str] | None = None,
+def _page(request: Request, user: User, status: int = 200, errors: dict[str, str] | None = None,
           problem: str | None = None) -> Response:
+    context = context_of(request)
+    labels = delegations_of(request.app)
+    children = [labels.owner_label(child_id) for child_id in orphaned_by(context.db, user.id)]
     return render(request, "account_delete.html", status, stepped_up=stepped_up(request), errors=errors or {},
-                  problem=problem, export_path=EXPORT_PATH)
+                  problem=problem, export_path=EXPORT_PATH, children=children)
 
 
 @router.get("/account/delete")
 def delete_page(request: Request, user: CurrentUser) -> Response:
-    return _page(request)
+    return _page(request, user)
 
 
 @router.post("/account/delete")
@@ -48,14 +52,17 @@ def delete_account(request: Request, user: CurrentUser, password: FormText = "",
     if not password:
         errors["password"] = gettext(N_("Fill in your password."))
     if errors:
-        return _page(request, 422, errors)
+        return _page(request, user, 422, errors)
     context = context_of(request)
     try:
         context.accounts.check_password(user.email, password, client_info(request))
     except Throttled as exc:
-        return _page(request, 429, problem=throttle_text(request, exc))
+        return _page(request, user, 429, problem=throttle_text(request, exc))
     except InvalidCredentials:
-        return _page(request, 401, {"password": gettext(N_("Your password is not right."))})
+        return _page(request, user, 401, {"password": gettext(N_("Your password is not right."))})
+    # A child's record nobody else could reach any more goes first (the page said so).
+    for child_id in orphaned_by(context.db, user.id):
+        erase_user(context.db, child_id)
     erase_user(context.db, user.id)
     # The erasure removed every session of the account; this browser starts afresh.
     end_session(request)
