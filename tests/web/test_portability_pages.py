@@ -92,6 +92,7 @@ def test_a_refused_archive_imports_nothing(browser: Browser) -> None:
                                   files={"archive": ("bad.zip", bad.getvalue(), "application/zip")})
     assert refused.status_code == 422
     assert "data-import-refused" in refused.text and "outside the archive" in refused.text
+    assert "onveilige plek" in refused.text  # the reason in Dutch, the detail after it
     assert _summary(browser)["resources"] == 0
     empty = browser.client.post("/export/import", data={"csrf_token": token},
                                 files={"archive": ("x.zip", b"not a zip", "application/zip")})

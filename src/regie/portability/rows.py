@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import func, select
 
 from regie.owndata import notes as notes_mod
 from regie.store.owndata_models import RecordNote
@@ -70,8 +71,6 @@ class PortableRecord(RecordRepository):
                 if self.categories is None or counts.get(row_id)]
 
     def summary_rows(self):
-        from sqlalchemy import func
-
         return (self._select(RecordResource, RecordResource.source_id, RecordResource.category,
                              RecordResource.resource_type, func.count())
                 .group_by(RecordResource.source_id, RecordResource.category, RecordResource.resource_type))
@@ -148,6 +147,15 @@ class PortableRecord(RecordRepository):
             for note in notes_mod.notes_for(self, item_id):
                 yield note, target
 
+    def latest_original(self, resource_type: str) -> dict[str, Any] | None:
+        """The most recently written resource of a type (e.g. the Patient), decrypted."""
+        row = self.session.scalar(
+            self._select(RecordResource).where(RecordResource.resource_type == resource_type)
+            .order_by(RecordResource.updated_at.desc(), RecordResource.id.desc()).limit(1))
+        if row is None:
+            return None
+        return orjson.loads(self._decrypt_original(row.id, row.version, row.original_encrypted))
+
     def items(self, categories: set[str] | None = None) -> Iterator[tuple[StoredResource, dict[str, Any]]]:
         """Current record items (one per group, enriched as the viewer shows them), newest first."""
         statement = self._select(RecordResource, RecordResource.id).where(RecordResource.group_id == RecordResource.id)
@@ -171,14 +179,3 @@ def resource_key(resource: dict[str, Any], provenance: dict[str, Any]) -> str:
     """The key the store's identity is made of: the id, else the fullUrl, else the place in the file."""
     return resource.get("id") or provenance.get("full_url") or f"@{provenance.get('location', '$')}"
 
-
-def latest_original(repo: PortableRecord, resource_type: str) -> dict[str, Any] | None:
-    """The most recently written resource of a type (e.g. the Patient), decrypted."""
-    import orjson
-
-    row = repo.session.scalar(
-        repo._select(RecordResource).where(RecordResource.resource_type == resource_type)
-        .order_by(RecordResource.updated_at.desc(), RecordResource.id.desc()).limit(1))
-    if row is None:
-        return None
-    return orjson.loads(repo._decrypt_original(row.id, row.version, row.original_encrypted))

@@ -17,7 +17,7 @@ from regie.portability.importer import ImportReport, import_archive
 from regie.portability.ips import SECTION_KEYS, build_ips
 from regie.portability.pdf import DEFAULT_SECTIONS, build_pdf
 from regie.portability.report import ProviderLine, portability_report
-from regie.portability.rows import PortableRecord, latest_original
+from regie.portability.rows import PortableRecord
 from regie.store.crypto import KeyRing
 from regie.store.db import Database
 from regie.store.ingest import RecordService
@@ -80,7 +80,7 @@ class Portability:
         with self.db.session() as session:
             snapshot(session)
             repo = PortableRecord(session, keys)
-            patient = latest_original(repo, "Patient")
+            patient = repo.latest_original("Patient")
             items = [(item, stored.source) for stored, item in repo.items(categories)]
         return patient, items
 

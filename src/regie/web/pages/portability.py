@@ -15,11 +15,23 @@ from regie.portability.pdf import DEFAULT_SECTIONS, SECTIONS as PDF_SECTIONS
 from regie.portability.service import FORMATS, Portability
 from regie.store.models import User
 from regie.web.guards import page_owner, stepped_up
-from regie.web.pages._helpers import see_other
+from regie.web.i18n import N_
+from regie.web.pages._helpers import gettext_for, see_other
 from regie.web.sessions import context_of
 from regie.web.templating import language_of, render
 
 router = APIRouter(include_in_schema=False)
+# Why an archive was refused (ArchiveError.code), in words; the technical detail follows.
+REFUSALS = {
+    "not-zip": N_("This is not a zip file, or the file is damaged."),
+    "unsafe": N_("The zip file holds a file in an unsafe place or a link. Regie does not open such files."),
+    "too-large": N_("The zip file is too large or holds too many files."),
+    "zip-bomb": N_("A file in the zip file unpacks to far more than its size. Regie does not open such files."),
+    "not-regie": N_("This zip file was not made by Regie. Choose the file you downloaded under 'Take your data along'."),
+    "newer-format": N_("This file was made by a newer version of Regie. Ask the administrator to update Regie."),
+    "damaged": N_("The zip file is damaged or was changed after it was made. Download it again."),
+    "invalid": N_("Something in the zip file cannot be read."),
+}
 # The owner of the record acted on (regie.access: export needs the export action; a delegate
 # exporting is named in the owner's audit log by the record store).
 CurrentUser = Annotated[User, Depends(page_owner)]
@@ -92,5 +104,7 @@ async def import_upload(request: Request, user: CurrentUser) -> Response:
     try:
         report = await run_in_threadpool(work)
     except ArchiveError as exc:
-        return render(request, "export_import.html", 422, report=None, error="refused", detail=str(exc))
+        reason = gettext_for(request)(REFUSALS.get(exc.code, REFUSALS["invalid"]))
+        return render(request, "export_import.html", 422, report=None, error="refused", reason=reason,
+                      detail=str(exc))
     return render(request, "export_import.html", report=report, error=None)
