@@ -12,6 +12,7 @@ ijson gives them as ``Decimal`` and they are written back as the same text.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import islice
@@ -21,7 +22,8 @@ from typing import Any
 import ijson
 import orjson
 
-LARGE_FILE_BYTES = 32 * 1024 * 1024  # files from this size on are streamed
+# Files from this size on are streamed (REGIE_STREAM_IMPORT_BYTES: for benchmarks and tests).
+LARGE_FILE_BYTES = int(os.environ.get("REGIE_STREAM_IMPORT_BYTES", 32 * 1024 * 1024))
 PART_ENTRIES = 2000
 SPLITTABLE = {"searchset", "collection"}
 

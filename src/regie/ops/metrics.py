@@ -3,8 +3,11 @@
 Counted in the process where things happen: request latency by route template, jobs run,
 collections finished by provider, service and outcome. Read from the database at scrape
 time: job queue depth and age, collections in progress, MedMij list age. Labels are
-route templates, job kinds, provider names (Zorgaanbiedernamen) and service ids: never
-users, paths with ids, or content.
+route templates, job kinds, provider ids and service ids: never users, paths with ids,
+or content. Which provider a patient uses is medical (Regie stores it encrypted), so the
+label is ``provider_id``, the first 12 hex digits of SHA-256 of the Zorgaanbiedernaam:
+nobody reads a name off a dashboard, and an operator who looks into a failing provider
+computes the id of a name from the public ZAL (docs/deploy.md).
 
 Several web processes (``regie serve --workers N``): prometheus-client's multiprocess
 mode. ``PROMETHEUS_MULTIPROC_DIR`` must be set before the processes start (``regie serve``
@@ -14,6 +17,7 @@ process: use ``regie_jobs_*`` from the database for the queue.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 
@@ -31,7 +35,7 @@ JOB_SECONDS = Histogram("regie_job_duration_seconds", "Time a background job ran
                         buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900))
 COLLECTIONS = Counter(
     "regie_collections_finished", "Collections finished, per provider, service and outcome "
-    "(complete, partial, failed, interrupted).", ["provider", "service", "outcome"],
+    "(complete, partial, failed, interrupted).", ["provider_id", "service", "outcome"],
 )
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -46,9 +50,15 @@ def observe_job(kind: str, outcome: str, seconds: float) -> None:
     JOB_SECONDS.labels(kind).observe(seconds)
 
 
+def provider_id(name: str) -> str:
+    """The metrics label of a provider: not its name (see above)."""
+    return hashlib.sha256(name.encode()).hexdigest()[:12] if name else "none"
+
+
 def observe_collection(provider: str, receipt: dict) -> None:
     """Called once per finished collection (the collector's audit step) with its receipt."""
     outcome = receipt.get("outcome") or "unknown"
+    provider = provider_id(provider)
     services = receipt.get("services") or []
     for service in services:
         COLLECTIONS.labels(provider, str(service.get("id", "?")), service.get("state") or outcome).inc()
