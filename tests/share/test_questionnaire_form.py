@@ -12,6 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from regie.sandbox.synth.questionnaires import intake_items, mood_items
 from regie.share.questionnaire import form as qform
@@ -227,3 +229,51 @@ def test_the_fixture_questionnaires_take_their_example_answers(questionnaire, tr
         return sorted(result)
 
     assert normal(answers(ours, [])) == normal(answers(example["item"], []))
+
+
+_ITEMS = qform.parse(INTAKE)
+_FIELDS = sorted(i.form_name for i in qform.walk(_ITEMS) if i.answerable)
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=25)
+_value = st.one_of(_text, st.sampled_from(["true", "false", "0", "1", "4", "72,5", "1e3", "NaN", "2026-02-30",
+                                           "2026-01-31", "07:15", "25:00", "2026-01-31T10:00", qform.OTHER]))
+
+
+_GOOD = {"boolean": ["true", "false"], "decimal": ["72,5", "3"], "integer": ["5", "100"], "quantity": ["4"],
+         "date": ["2025-03-01"], "dateTime": ["2026-01-31T10:00"], "time": ["07:15"], "string": ["Schaken"],
+         "text": ["Soms hoofdpijn"]}
+_VALID = {i.form_name: _GOOD.get(i.type) or [o.key for o in i.options] + ([qform.OTHER] if i.type == "open-choice"
+                                                                          else [])
+          for i in qform.walk(_ITEMS) if i.answerable}
+# Mostly answers that fit (so the Bundle is built and checked), with garbage mixed in.
+_REPEATS = {i.form_name for i in qform.walk(_ITEMS) if i.repeats}
+
+
+def _answers_for(key: str):
+    fitting = st.sampled_from(_VALID[key])
+    return st.lists(st.one_of(fitting, fitting, fitting, fitting, fitting, _value), min_size=1,
+                    max_size=3 if key in _REPEATS else 1)
+
+
+_posted = st.lists(st.sampled_from(_FIELDS), unique=True, max_size=len(_FIELDS)).flatmap(
+    lambda keys: st.fixed_dictionaries({k: _answers_for(k) for k in keys}))
+
+
+@settings(max_examples=150, deadline=None)
+@given(_posted)
+def test_any_posted_answers_are_checked_and_what_passes_is_sendable(posted) -> None:
+    """Whatever is posted: no crash; each problem is a message on a question; and when
+    nothing is wrong the Bundle passes the qualification checks."""
+    required = {"q-gewicht": ["72,5"], "q-lengte": ["180"], "q-in-behandeling": ["false"]}
+    raw = qform.from_form(_ITEMS, {**required, **posted})
+    checked = qform.evaluate(_ITEMS, raw, complete=True)
+    answerable = {i.link_id for i in qform.walk(_ITEMS) if i.answerable}
+    assert set(checked.errors) <= answerable and set(checked.values) <= answerable
+    assert not set(checked.errors) & set(checked.values)
+    for message, values in checked.errors.values():
+        assert message.format(**values)
+    if checked.errors:
+        return
+    items = qform.response_items(_ITEMS, checked)
+    bundle = response_bundle(TASK, INTAKE, items, base_url=BASE, authored=datetime(2026, 1, 5, tzinfo=ZoneInfo("UTC")),
+                             patient_display="Patiënt")
+    assert check_questionnaire_bundle(bundle) == []

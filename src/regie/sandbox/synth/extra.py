@@ -468,12 +468,6 @@ def questionnaires(g: _Gen) -> Iterator[dict[str, Any]]:
     yield from forms(g)
 
 
-def _uuid(g: _Gen, key: str) -> str:
-    import uuid
-
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"regie-sandbox:{g.p.key}:{g.provider}:{key}"))
-
-
 # --- medication: 901 (MP 9.0.7, STU3) and 902 (MP9 3.0, R4) -------------------------------
 
 
