@@ -136,3 +136,91 @@ def test_viewer_pages_with_fixtures(page: Page, live_server: LiveServer, output_
     page.goto(base + "/audit")
     expect(page.locator("main")).to_contain_text("opende dit gegeven")
     check_page(page, output_dir, "audit")
+    _updates_in_place(page, base)
+    _works_without_javascript(page, base)
+
+
+def _mark(page: Page) -> None:
+    """A value on the window that a full page load would lose: proves an update in place."""
+    page.evaluate("window.regieMark = 'kept'")
+
+
+def _kept(page: Page) -> bool:
+    return page.evaluate("window.regieMark") == "kept"
+
+
+def _updates_in_place(page: Page, base: str) -> None:
+    """htmx: filters, zoom, "older items" and search as you type update the list in place."""
+    # "Older items" adds the next page's rows (100 a page) and moves focus to the first new one.
+    page.goto(base + "/timeline")
+    rows = page.locator("#timeline li.item")
+    expect(rows).to_have_count(100)
+    _mark(page)
+    page.get_by_role("link", name="Oudere gegevens").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#list-status")).to_have_text("100 gegevens getoond. Er zijn er meer.")
+    expect(rows.nth(100)).to_be_attached()
+    assert _kept(page) and page.url == base + "/timeline"
+    assert page.evaluate("document.activeElement.closest('li.item') === "
+                         "document.querySelectorAll('#timeline li.item')[100]")
+    # A month that goes on from the previous page gets no second heading.
+    headings = page.locator("#timeline-groups h2").all_text_contents()
+    assert len(headings) == len(set(headings)), headings
+
+    # A filter: the list changes, the address follows (bookmarkable), the page stays.
+    page.goto(base + "/record/problems")
+    current = page.locator("#list li.item").count()  # what applies now comes first
+    _mark(page)
+    page.get_by_label("Toon").focus()
+    page.get_by_label("Toon").select_option("all")
+    expect(page.locator("#list-status")).to_have_text("24 gegevens getoond.")
+    assert page.locator("#list li.item").count() == 24 > current
+    expect(page).to_have_url(re.compile(r"/record/problems\?status=all&source=&period="))
+    assert _kept(page)
+    expect(page.get_by_label("Toon")).to_be_focused()
+
+    # Timeline: zoom by keyboard, in place; focus stays on the year just chosen.
+    page.goto(base + "/timeline")
+    _mark(page)
+    _tab_to(page, "2024", limit=120)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("navigation", name="Maanden van 2024")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/timeline\?period=2024&"))
+    assert _kept(page)
+    expect(page.locator("a[aria-current=page]", has_text="2024")).to_be_focused()
+    expect(page.locator("#t-period")).to_have_value("2024")  # the filters keep the zoom
+    page.get_by_label("Deel van uw dossier").select_option("results")
+    expect(page).to_have_url(re.compile(r"period=2024&category=results"))
+    expect(page.locator("#list-status")).to_have_text("3 gegevens getoond.")
+    expect(page.locator("#timeline li.item").first).to_contain_text("Uitslagen")
+    assert _kept(page)
+
+    # Search as you type: no Enter; the status line says how much was found.
+    page.goto(base + "/search")
+    _mark(page)
+    page.get_by_label("Zoek een woord, een medicijn, een test of een code").press_sequentially("astma", delay=30)
+    expect(page.get_by_role("heading", name=re.compile("Problemen en episodes"))).to_be_visible()
+    expect(page.locator("#search-status")).to_contain_text("gevonden voor “astma”")
+    expect(page).to_have_url(re.compile(r"/search\?q=astma$"))
+    assert _kept(page)
+
+
+def _works_without_javascript(page: Page, base: str) -> None:
+    """The same pages with script switched off: plain links and forms, the table instead of the chart."""
+    context = page.context.browser.new_context(storage_state=page.context.storage_state(),
+                                                java_script_enabled=False, locale="nl-NL")
+    plain = context.new_page()
+    try:
+        plain.goto(base + "/timeline")
+        plain.get_by_role("link", name="Oudere gegevens").click()
+        expect(plain).to_have_url(re.compile(r"/timeline\?cursor="))
+        expect(plain.locator("#timeline li.item").first).to_be_visible()
+        plain.goto(base + "/search")
+        plain.get_by_label("Zoek een woord, een medicijn, een test of een code").fill("astma")
+        plain.get_by_role("button", name="Zoeken", exact=True).click()
+        expect(plain.get_by_role("heading", name=re.compile("Problemen en episodes"))).to_be_visible()
+        plain.goto(base + "/results/59261-8")
+        expect(plain.locator(".chart-box")).to_be_hidden()
+        expect(plain.locator("table.results")).to_contain_text("60 mmol/mol")
+    finally:
+        context.close()

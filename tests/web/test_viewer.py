@@ -234,3 +234,28 @@ def _counts(page: str) -> str:
     """The overview's counts per category as "key=count" words."""
     return " ".join(f"{key}={count}" for key, count in re.findall(
         r'<a href="/record/(\w+)">[^<]*</a>\s*<span class="count">(\d+)</span>', page))
+
+
+def test_pages_load_htmx_safely_and_pages_go_on(browser: Browser, app) -> None:
+    account = browser.register()
+    load_fixtures(app.state.context, account.email)
+    client = browser.client
+    client.cookies.set("regie_lang", "en")
+    for url in ("/record/problems", "/timeline", "/search?q=astma"):
+        page = client.get(url).text
+        # Vendored htmx, configured not to add inline styles (CSP), not to eval, not to run scripts
+        # from answers, and not to keep copies of pages (medical data) in the browser's storage.
+        assert '<script src="/static/vendor/htmx-2.0.11.min.js" defer></script>' in page
+        config = orjson.loads(html.unescape(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page).group(1)))
+        assert config == {"includeIndicatorStyles": False, "allowEval": False, "allowScriptTags": False,
+                          "selfRequestsOnly": True, "historyCacheSize": 0, "refreshOnHistoryMiss": True}
+    assert client.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
+    assert client.get("/static/vendor/chart-4.6.1.umd.min.js").status_code == 200
+
+    # The timeline's next page: the month the first page ended in goes on without a second heading.
+    first = client.get("/timeline").text
+    next_url = html.unescape(re.search(r'<a href="([^"]+)" rel="next"', first).group(1))
+    last_month = re.findall(r'<h2 id="m-([\d-]+)">', first)[-1]
+    second = client.get(next_url).text
+    assert f'id="m-{last_month}"' not in second
+    assert "More of" in second and "100 items shown." in first and "There are more." in first

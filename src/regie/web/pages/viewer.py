@@ -21,7 +21,7 @@ from starlette.responses import Response
 from regie.record import Category
 from regie.store.ingest import RecordService
 from regie.store.models import User
-from regie.store.record import BadCursor, RecordRepository
+from regie.store.record import BadCursor, RecordRepository, decode_cursor
 from regie.store.record_queries import STATUS_CATEGORIES, Filters, RecordQueries, is_current, is_withdrawn
 from regie.store.types import utcnow
 from regie.web.chart import Point, Series, moment_of, render_chart
@@ -86,6 +86,11 @@ def _period(value: str | None) -> tuple[str | None, str | None]:
     except ValueError:
         pass
     return None, None
+
+
+def _htmx(request: Request) -> bool:
+    """A request htmx made to update part of a page (it still gets the whole page)."""
+    return request.headers.get("hx-request") == "true"
 
 
 def _link(path: str, **params: Any) -> str:
@@ -164,7 +169,8 @@ def category_page(
                  years=years, has_status=has_status, status=status, source=source, period=period,
                  letters_only=letters_only, show=show, item_url=item_url,
                  next_url=_link(f"/record/{category}", **params, cursor=next_cursor) if next_cursor else None,
-                 first_url=_link(f"/record/{category}", **params) if cursor else None)
+                 # Not in a "load more" answer (htmx): the list it is added to starts at the newest.
+                 first_url=_link(f"/record/{category}", **params) if cursor and not _htmx(request) else None)
 
 
 # -- one item ---------------------------------------------------------------------------------
@@ -271,9 +277,12 @@ def timeline(
     for item in items:
         key = (item.get("sort_date") or "")[:7] or "-"
         groups.setdefault(key, []).append(item)
+    # The month the previous page ended in: "load more" continues it without a second heading.
+    continued = ((decode_cursor(cursor, 2)[0] or "")[:7] or "-") if cursor else None
     params = {"period": period, "category": category, "source": source}
     return _page(request, "timeline.html", groups=groups, years=years, months=months, period=period, year=year,
                  category=category, source=source, sources=sources, item_url=item_url,
+                 continued=continued, shown=len(items),
                  next_url=_link("/timeline", **params, cursor=next_cursor) if next_cursor else None)
 
 
