@@ -317,18 +317,20 @@ class RecordQueries:
                     member = self.repo.get(member_id)
                     if member is not None:
                         members[member_id] = member
-        targets: dict[str, tuple[str, str]] = {}  # ref hash -> (type, id)
+        targets: dict[str, tuple[str, str | None]] = {}  # ref hash -> (type, id); no id: Bundle-internal only
         for member in members.values():
             resource_id = self.repo._decrypt_record(member.id, member.version,
                                                     member.record_encrypted)["items"][0].get("resource_id")
             if resource_id:
                 targets[self.repo._ref(member.resource_type, resource_id)] = (member.resource_type, resource_id)
+            elif member.ref_hash:
+                targets[member.ref_hash] = (member.resource_type, None)
         if not targets:
             return []
         pointing = self.repo.session.execute(
             self.repo._select(RecordLink, RecordLink.row_id, RecordLink.target_ref)
             .where(RecordLink.target_ref.in_(sorted(targets))).limit(2000)).all()
-        by_row: dict[str, set[tuple[str, str]]] = {}
+        by_row: dict[str, set[tuple[str, str | None]]] = {}
         for row_id, target_ref in pointing:
             if row_id not in members:
                 by_row.setdefault(row_id, set()).add(targets[target_ref])
@@ -338,7 +340,7 @@ class RecordQueries:
             candidates += self.repo.session.execute(
                 self.repo._select_ids(RecordResource, ids[start:start + 500], *_COLUMNS)).all()
         candidates.sort(key=lambda r: (r.sort_date, r.id), reverse=True)
-        resolved: dict[tuple[str, tuple[str, str]], str | None] = {}
+        resolved: dict[tuple[str, tuple[str, str | None]], str | None] = {}
         pairs = []
         for other in candidates:
             record = self._decrypt(other)
@@ -356,7 +358,7 @@ class RecordQueries:
                     continue
                 key = (other.source_id, target)
                 if key not in resolved:
-                    resolved[key] = self.repo.resolve_ids(other.source_id, [target]).get(target)
+                    resolved[key] = self.repo.resolve_ids(other.source_id, [target]).get(target)  # type: ignore[list-item]
                 if resolved[key] in members:
                     pairs.append((other, record))
                     break
