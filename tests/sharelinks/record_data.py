@@ -73,3 +73,18 @@ def load_record(context: AppContext, email: str, data: bytes | None = None, name
     outcome = service.import_bytes(service.keys(user), data or bundle(), name=name, source="Huisarts De Linde",
                                    fhir_version=FhirVersion.R4, channel="cli")
     assert outcome.ok, outcome.error
+
+
+LETTER = "Ontslagbrief cardiologie Zeldenrijk"
+PDF = b"%PDF-1.4\n% a tiny test document\n"
+
+
+def document_bundle() -> bytes:
+    """A letter with its PDF inside, as a hospital delivers it."""
+    import base64
+
+    return orjson.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+        "resourceType": "DocumentReference", "id": "d1", "status": "current", "date": "2024-04-02T10:00:00+02:00",
+        "type": {"text": LETTER}, "description": LETTER, "subject": {"reference": "Patient/pat"},
+        "content": [{"attachment": {"contentType": "application/pdf", "title": LETTER,
+                                    "data": base64.b64encode(PDF).decode()}}]}}]})

@@ -32,7 +32,8 @@ LOGIN_STEPS = {
 # Their own secret is the credential (a calendar feed token, a one-time callback state).
 SECRET_URL = {("GET", "/calendar/{token}.ics"), ("GET", "/collect/callback"), ("GET", "/send/callback"),
               ("GET", "/metrics"),  # loopback or the metrics bearer token; else 404
-              ("GET", "/s/{token}"), ("POST", "/s/{token}")}  # a share link for a doctor (docs/share-links.md)
+              ("GET", "/s/{token}"), ("POST", "/s/{token}"),  # a share link for a doctor (docs/share-links.md)
+              ("GET", "/s/{token}/documents/{item_id}")}
 SECRET_URL |= {("GET", "/questionnaires/callback")}  # the one-time state (docs/share.md)
 # Delegation: the invitation or own-login link is the credential (docs/delegation.md).
 SECRET_URL |= {("GET", "/invite/{token}"), ("GET", "/claim/{token}"), ("POST", "/claim/{token}")}

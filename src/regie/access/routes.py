@@ -38,6 +38,7 @@ ROUTES: dict[tuple[str, str], Need | str] = {
     ("GET", "/claim/{token}"): PUBLIC, ("POST", "/claim/{token}"): PUBLIC,
     ("GET", "/questionnaires/callback"): PUBLIC,
     ("GET", "/s/{token}"): PUBLIC, ("POST", "/s/{token}"): PUBLIC,  # a share link opened by a doctor
+    ("GET", "/s/{token}/documents/{item_id}"): PUBLIC,  # a document on that page
     ("GET", "/account/deleted"): PUBLIC,  # after deletion there is no account any more
     # -- the signed-in person's own account: never on someone else's behalf
     ("GET", "/setup"): SELF, ("GET", "/setup/totp"): SELF, ("POST", "/setup/totp"): SELF,

@@ -90,6 +90,7 @@ class SharedView:
     expires_at: datetime | None = None
     sections: list[Section] = field(default_factory=list)
     card: ResolvedCard | None = None
+    files: set[str] = field(default_factory=set)  # items with a document the recipient can open
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ class ShareLinks:
             if selection.emergency_card:
                 content = self.cards.load(session, keys)
                 card = self.cards.resolve(content, queries) if content is not None else None
+            files = queries.document_ids_with_file(i for section in sections for i in section.items)
             _, birth_date = patient_details(queries)
             session.add(ShareLinkOpen(id=new_id(), user_id=owner.id, link_id=link_id, at=now))
             session.execute(update(ShareLink).where(ShareLink.user_id == owner.id, ShareLink.id == link_id)
@@ -280,8 +282,35 @@ class ShareLinks:
             return SharedView(
                 "ok", link_id=link_id, patient_name=details.get("patient_name") or "", birth_date=birth_date,
                 shared_by=details.get("shared_by"), created_at=link.created_at, expires_at=link.expires_at,
-                sections=sections, card=card,
+                sections=sections, card=card, files=files,
             )
+
+    def document(self, token: str, item_id: str, *, unlocked: bool,
+                 now: datetime | None = None) -> tuple[str, bytes, str] | None:
+        """(content type, bytes, title) of a document the link shows, or None: only an item the
+        link's choice shows now, only while the link is usable. Audited as the link's."""
+        now = now or utcnow()
+        with self.db.session() as session:
+            found = self._find(session, token)
+        if found is None:
+            return None
+        link, owner = found
+        if state_of(link, now) != "active" or (link.has_code and not unlocked):
+            return None
+        keys = self.records.keys(owner)
+        with self.records.open(keys) as repo:
+            link = self._link(repo.session, owner.id, link.id)
+            if link is None or state_of(link, now) != "active":
+                return None
+            selection = Selection.from_json(self._details(keys, link).get("selection") or {})
+            queries = RecordQueries(repo)
+            shown = {i["id"] for section in resolve(selection, queries, now) for i in section.items}
+            if item_id not in shown:
+                return None
+            document = queries.document_file(item_id)
+            if document is not None:
+                repo.audit(link.id, "read_document", [item_id], "web")
+            return document
 
     def check_code(self, token: str, code: str, ip: str, now: datetime | None = None) -> CodeCheck:
         """The recipient's access code. Wrong codes are counted per link (a pause after

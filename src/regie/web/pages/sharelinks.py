@@ -225,7 +225,29 @@ def shared(request: Request, token: str) -> Response:
         return _shared_page(request, "shared_gone.html", 410)
     if view.state == "code":
         return _shared_page(request, "shared_code.html", token=token, errors={})
-    return _shared_page(request, "shared.html", view=view)
+    return _shared_page(request, "shared.html", view=view, token=token[:120])
+
+
+@router.get("/s/{token}/documents/{item_id}")
+def shared_document(request: Request, token: str, item_id: str) -> Response:
+    """A document of a shared page: only while the link works, only one it shows."""
+    service = service_of(request)
+    token, item_id = token[:120], item_id[:32]
+    link_id = service.link_id_of(token)
+    found = service.document(token, item_id, unlocked=bool(link_id) and _unlocked(request, link_id))
+    if found is None:
+        return _shared_page(request, "shared_gone.html", 404)
+    content_type, payload, title = found
+    inline = content_type == "application/pdf" or content_type.startswith("image/")
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "text/plain": "txt"}.get(
+        content_type, "bin")
+    safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in title)[:80].strip() or "document"
+    name = safe.encode("ascii", "replace").decode().replace("?", "_")
+    return Response(payload, media_type=content_type, headers={
+        **PRIVATE_HEADERS, "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}.{extension}"',
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+    })
 
 
 @router.post("/s/{token}")
