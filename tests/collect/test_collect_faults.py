@@ -77,7 +77,11 @@ def test_fhir_fault_hits_only_its_service(regie, fault, code):
     gp = services["49"]
     assert gp["state"] == "failed", gp
     failed = [r for r in gp["requests"] if not r["ok"]]
-    assert failed and all(r["error"] == code for r in failed), gp["requests"]
+    errors = {r["error"] for r in failed}
+    # A huge body streamed to seven requests at once on a busy machine: a request may hit
+    # the deadline before the size limit. Either is a clear line; the limit must show.
+    allowed = {code, "timeout"} if fault["kind"] == "huge" else {code}
+    assert failed and code in errors and errors <= allowed, gp["requests"]
     assert all(r["reference"].startswith("RGE-") and r["message"] for r in failed)
     assert services["904"]["state"] == "complete" and not services["904"]["error"]
     assert receipt["outcome"] == "partial" and view["state"] == "done"
