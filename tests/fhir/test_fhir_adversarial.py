@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -132,13 +134,21 @@ def test_deep_nesting(depth: int) -> None:
 
 
 def test_very_large_strings_are_handled() -> None:
-    big = "x" * 3_000_000
-    data = msgspec.json.encode({"resourceType": "Patient", "id": "p1",
-                                "name": [{"text": big}]})
-    doc = read_bytes(data, name="big.json", fhir_version=FhirVersion.R4)
-    assert doc.resources[0].items[0].title == big
+    # FHIR limits a string to 1 MB: a name of exactly 1 MB is read, one character more is not.
+    limit = 1024 * 1024
+    ok = msgspec.json.encode({"resourceType": "Patient", "id": "p1", "name": [{"text": "x" * limit}]})
+    assert read_bytes(ok, name="big.json", fhir_version=FhirVersion.R4).resources[0].items[0].title == "x" * limit
+    for size in (limit + 1, 50 * 1024 * 1024):  # up to 50 MB in one string, inside the file limit
+        data = msgspec.json.encode({"resourceType": "Patient", "id": "p1", "name": [{"text": "x" * size}]})
+        with pytest.raises(FhirReadError, match=r"\$\.name\[0\]\.text: text is longer than FHIR allows"):
+            read_bytes(data, name="big.json", fhir_version=FhirVersion.R4)
     with pytest.raises(FhirReadError, match="larger than the limit"):
-        read_bytes(data, name="big.json", fhir_version=FhirVersion.R4, max_bytes=1_000_000)
+        read_bytes(ok, name="big.json", fhir_version=FhirVersion.R4, max_bytes=1_000_000)
+    # A document travels base64-encoded: it may be larger than 1 MB.
+    pdf = base64.b64encode(b"%PDF-1.4 " + b"0" * (2 * limit)).decode()
+    binary = msgspec.json.encode({"resourceType": "Binary", "id": "b1", "contentType": "application/pdf",
+                                  "data": pdf})
+    assert read_bytes(binary, name="pdf.json", fhir_version=FhirVersion.R4).resources[0].resource_type == "Binary"
     xml = (b'<Patient xmlns="http://hl7.org/fhir"><id value="p1"/><name><text value="'
            + b"x" * 11_000_000 + b'"/></name></Patient>')
     with pytest.raises(FhirReadError):  # libxml2's 10 MB node limit (huge_tree=False)

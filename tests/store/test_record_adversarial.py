@@ -79,4 +79,10 @@ def test_entities_and_large_input_are_refused(record) -> None:
     huge = b'{"resourceType":"Patient","id":"p","name":[{"family":"' + b"a" * (2 * 1024 * 1024) + b'"}]}'
     too_big = service.import_bytes(keys, huge, name="huge.json", channel="cli", fhir_version=STU3, max_bytes=1024 * 1024)
     assert not too_big.ok
+    # 50 MB in one string (the file is within the default size limit): FHIR allows 1 MB.
+    long_name = b'{"resourceType":"Patient","id":"p","name":[{"family":"' + b"a" * (50 * 1024 * 1024) + b'"}]}'
+    refused_string = service.import_bytes(keys, long_name, name="long.json", channel="cli", fhir_version=STU3)
+    assert not refused_string.ok
+    assert refused_string.error_resource == "Patient/p" and refused_string.error_location == "$.name[0].family"
+    assert "longer than FHIR allows" in refused_string.error
     assert _state(service, keys) == before

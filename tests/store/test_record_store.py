@@ -212,16 +212,21 @@ def test_database_file_holds_no_medical_text(tmp_path: Path) -> None:
     files = resolve_into(tmp_path / "fixtures", {path})[path]
     assert import_standard(service, keys, files, path) == []
     secrets_: set[str] = set()
+    birth_dates: set[str] = set()
     for file in files:
         for res in read_bytes(file.read_bytes(), name=file.name, fhir_version=version_of(path)).resources:
             data = res.data
             if res.resource_type == "Patient":
                 secrets_ |= {n["family"] for n in data.get("name", []) if n.get("family")}
                 secrets_ |= {i["value"] for i in data.get("identifier", []) if "bsn" in i.get("system", "") and i.get("value")}
+                if data.get("birthDate"):  # the item's date, never the plain sort_date
+                    birth_dates.add(data["birthDate"])
             if res.resource_type == "Observation":
                 secrets_ |= {c["display"] for c in data.get("code", {}).get("coding", [])
                              if len(c.get("display", "")) >= 8}
     assert len(secrets_) >= 5, secrets_
+    assert birth_dates
+    secrets_ |= birth_dates
     db.dispose()  # checkpoints the WAL into the main file
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("record.sqlite3*"))
     leaked = sorted(s for s in secrets_ if s.encode() in raw)

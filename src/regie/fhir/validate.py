@@ -47,6 +47,11 @@ _PATTERNS = {
 
 _INT32 = {"ge": -(2**31), "le": 2**31 - 1}
 
+#: FHIR: "Strings SHALL NOT exceed 1MB in size" (all string-based types except base64Binary,
+#: which carries documents, and the xhtml narrative; the file size limit bounds those).
+MAX_STRING = 1024 * 1024
+_UNBOUNDED = frozenset({"base64Binary", "xhtml"})
+
 
 def _primitive(fhir_type: str) -> Any:
     if fhir_type == "boolean":
@@ -61,10 +66,11 @@ def _primitive(fhir_type: str) -> Any:
         return int
     if fhir_type == "decimal":
         return float  # JSON number only: a string "72" is a FHIR error
+    limit = {} if fhir_type in _UNBOUNDED else {"max_length": MAX_STRING}
     pattern = _PATTERNS.get(fhir_type)
     if pattern is not None:
-        return Annotated[str, msgspec.Meta(pattern=pattern)]
-    return Annotated[str, msgspec.Meta(min_length=1)]  # string, markdown
+        return Annotated[str, msgspec.Meta(pattern=pattern, **limit)]
+    return Annotated[str, msgspec.Meta(min_length=1, **limit)]  # string, markdown
 
 
 def _pyname(name: str) -> str:
@@ -218,6 +224,8 @@ def _friendly(reason: str) -> str:
     if reason.startswith("Object contains unknown field"):
         return reason.replace("Object contains unknown field", "unknown element") + \
             " (not part of this FHIR version)"
+    if reason.startswith(f"Expected `str` of length <= {MAX_STRING}"):
+        return "text is longer than FHIR allows for one value (1 MB)"
     if reason.startswith("Expected `str` matching regex"):
         return "value has the wrong format for its FHIR type" + _hint(reason)
     if "Invalid value" in reason and "resourceType" in reason:

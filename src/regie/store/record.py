@@ -54,6 +54,9 @@ LINK_RELATIONS = frozenset({
 })
 
 
+#: Types whose item date must not become the plain ``sort_date`` (a birth date).
+_UNDATED_TYPES = frozenset({"Patient"})
+
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
@@ -512,7 +515,9 @@ class RecordRepository:
             aad = f"{aad_prefix}{row_id}|{version}|"
             values = {
                 "resource_type": res.resource_type, "kind": item.kind[:100],
-                "category": item.category.value, "sort_date": item.sort_key,
+                "category": item.category.value,
+                # A Patient's date is the birth date: medical, so only in the encrypted item.
+                "sort_date": "" if res.resource_type in _UNDATED_TYPES else item.sort_key,
                 "withdrawn": entered_in_error(item.status, ((d.label, d.text) for d in item.details)),
                 "match_hash": match_hash, "target_identity": flag_target, "target_ref": flag_ref,
                 "ref_hash": ref,
