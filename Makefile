@@ -43,6 +43,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_viewer.py
 	$(BIN)/python bench/bench_provider_search.py
 	$(BIN)/python bench/bench_collect.py
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_memory.py
+	$(BIN)/python bench/bench_storage.py
 
 translations: $(STAMP)
 	$(BIN)/python scripts/update_translations.py

@@ -65,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("megabytes", nargs="?", type=float, default=100.0)
     parser.add_argument("--database-url")
+    parser.add_argument("--no-import", action="store_true", help="only the floor and the whole-file parse")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     path = folder / "export.json"
@@ -84,6 +85,10 @@ def main() -> None:
                    capture_output=True, input=b"paars-fietsje-wandelt-42\n")
     floor, _ = peak([sys.executable, "-c", "import regie.cli.main, regie.store.ingest"], env)
     whole, whole_s = peak([sys.executable, "-c", f"import orjson; orjson.loads(open({str(path)!r}, 'rb').read())"], env)
+    if args.no_import:
+        print(f"file {size / 1_000_000:.0f} MB, {count} resources: floor {floor:.0f} MB, "
+              f"orjson.loads of the whole file {whole:.0f} MB ({whole_s:.1f} s)")
+        return
     imported, import_s = peak([*regie, "import", "--user", "big@voorbeeld.nl", "--fhir-version", "stu3", str(path)], env)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"file {size / 1_000_000:.0f} MB, {count} resources")

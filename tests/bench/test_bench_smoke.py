@@ -18,7 +18,13 @@ TINY = {
     "bench_viewer.py": ["300", "--rounds", "2"],
     "bench_provider_search.py": ["--size", "200"],
     "bench_collect.py": [],  # 5 providers x 200 ms, fixed size (about 15 s)
+    "bench_load.py": ["--users", "2", "--items", "20", "--seconds", "1", "--clients", "2"],
+    "bench_memory.py": ["1"],
+    "bench_storage.py": ["100", "--users", "2"],
 }
+NEEDS_POSTGRES = {"bench_load.py", "bench_storage.py"}
+# Start web processes and workers, or import through the CLI: slower than the others.
+SLOW = {"bench_load.py": 400, "bench_memory.py": 240}
 NEEDS_FIXTURES = {"bench_read.py", "bench_ingest.py", "bench_viewer.py"}
 
 
@@ -31,9 +37,15 @@ def test_every_benchmark_has_a_smoke_run() -> None:
 def test_benchmark_runs_with_tiny_sizes(script: str, tmp_path: Path) -> None:
     if script in NEEDS_FIXTURES and not available():
         pytest.skip(SKIP_REASON)
+    if script in NEEDS_POSTGRES:
+        from tests.conftest import postgres_problem, skip_or_fail
+
+        problem = postgres_problem()
+        if problem:
+            skip_or_fail(problem, "REQUIRE_POSTGRES")
     env = {**os.environ, "REGIE_HOME": str(tmp_path)}
     env.pop("REGIE_DATABASE_URL", None)
     result = subprocess.run([sys.executable, str(REPO / "bench" / script), *TINY[script]], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=SLOW.get(script, 120))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert result.stdout.strip()

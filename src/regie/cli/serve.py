@@ -45,4 +45,8 @@ def serve(
         server_header=False,
         log_config=logging_config(settings.log_format, settings.log_level),
         access_log=False,  # raw paths and query strings; regie.web.request_log logs route templates
+        # With --workers, uvicorn kills a process that does not answer its health check in
+        # time; a fresh process spends that time importing Regie, which on a busy machine takes
+        # longer than uvicorn's 5 s: processes were killed and restarted in a loop.
+        timeout_worker_healthcheck=60,
     )
