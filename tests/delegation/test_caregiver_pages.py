@@ -42,6 +42,11 @@ def test_invite_accept_scoped_view_and_revoke(site: Site) -> None:
         assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
         assert token.encode() not in (row.label_encrypted or b"")
 
+    someone_else = site.browser()
+    someone_else.register("iemand-anders@voorbeeld.nl")  # a forwarded link is no use to another account
+    forwarded = someone_else.post_form(f"/invite/{token}", {}, token_from="/helping")
+    assert forwarded.status_code == 410 and "ander e-mailadres" in forwarded.text
+
     helper = site.browser()
     anonymous = helper.client.get(f"/invite/{token}")
     assert anonymous.status_code == 200 and "patient@voorbeeld.nl" in anonymous.text

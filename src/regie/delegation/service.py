@@ -133,16 +133,19 @@ class Delegations:
             self._audit(session, owner, by.id, "delegation-invited", row_id)
         return row_id, token
 
-    def invitation(self, token: str) -> tuple[Delegation, str] | None:
-        """The open invitation of this token and the owner's label, or None."""
+    def invitation(self, token: str) -> tuple[Delegation, str, str] | None:
+        """The open invitation of this token, the owner's label and the invited address; or None."""
         with self.db.session() as session:
             row = session.scalar(select(Delegation).where(Delegation.token_hash == token_hash(token)))
             if row is None or row.revoked_at is not None or row.accepted_at is not None:
                 return None
             if row.invite_expires_at is None or row.invite_expires_at <= self.clock():
                 return None
+            owner = session.get(User, row.user_id)
+            assert owner is not None
+            invited = self._label(owner, row).get("email", "")
             session.expunge(row)
-        return row, self.owner_label(row.user_id)
+        return row, self.owner_label(row.user_id), invited
 
     def accept(self, token: str, actor: User) -> Delegation:
         now = self.clock()
@@ -154,13 +157,17 @@ class Delegations:
                 raise DelegationError("invite-expired")
             if row.user_id == actor.id:
                 raise DelegationError("invite-own")
+            owner = session.get(User, row.user_id)
+            assert owner is not None
+            # The link is for the address it was sent to: a forwarded or leaked link is no use
+            # to an account with another address.
+            if self._label(owner, row).get("email") != actor.email:
+                raise DelegationError("invite-other-address")
             if session.get(ManagedRecord, actor.id) is not None and row.kind == "parent":
                 raise DelegationError("invite-own")
             row.delegate_user_id = actor.id
             row.accepted_at = now
             row.token_hash = None  # single use: the link is dead now
-            owner = session.get(User, row.user_id)
-            assert owner is not None
             self._audit(session, owner, actor.id, "delegation-accepted", row.id)
             session.flush()
             session.expunge(row)
@@ -211,7 +218,7 @@ class Delegations:
                                    .order_by(Delegation.created_at.desc())).all()
             views = []
             for row in rows:
-                label = json.loads(cipher.decrypt(row.label_encrypted, _label_aad(owner.id, row.id)))
+                label = self._label(owner, row, cipher)
                 views.append(DelegationView(
                     row.id, row.kind, label.get("email", ""), label.get("name", ""), row.delegate_user_id,
                     parse_categories(row.categories), row.can_add, row.can_collect, row.valid_until,
@@ -349,6 +356,10 @@ class Delegations:
         if row is None:
             raise DelegationError("unknown")
         return row
+
+    def _label(self, owner: User, row: Delegation, cipher=None) -> dict[str, str]:
+        cipher = cipher or self.keyring.user_cipher(owner.id, owner.wrapped_data_key)
+        return json.loads(cipher.decrypt(row.label_encrypted, _label_aad(owner.id, row.id)))
 
     def _child_name(self, owner: User, managed: ManagedRecord) -> str:
         cipher = self.keyring.user_cipher(owner.id, owner.wrapped_data_key)

@@ -12,6 +12,8 @@ ERRORS: dict[str, str] = {
                          "Ask for a new invitation."),
     "invite-expired": N_("This invitation has expired. Ask for a new one."),
     "invite-own": N_("This invitation is for your own record. Someone else must accept it."),
+    "invite-other-address": N_("This invitation was sent to another e-mail address. Log in with the account "
+                               "of that address, or ask for an invitation to your own address."),
     "parent-scope": N_("A parent always sees the whole record of a child. You cannot limit this."),
     "not-16": N_("Only a child of 16 or older can decide this."),
     "not-parent": N_("This is not a parent of this record."),

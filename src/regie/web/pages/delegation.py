@@ -266,8 +266,9 @@ def invitation_page(request: Request, token: str) -> Response:
     if found is None:
         return render(request, "invitation.html", 404, row=None, problem=_error(request, "invite-unknown"),
                       token=token, signed_in_here=signed_in, login=None)
-    row, owner_label = found
-    return render(request, "invitation.html", row=row, owner_label=owner_label, token=token, problem=None,
+    row, owner_label, invited = found
+    return render(request, "invitation.html", row=row, owner_label=owner_label, invited=invited, token=token,
+                  problem=None,
                   signed_in_here=signed_in, login=f"/login?next={quote('/invite/' + token)}",
                   categories=CATEGORY_NAMES, kinds=delegating.KINDS,
                   all_categories=row.categories.strip() == '["*"]', chosen=_chosen(row.categories))
