@@ -10,7 +10,9 @@
   after the callback, the access token, both encrypted, the token only until it expires.
 
 Plain columns hold no medical content: provider, states, times, ids.
-Primary keys are ``(user_id, id)`` and every query names the user.
+Primary keys are ``(user_id, id)`` and every query names the user, except one: the OAuth
+callback finds its authorization by the state's hash alone (the state is all it has; as
+for sends), through a plain, non-unique index.
 """
 from __future__ import annotations
 
