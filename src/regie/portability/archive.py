@@ -125,33 +125,29 @@ def archive_chunks(db: Database, keys: UserKeys, *, now: datetime, providers: li
 
 def _part(stream: ZipStream, repo: PortableRecord, part: str, sources: list[SourceInfo],
           counts: dict[str, Any]) -> Iterator[bytes]:
-    ids = {s.id: repo.current_ids(s) for s in sources}
+    planned = repo.current_ids(sources)
     with stream.member(f"{part}/{layout.RESOURCES}") as out:
-        for source in sources:
-            for r in repo.current(source, ids[source.id], record=False):
-                out.line(r.original)
-                if stream.ready():
-                    yield stream.take()
+        for r in repo.current(planned, record=False):
+            out.line(r.original)
+            if stream.ready():
+                yield stream.take()
     with stream.member(f"{part}/{layout.PROVENANCE}") as out:
-        for source in sources:
-            for r in repo.current(source, ids[source.id], original=False):
-                out.line(orjson.dumps(provenance_line(r)))
-                if stream.ready():
-                    yield stream.take()
+        for r in repo.current(planned, original=False):
+            out.line(orjson.dumps(provenance_line(r)))
+            if stream.ready():
+                yield stream.take()
     counts[part] = out.lines
-    old = {s.id: repo.previous_ids(s) for s in sources}
+    old = repo.previous_ids(sources)
     with stream.member(f"{part}/{layout.HISTORY}") as out:
-        for source in sources:
-            for r in repo.previous(source, old[source.id], record=False):
-                out.line(r.original)
-                if stream.ready():
-                    yield stream.take()
+        for r in repo.previous(old, record=False):
+            out.line(r.original)
+            if stream.ready():
+                yield stream.take()
     with stream.member(f"{part}/{layout.HISTORY_PROVENANCE}") as out:
-        for source in sources:
-            for r in repo.previous(source, old[source.id], original=False):
-                out.line(orjson.dumps(provenance_line(r, previous=True)))
-                if stream.ready():
-                    yield stream.take()
+        for r in repo.previous(old, original=False):
+            out.line(orjson.dumps(provenance_line(r, previous=True)))
+            if stream.ready():
+                yield stream.take()
     counts[f"{part}_history"] = out.lines
 
 
@@ -161,11 +157,10 @@ def fhir_ndjson_chunks(db: Database, keys: UserKeys) -> Iterator[bytes]:
     with db.session() as session:
         snapshot(session)
         repo = PortableRecord(session, keys)
-        for source in repo.sources():
-            for r in repo.current(source, repo.current_ids(source), record=False):
-                buffer += r.original + b"\n"
-                if len(buffer) >= ZipStream.CHUNK:
-                    yield bytes(buffer)
-                    buffer.clear()
+        for r in repo.current(repo.current_ids(repo.sources()), record=False):
+            buffer += r.original + b"\n"
+            if len(buffer) >= ZipStream.CHUNK:
+                yield bytes(buffer)
+                buffer.clear()
     yield bytes(buffer)
 

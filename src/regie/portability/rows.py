@@ -75,53 +75,66 @@ class PortableRecord(RecordRepository):
                              RecordResource.resource_type, func.count())
                 .group_by(RecordResource.source_id, RecordResource.category, RecordResource.resource_type))
 
-    def current_ids(self, source: SourceInfo) -> list[str]:
-        """Row ids of the source's current resources, in the order they were last written."""
-        return list(self.session.scalars(
-            self._select(RecordResource, RecordResource.id)
-            .where(RecordResource.source_id == source.id)
-            .order_by(RecordResource.updated_at, RecordResource.id)
-        ).all())
+    def current_ids(self, sources: list[SourceInfo]) -> list[tuple[str, str]]:
+        """(row id, source name) of the current resources of ``sources``: source by source in
+        the order given, each in the order its resources were last written. One query (a record
+        of loose files has thousands of one-resource sources); ids only, not the content."""
+        rank = {s.id: (i, s.name) for i, s in enumerate(sources)}
+        rows = self.session.execute(
+            self._select(RecordResource, RecordResource.id, RecordResource.source_id)
+            .order_by(RecordResource.updated_at, RecordResource.id)).all()
+        planned = [(rank[source_id][0], row_id, rank[source_id][1]) for row_id, source_id in rows
+                   if source_id in rank]
+        planned.sort(key=lambda p: p[0])  # stable: the written order stays within a source
+        return [(row_id, name) for _, row_id, name in planned]
 
-    def current(self, source: SourceInfo, ids: list[str], *, original: bool = True,
+    def current(self, planned: list[tuple[str, str]], *, original: bool = True,
                 record: bool = True) -> Iterator[StoredResource]:
-        """The rows ``ids`` (see :meth:`current_ids`), decrypting only the parts asked for."""
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            rows = {row.id: row for row in self.session.scalars(self._select_ids(RecordResource, chunk))}
-            for row_id in chunk:
+        """The rows of :meth:`current_ids`, a chunk at a time, decrypting only the parts asked for."""
+        for start in range(0, len(planned), CHUNK):
+            chunk = planned[start : start + CHUNK]
+            rows = {row.id: row for row in self.session.scalars(
+                self._select_ids(RecordResource, [row_id for row_id, _ in chunk]))}
+            for row_id, source in chunk:
                 row = rows[row_id]
                 yield StoredResource(
-                    row.id, source.name, row.resource_type, row.category, row.version,
+                    row.id, source, row.resource_type, row.category, row.version,
                     self._decrypt_original(row.id, row.version, row.original_encrypted) if original else b"",
                     self._decrypt_record(row.id, row.version, row.record_encrypted) if record else {},
                     row.arrived_at, row.updated_at,
                 )
             self.session.expunge_all()  # the ORM's identity map would keep every row
 
-    def previous_ids(self, source: SourceInfo) -> list[str]:
-        """Ids of the previous versions of the source's resources, oldest first."""
-        return list(self.session.execute(
-            self._select(RecordResourceVersion, RecordResourceVersion.id)
+    def previous_ids(self, sources: list[SourceInfo]) -> list[tuple[str, str]]:
+        """(version row id, source name) of the previous versions of ``sources``' resources,
+        source by source, oldest first. One query."""
+        rank = {s.id: (i, s.name) for i, s in enumerate(sources)}
+        rows = self.session.execute(
+            self._select(RecordResourceVersion, RecordResourceVersion.id, RecordResource.source_id)
             .join(RecordResource, RecordResource.id == RecordResourceVersion.resource_id)
-            .where(RecordResource.source_id == source.id, RecordResource.user_id == self.user_id,
+            .where(RecordResource.user_id == self.user_id,
                    *([RecordResource.category.in_(sorted(self.categories))] if self.categories is not None else []))
             .order_by(RecordResourceVersion.arrived_at, RecordResourceVersion.version, RecordResourceVersion.id)
-        ).scalars().all())
+        ).all()
+        planned = [(rank[source_id][0], row_id, rank[source_id][1]) for row_id, source_id in rows
+                   if source_id in rank]
+        planned.sort(key=lambda p: p[0])
+        return [(row_id, name) for _, row_id, name in planned]
 
-    def previous(self, source: SourceInfo, ids: list[str], *, original: bool = True,
+    def previous(self, planned: list[tuple[str, str]], *, original: bool = True,
                  record: bool = True) -> Iterator[StoredResource]:
-        """Previous versions by id; ``arrived_at`` is when that version was stored."""
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            rows = {row.id: row for row in self.session.scalars(self._select_ids(RecordResourceVersion, chunk))}
+        """Previous versions (see :meth:`previous_ids`); ``arrived_at`` is when that version was stored."""
+        for start in range(0, len(planned), CHUNK):
+            chunk = planned[start : start + CHUNK]
+            rows = {row.id: row for row in self.session.scalars(
+                self._select_ids(RecordResourceVersion, [key for key, _ in chunk]))}
             types = {row_id: resource_type for row_id, resource_type in self.session.execute(
                 self._select_ids(RecordResource, sorted({r.resource_id for r in rows.values()}),
                                  RecordResource.id, RecordResource.resource_type))}
-            for key in chunk:
+            for key, source in chunk:
                 old = rows[key]
                 yield StoredResource(
-                    old.resource_id, source.name, types.get(old.resource_id, ""), "", old.version,
+                    old.resource_id, source, types.get(old.resource_id, ""), "", old.version,
                     self._decrypt_original(old.resource_id, old.version, old.original_encrypted) if original else b"",
                     self._decrypt_record(old.resource_id, old.version, old.record_encrypted) if record else {},
                     old.arrived_at, old.superseded_at,
