@@ -1,9 +1,9 @@
 """Collector benchmark: 5 providers, every service, 200 ms latency per FHIR request.
 
-    .venv/bin/python bench/bench_collect.py [--runs N] [--ingest-only N]
+    .venv/bin/python bench/bench_collect.py [--runs N] [--ingest-only N] [--postgres]
 
 The sandbox runs in a process of its own (as a provider would: its serving does not
-take Regie's CPU or GIL); Regie runs in this process (TestClient, SQLite). Reported:
+take Regie's CPU or GIL); Regie runs in this process (TestClient; SQLite, or PostgreSQL with ``--postgres``). Reported:
 
 - **total**: from the consents' callbacks (code exchange included) to the last receipt,
   for a patient collecting for the first time (the warm-up ran as another patient);
@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -156,7 +156,32 @@ def _chain_alone(network: RemoteNetwork, chain: list[str], provider: str, servic
         return time.perf_counter() - t0
 
 
-def collect_bench(root: Path, clock: IngestClock) -> dict:
+@contextmanager
+def database(root: Path, postgres: bool):
+    """SQLite in *root*, or a fresh schema of the test PostgreSQL (dropped afterwards)."""
+    if not postgres:
+        yield f"sqlite:///{root / 'regie.sqlite3'}"
+        return
+    import secrets
+
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import POSTGRES_URL
+
+    schema = f"regie_bench_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def collect_bench(root: Path, clock: IngestClock, postgres: bool = False) -> dict:
     from fastapi.testclient import TestClient
 
     from regie.web.app import create_app
@@ -167,7 +192,8 @@ def collect_bench(root: Path, clock: IngestClock) -> dict:
         network = RemoteNetwork(root / "sandbox", stack)
         home = root / "home"
         home.mkdir()
-        settings = regie_settings(home, f"sqlite:///{root / 'regie.sqlite3'}", network, "http://localhost:8000")
+        url = stack.enter_context(database(root, postgres))
+        settings = regie_settings(home, url, network, "http://localhost:8000")
         app = create_app(settings)
         client = stack.enter_context(TestClient(app, base_url="http://localhost:8000"))
         user_id, token = api_token(app.state.context)
@@ -275,13 +301,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="collection runs (each with a fresh sandbox)")
     parser.add_argument("--ingest-only", type=int, default=0, metavar="N",
                         help="only the 10,000-resource ingest, N times")
+    parser.add_argument("--postgres", action="store_true",
+                        help="collect into PostgreSQL (REGIE_TEST_POSTGRES_URL, a schema of its own)")
     args = parser.parse_args()
     if not args.ingest_only:
         clock = IngestClock()
         for run in range(args.runs):
             with tempfile.TemporaryDirectory() as folder:
-                r = collect_bench(Path(folder), clock)
-            print(f"collect run {run + 1}: {r['providers']} providers, {r['requests']} FHIR requests, "
+                r = collect_bench(Path(folder), clock, args.postgres)
+            print(f"collect run {run + 1} ({'PostgreSQL' if args.postgres else 'SQLite'}): {r['providers']} providers, {r['requests']} FHIR requests, "
                   f"{LATENCY * 1000:.0f} ms latency each, load {r['load']:.1f}")
             print(f"  total after consent {r['total']:.2f} s")
             print(f"  slowest single chain ({r['chain_requests']} requests) alone {r['alone']:.2f} s: "
