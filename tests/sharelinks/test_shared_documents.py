@@ -51,12 +51,12 @@ def test_documents_through_a_share_link(app, browser: Browser) -> None:
     assert [(r.target, r.channel) for r in reads] == [(letter, "web")] and reads[0].actor_id != reads[0].user_id
 
     coded, code = _link(browser, cat_documents="all", with_code="1")
-    link_id = browser.client.get("/share-links").text
+    listing = browser.client.get("/share-links").text
     with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as doctor:
         assert doctor.get(f"{coded}/documents/{letter}").status_code == 404  # not before the code
         token = CSRF.search(doctor.get(coded).text).group(1)
         doctor.post(coded, data={"code": code, "csrf_token": token})
         assert doctor.get(f"{coded}/documents/{letter}").content == PDF
-        newest = re.search(r'href="/share-links/([0-9a-f]{32})"', link_id).group(1)
+        newest = re.search(r'href="/share-links/([0-9a-f]{32})"', listing).group(1)
         browser.post_form(f"/share-links/{newest}/revoke", {}, token_from=f"/share-links/{newest}")
         assert doctor.get(f"{coded}/documents/{letter}").status_code == 404  # revoked: gone at once

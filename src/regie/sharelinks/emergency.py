@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from regie.sharelinks.selection import items_by_id
 from regie.store.record import UserKeys
-from regie.store.record_queries import Filters, RecordQueries
+from regie.store.record_queries import Filters, RecordQueries, is_current
 from regie.store.sharelinks_models import EmergencyCard
 from regie.store.types import utcnow
 
@@ -134,7 +134,5 @@ class EmergencyCards:
 
     def suggested(self, candidates: dict[str, list[dict[str, Any]]]) -> list[str]:
         """A first card: every current allergy, medicine and wish/warning (problems are left to the patient)."""
-        from regie.store.record_queries import is_current
-
         return [i["id"] for section in ("allergies", "medication", "directives")
                 for i in candidates.get(section, ()) if is_current(i)]

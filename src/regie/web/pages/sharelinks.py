@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from regie.accounts.sessions import read_scratch
+
 from regie.sharelinks.emergency import SECTIONS as CARD_SECTIONS
 from regie.sharelinks.qr import qr_svg
-from regie.sharelinks.selection import MAX_PER_SECTION, PERIODS, SHAREABLE, Selection, SelectionError, items_by_id
+from regie.sharelinks.selection import (MAX_PER_SECTION, PERIODS, SHAREABLE, Selection, SelectionError, items_by_id,
+                                       patient_details)
 from regie.sharelinks.service import VALIDITY_HOURS, ShareLinkError, ShareLinks
 from regie.store.models import User
 from regie.store.record_queries import STATUS_CATEGORIES, Filters
@@ -21,7 +25,7 @@ from regie.web.pages.emergency import SECTION_NAMES as CARD_SECTION_NAMES
 from regie.web.pages.viewer import open_record, presenter
 from regie.web.present import CATEGORY_NAMES
 from regie.web.sessions import client_info, context_of, current_session, ensure_session, remember
-from regie.web.templating import render
+from regie.web.templating import DISPLAY_ZONE, render
 
 router = APIRouter(include_in_schema=False)
 CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
@@ -94,8 +98,6 @@ def _form(request: Request, user: User, *, status: int = 200, values: dict[str, 
         # Items asked for by id (from an item page) that the newest-first lists do not show.
         extra = items_by_id(q, [i for i in chosen_items if i not in offered])
         if "patient_name" not in values:
-            from regie.sharelinks.selection import patient_details
-
             values["patient_name"] = patient_details(q)[0]
         repo.audit(user.id, "list", [i["id"] for items in picks.values() for i in items] + [i["id"] for i in extra],
                    "web")
@@ -119,8 +121,6 @@ def new_page(request: Request, user: CurrentUser,
 @router.post("/share-links")
 async def create(request: Request, access: Access) -> Response:
     form = await request.form()
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_create, request, access, form)
 
 
@@ -202,8 +202,6 @@ def _unlocked(request: Request, link_id: str) -> bool:
     session = current_session(request)
     if session is None:
         return False
-    from regie.accounts.sessions import read_scratch
-
     return link_id in (read_scratch(session).get("share_unlocked") or [])
 
 
@@ -267,8 +265,6 @@ def shared_code(request: Request, token: str, code: Annotated[str, Form(max_leng
     if check.outcome == "gone":
         return _shared_page(request, "shared_gone.html", 410)
     if check.outcome == "locked":
-        from regie.web.templating import DISPLAY_ZONE
-
         until = check.retry_at.astimezone(DISPLAY_ZONE).strftime("%H:%M") if check.retry_at else ""
         return _shared_page(request, "shared_code.html", 429, token=token, errors={
             "code": gettext(N_("Too many wrong codes. Try again after {time}.")).format(time=until)})
@@ -276,8 +272,6 @@ def shared_code(request: Request, token: str, code: Annotated[str, Form(max_leng
         return _shared_page(request, "shared_code.html", 401, token=token, errors={
             "code": gettext(N_("This code is not right. Ask the person who shared the link for the code."))})
     session = current_session(request) or ensure_session(request)
-    from regie.accounts.sessions import read_scratch
-
     unlocked = [i for i in (read_scratch(session).get("share_unlocked") or []) if i != link_id][-9:]
     remember(request, share_unlocked=[*unlocked, link_id])
     return _private(see_other(f"/s/{token}"))
