@@ -2,19 +2,23 @@
 children's records (WGBO) and a child's own login. Rules: docs/delegation.md."""
 from __future__ import annotations
 
+import json
 import logging
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from regie.access import Action
 from regie.access.ages import AgeBand
 from regie.accounts.errors import EmailTaken, ValidationFailed
+from regie.accounts.service import normalise_email
 from regie.delegation import DelegationError, Delegations
+from regie.delegation.service import INVITE_DAYS
 from regie.mail import MailError, mail_configured, send_mail
 from regie.store.models import User
 from regie.web import delegating
@@ -180,6 +184,10 @@ async def invite(request: Request, access: Access) -> Response:
                      problem=_error(request, "mail-failed") if mail_configured(context_of(request).settings) else None)
 
 
+def _link_until() -> str:
+    return (datetime.now(DISPLAY_ZONE) + timedelta(days=INVITE_DAYS)).strftime("%d-%m-%Y")
+
+
 def _absolute(request: Request, path: str) -> str:
     return context_of(request).settings.public_url.rstrip("/") + path
 
@@ -189,9 +197,7 @@ def _mail_invite(request: Request, email: str, access: AccessContext, link: str)
     if not mail_configured(settings):
         return False
     gettext = gettext_for(request)
-    until = datetime.now(DISPLAY_ZONE).date().toordinal() + 7
-    body = gettext(delegating.INVITE_BODY).format(
-        inviter=access.actor.email, until=date.fromordinal(until).strftime("%d-%m-%Y"), link=link)
+    body = gettext(delegating.INVITE_BODY).format(inviter=access.actor.email, until=_link_until(), link=link)
     try:
         send_mail(settings, email, gettext(delegating.INVITE_SUBJECT), body)
     except MailError:
@@ -204,8 +210,6 @@ def _mail_invite(request: Request, email: str, access: AccessContext, link: str)
 def _view(request: Request, access: AccessContext, delegation_id: str):
     view = next((v for v in _service(request).for_owner(access.owner) if v.id == delegation_id), None)
     if view is None:
-        from starlette.exceptions import HTTPException
-
         raise HTTPException(404)
     return view
 
@@ -275,8 +279,6 @@ def invitation_page(request: Request, token: str) -> Response:
 
 
 def _chosen(value: str) -> list[str]:
-    import json
-
     return [c for c in json.loads(value or "[]") if c in CATEGORY_NAMES]
 
 
@@ -316,8 +318,6 @@ def create_child(request: Request, actor: Actor, name: FormText = "", birth_date
 
 @router.post("/children/login")
 def invite_child_login(request: Request, access: Access, email: FormText = "") -> Response:
-    from regie.accounts.service import normalise_email
-
     try:
         address = normalise_email(email)
     except ValidationFailed as exc:
@@ -330,10 +330,9 @@ def invite_child_login(request: Request, access: Access, email: FormText = "") -
     settings = context_of(request).settings
     gettext = gettext_for(request)
     if mail_configured(settings):
-        until = date.fromordinal(datetime.now(DISPLAY_ZONE).date().toordinal() + 7).strftime("%d-%m-%Y")
         try:
             send_mail(settings, address, gettext(delegating.CLAIM_SUBJECT),
-                      gettext(delegating.CLAIM_BODY).format(until=until, link=link))
+                      gettext(delegating.CLAIM_BODY).format(until=_link_until(), link=link))
             return see_other("/delegations?done=child-invited")
         except MailError:
             log.warning("child login e-mail not sent")
