@@ -131,3 +131,48 @@ def test_overlapping_responses_from_two_processes_are_stored_once(database_url: 
     for db in engines:
         db.dispose()
     context.db.dispose()
+
+
+HOLD_UNTIL_TOLD = textwrap.dedent("""
+    import sys
+    from regie.collect.writelock import IngestLock
+    from regie.store.db import Database
+    db = Database(sys.argv[1])
+    with IngestLock(db).hold(sys.argv[2]):
+        print("held", flush=True)
+        sys.stdin.readline()
+    print("released", flush=True)
+    db.dispose()
+""")
+
+
+def test_a_collection_waits_for_the_patients_lock_held_elsewhere(regie) -> None:
+    """The collector takes the lock around each response it stores: while another process
+    holds the patient's lock, nothing of the collection is stored; then all of it is."""
+    from tests.collect.harness import GP, consent, wait_finished
+
+    url = regie.app.state.context.settings.resolved_database_url
+    child = subprocess.Popen([sys.executable, "-c", HOLD_UNTIL_TOLD, url, regie.user_id],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        started = regie.start(GP, ["904"])
+        regie.callback(consent(started["authorization_url"]))
+        deadline = time.monotonic() + 30
+        while regie.get(f"/api/v1/collections/{started['id']}").json()["state"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.5)  # the responses have arrived (the sandbox answers at once) and wait
+        view = regie.get(f"/api/v1/collections/{started['id']}").json()
+        assert view["state"] == "running", view
+        assert regie.get("/api/v1/record/summary").json()["resources"] == 0
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "released"
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(timeout=10)
+    view = wait_finished(regie.get, started["id"])
+    assert view["state"] == "done" and view["receipt"]["totals"]["new"] > 0, view
+    assert regie.get("/api/v1/record/summary").json()["resources"] > 0
