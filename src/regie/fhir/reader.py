@@ -226,8 +226,10 @@ def _read_xml(data: bytes, name: str, version: FhirVersion | None) -> ParsedDocu
             raise FhirReadError(exc.reason, name=name, resource_type=rtype, resource_id=rid,
                                 location=_line(exc.line)) from None
 
+    lines: dict[Any, Any] = {}
+
     def locate(path: str) -> str:
-        return _line(line_of(root_el, path)) or path
+        return _line(line_of(root_el, path, lines)) or path
 
     roots: dict[FhirVersion, dict[str, Any]] = {}
 

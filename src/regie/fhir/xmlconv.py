@@ -249,19 +249,29 @@ def _typed(raw: str, ftype: str, name: str, line: int | None) -> Any:
     return raw
 
 
-def line_of(root: etree._Element, path: str) -> int | None:
-    """Source line of the element a JSON path (``$.a[0].b``) points at, best effort."""
+def line_of(root: etree._Element, path: str,
+            cache: dict[tuple[Any, str], list[etree._Element]] | None = None) -> int | None:
+    """Source line of the element a JSON path (``$.a[0].b``) points at, best effort.
+
+    ``cache`` (one per document) keeps each element's children by name: every resource of
+    a Bundle asks for ``$.entry[i].resource``, and scanning the Bundle's children for each
+    one made locating quadratic in the number of entries."""
     el = root
     line = el.sourceline
-    for token in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?|\[(\d+)\]", path):
+    for token in _PATH_TOKEN.findall(path):
         name, index, bare_index = token
         if bare_index:
             continue
         if name == "resourceType":
             break
         name = name.lstrip("_")
-        matches = [c for c in el if isinstance(c.tag, str)
-                   and (c.tag == _F + name or (name == "div" and c.tag == _DIV))]
+        key = (el, name)
+        matches = cache.get(key) if cache is not None else None
+        if matches is None:
+            matches = [c for c in el if isinstance(c.tag, str)
+                       and (c.tag == _F + name or (name == "div" and c.tag == _DIV))]
+            if cache is not None:
+                cache[key] = matches
         if not matches:
             break
         el = matches[int(index) if index else 0] if (not index or int(index) < len(matches)) \
@@ -272,3 +282,6 @@ def line_of(root: etree._Element, path: str) -> int | None:
             if kids:
                 el = kids[0]
     return line
+
+
+_PATH_TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?|\[(\d+)\]")

@@ -280,7 +280,11 @@ class RecordQueries:
             return self.items(filters, limit=limit, max_rows=max_rows, ascending=ascending)[0]
 
         return {
-            "patients": _distinct_titles(pick(Filters(category="patient", resource_types=("Patient",)), 5, 5), 3),
+            # Patient rows have no plain date (it would be the birth date): read a bounded number
+            # and order them by the decrypted date, youngest first, as before.
+            "patients": _distinct_titles(sorted(
+                pick(Filters(category="patient", resource_types=("Patient",)), 50, 50),
+                key=lambda i: i.get("date") or "", reverse=True), 3),
             "problems": pick(Filters(category="problems", status="current"), 8, 300),
             "medication": pick(Filters(category="medication", status="current"), 8, 300),
             "allergies": pick(Filters(category="allergies", status="current"), 8, 200),
