@@ -93,3 +93,26 @@ def test_card_shared_through_a_link(app, browser: Browser) -> None:
     assert page.status_code == 200
     assert "Noodkaart" in page.text and ALLERGY in page.text and CONTACT in page.text
     assert MEDICINE not in page.text  # only what is on the card
+
+
+def test_a_helper_sees_only_the_sections_they_may_read(app, browser: Browser) -> None:
+    from tests.access.world import act_for, delegate, make_user, sign_in
+
+    account = browser.register()
+    load_record(browser.context, account.email)
+    medication, allergies = _item_ids(browser, "medication"), _item_ids(browser, "allergies")
+    browser.post_form("/emergency-card/edit", {
+        "item": [medication[MEDICINE], allergies[ALLERGY]], "name": NAME, "extra_allergies": OWN_LINE,
+        "extra_medication": "Eigen medicijnregel", "contact_name": CONTACT}, token_from="/emergency-card/edit")
+    with browser.context.db.session() as session:
+        owner = browser.context.accounts.by_email(session, account.email)
+    helper = make_user(browser.context, "helper-card@voorbeeld.nl")
+    delegate(app, owner, helper, categories={"medication"})
+    person = sign_in(app, browser.context, helper)
+    act_for(browser.context, person, owner.id)
+    with person.client:
+        card = person.client.get("/emergency-card")
+        assert card.status_code == 200
+        assert MEDICINE in card.text and "Eigen medicijnregel" in card.text and CONTACT in card.text
+        assert ALLERGY not in card.text and OWN_LINE not in card.text
+        assert person.client.get("/emergency-card/edit").status_code == 403  # changing it is the owner's

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from regie.sharelinks.emergency import SECTIONS, CardContent, CardError, EmergencyCards, ResolvedCard
 from regie.sharelinks.selection import patient_details
 from regie.store.models import User
-from regie.web.guards import page_owner
+from regie.web.guards import AccessContext, page_owner, record_access
 from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for, see_other
 from regie.web.pages.viewer import open_record, presenter
@@ -18,6 +18,7 @@ from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
+Access = Annotated[AccessContext, Depends(record_access)]
 
 SECTION_NAMES = {
     "allergies": N_("Allergies"),
@@ -33,10 +34,17 @@ ERRORS = {
 _cards = EmergencyCards()
 
 
-def _load(request: Request, user: User) -> tuple[CardContent | None, ResolvedCard | None, tuple[str, str | None]]:
+def _load(request: Request, access: AccessContext) -> tuple[CardContent | None, ResolvedCard | None,
+                                                         tuple[str, str | None]]:
+    user = access.owner
     with open_record(request, user) as (repo, q):
         content = _cards.load(repo.session, repo.keys)
         card = _cards.resolve(content, q) if content is not None else None
+        # A helper who may read only some categories sees only those sections' own lines too
+        # (the record items are limited by the store already).
+        limits = access.grant.categories if access.for_other else None
+        if card is not None and limits is not None:
+            card.lines = {s: (lines if s in limits else []) for s, lines in card.lines.items()}
         person = patient_details(q)
         if card is not None:
             repo.audit(user.id, "list", [i["id"] for items in card.sections.values() for i in items], "web")
@@ -48,8 +56,8 @@ def _values(request: Request) -> dict[str, Any]:
 
 
 @router.get("/emergency-card")
-def card_page(request: Request, user: CurrentUser, saved: int = 0) -> Response:
-    content, card, (name, birth) = _load(request, user)
+def card_page(request: Request, access: Access, saved: int = 0) -> Response:
+    content, card, (name, birth) = _load(request, access)
     gettext = gettext_for(request)
     return render(request, "emergency_card.html", card=card, name=(content.name if content else "") or name,
                   birth_date=(content.birth_date if content else "") or (birth or ""),
@@ -57,8 +65,8 @@ def card_page(request: Request, user: CurrentUser, saved: int = 0) -> Response:
 
 
 @router.get("/emergency-card/print")
-def print_page(request: Request, user: CurrentUser) -> Response:
-    content, card, (name, birth) = _load(request, user)
+def print_page(request: Request, access: Access) -> Response:
+    content, card, (name, birth) = _load(request, access)
     if card is None:
         return see_other("/emergency-card/edit")
     return render(request, "emergency_print.html", card=card, name=content.name or name,
