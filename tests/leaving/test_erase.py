@@ -255,3 +255,22 @@ def test_share_links_of_a_shredded_account_answer_as_unknown(browser: Browser) -
     with context.db.session() as session:
         shred(session, user.id)
     assert links.view(created.token, unlocked=False).state == "unknown"
+
+
+def test_the_clean_up_job_finishes_a_stopped_deletion(browser: Browser) -> None:
+    from datetime import timedelta
+
+    from regie.jobs import tasks
+    from regie.jobs.queue import JobQueue
+    from regie.jobs.worker import Worker
+
+    context = browser.context
+    account = browser.register()
+    with context.db.session() as session:
+        user = context.accounts.by_email(session, account.email)
+        shred(session, user.id)
+    job_context = tasks.JobContext(context.settings, context.db, context.accounts.keyring)
+    JobQueue(context.db).ensure_periodic(tasks.CLEANUP, timedelta(hours=1))
+    Worker(job_context, schedule=False).run_until_idle()
+    with context.db.session() as session:
+        assert session.get(User, user.id) is None

@@ -80,8 +80,10 @@ def refresh_lists(context: JobContext, job: ClaimedJob) -> None:
 
 def cleanup(context: JobContext, job: ClaimedJob) -> None:
     """Expired web sessions, long-expired pending authorizations (their PKCE verifier and
-    state hash), finished jobs after a week."""
+    state hash), finished jobs after a week, and the rows of accounts whose deletion stopped
+    after their key was destroyed (docs/leaving.md)."""
     from regie.accounts.sessions import SessionStore
+    from regie.leaving.erase import finish_pending
     from regie.store.collect_models import Collection
 
     now = utcnow()
@@ -94,7 +96,9 @@ def cleanup(context: JobContext, job: ClaimedJob) -> None:
             .values(verifier_encrypted=None, state_hash=None)
         ).rowcount or 0
     jobs = JobQueue(context.db).purge_finished(timedelta(days=7), now)
-    log.info("clean-up done", extra={"sessions": sessions, "authorizations": authorizations, "jobs": jobs})
+    erased = len(finish_pending(context.db))
+    log.info("clean-up done", extra={"sessions": sessions, "authorizations": authorizations, "jobs": jobs,
+                                     "erased_accounts": erased})
 
 
 def recollect(context: JobContext, job: ClaimedJob) -> None:
