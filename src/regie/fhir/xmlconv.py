@@ -119,13 +119,17 @@ class Converter:
 
     def _children(self, el: etree._Element, tdef: dict[str, ElementDef], out: dict[str, Any],
                   tname: str) -> None:
-        if el.text is not None and el.text.strip():
+        # Hot loop (every element of every resource): each lxml property read builds a
+        # Python object, so each is read once.
+        text = el.text
+        if text is not None and text.strip():
             raise XmlError(f"unexpected text content in <{tname}>", el.sourceline)
         for child in el:
             tag = child.tag
-            if not isinstance(tag, str):
+            if tag.__class__ is not str:
                 raise XmlError(f"unexpected {_show(child)} in <{tname}>", el.sourceline)
-            if child.tail is not None and child.tail.strip():
+            tail = child.tail
+            if tail is not None and tail.strip():
                 raise XmlError(f"unexpected text content in <{tname}>", child.sourceline)
             if tag.startswith(_F):
                 name = tag[_FLEN:]
@@ -186,15 +190,17 @@ class Converter:
                 raise XmlError("narrative div must be an XHTML <div>", el.sourceline)
             out[name] = etree.tostring(el, encoding="unicode", with_tail=False)
             return
-        attrib = el.attrib
-        raw = attrib.get("value")
+        raw = None
         ext: dict[str, Any] | None = None
-        for key in attrib:
-            if key == "id":
-                ext = {"id": attrib["id"]}
-            elif key != "value":
+        for key, val in el.items():
+            if key == "value":
+                raw = val
+            elif key == "id":
+                ext = {"id": val}
+            else:
                 raise XmlError(f"unexpected attribute {key!r} on <{name}>", el.sourceline)
-        if len(el) or (el.text is not None and el.text.strip()):
+        text = el.text
+        if len(el) or (text is not None and text.strip()):
             holder: dict[str, Any] = {}
             self._children(el, _EXT_ONLY, holder, name)
             if ext is None:
