@@ -7,6 +7,7 @@ import re
 import orjson
 
 from regie.fhir import FhirVersion
+from regie.record import Category
 from regie.store.ingest import RecordService
 from tests.web.charts import chart_of
 from tests.web.helpers import Browser
@@ -250,6 +251,10 @@ def test_pages_load_htmx_safely_and_pages_go_on(browser: Browser, app) -> None:
         assert config == {"includeIndicatorStyles": False, "allowEval": False, "allowScriptTags": False,
                           "selfRequestsOnly": True, "historyCacheSize": 0, "refreshOnHistoryMiss": True}
     assert client.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
+    # Every category key has its page, filled or with its empty state.
+    for category in Category:
+        page = client.get(f"/record/{category.value}?status=all")
+        assert page.status_code == 200 and 'id="list-status"' in page.text, category
     assert client.get("/static/vendor/chart-4.6.1.umd.min.js").status_code == 200
 
     # The timeline's next page: the month the first page ended in goes on without a second heading.

@@ -84,7 +84,7 @@ class RecordResource(Base):
               "updated_at"),
         # Only the (few) withdrawn rows: the viewer subtracts their counts from the totals.
         Index("ix_record_resources_user_withdrawn", "user_id", "source_id", "category", "sort_date",
-              "updated_at", sqlite_where=text("withdrawn"), postgresql_where=text("withdrawn")),
+              "resource_type", "updated_at", sqlite_where=text("withdrawn"), postgresql_where=text("withdrawn")),
     )
 
     id: Mapped[str] = mapped_column(String(32), default=new_id)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import case, func, literal_column, tuple_
+from sqlalchemy import Select, case, func, literal_column, select, tuple_
 
 from regie.store.record import (
     RecordRepository,
@@ -115,8 +115,22 @@ class RecordQueries:
         self.repo = repo
 
     # -- building blocks -----------------------------------------------------
-    def _base(self, filters: Filters, *, grouped: bool = True, columns: tuple[Any, ...] = _COLUMNS):
-        statement = self.repo._select(RecordResource, *columns)
+    def _withdrawn(self, *columns: Any) -> Select[Any]:
+        """The user's withdrawn rows, read from their partial index. SQLite has no statistics and
+        would rather take a (user_id, ...) index in the order of the GROUP BY and read every row
+        of the user: there the user condition is written as ``user_id || ''``, which leaves the
+        small partial index (covering) as the way in. PostgreSQL picks it by its statistics."""
+        statement = select(*columns).where(_WITHDRAWN)
+        if self.repo.session.get_bind().dialect.name == "sqlite":
+            statement = statement.where(RecordResource.user_id.concat("") == self.repo.user_id)
+        else:
+            statement = statement.where(RecordResource.user_id == self.repo.user_id)
+        return self.repo._within_scope(RecordResource, statement)
+
+    def _base(self, filters: Filters, *, grouped: bool = True, columns: tuple[Any, ...] = _COLUMNS,
+              withdrawn: bool = False):
+        statement = (self._withdrawn(*columns) if withdrawn
+                     else self.repo._select(RecordResource, *columns))
         if grouped:
             statement = statement.where(RecordResource.group_id == RecordResource.id)
         if filters.category:
@@ -219,9 +233,8 @@ class RecordQueries:
         names = self.repo.source_names() if rows else {}
         gone = {(source_id, category): (count, int(new or 0)) for source_id, category, count, new in
                 self.repo.session.execute(
-                    self.repo._select(RecordResource, RecordResource.source_id, RecordResource.category,
-                                      func.count(), changed)
-                    .where(_WITHDRAWN).group_by(RecordResource.source_id, RecordResource.category))}
+                    self._withdrawn(RecordResource.source_id, RecordResource.category, func.count(), changed)
+                    .group_by(RecordResource.source_id, RecordResource.category))}
         by_source: dict[str, dict[str, Any]] = {}
         for source_id, category, count, last, new in rows:
             hidden, hidden_new = gone.get((source_id, category), (0, 0))
@@ -250,7 +263,7 @@ class RecordQueries:
         statement = self.repo._select(RecordResource, RecordResource.category, func.count())
         counts = dict(self.repo.session.execute(statement.group_by(RecordResource.category)).all())
         for category, hidden in self.repo.session.execute(
-                statement.where(_WITHDRAWN).group_by(RecordResource.category)):
+                self._withdrawn(RecordResource.category, func.count()).group_by(RecordResource.category)):
             counts[category] -= hidden
         return {category: count for category, count in counts.items() if count > 0}
 
@@ -261,7 +274,9 @@ class RecordQueries:
         statement = self._base(filters, grouped=False)
         statement = statement.with_only_columns(period, func.count()).where(RecordResource.sort_date != "")
         rows = self.repo.session.execute(statement.group_by(period).order_by(period.desc())).all()
-        hidden = dict(self.repo.session.execute(statement.where(_WITHDRAWN).group_by(period)).all())
+        gone = self._base(filters, grouped=False, withdrawn=True).with_only_columns(period, func.count())
+        hidden = dict(self.repo.session.execute(
+            gone.where(RecordResource.sort_date != "").group_by(period)).all())
         return [(key, count - hidden.get(key, 0)) for key, count in rows
                 if key and not key.endswith("-00") and count > hidden.get(key, 0)]
 

@@ -24,7 +24,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('record_resources', schema=None) as batch_op:
         batch_op.add_column(sa.Column('withdrawn', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.create_index('ix_record_resources_user_withdrawn', ['user_id', 'source_id', 'category', 'sort_date', 'updated_at'], unique=False, sqlite_where=sa.text('withdrawn'), postgresql_where=sa.text('withdrawn'))
+        batch_op.create_index('ix_record_resources_user_withdrawn', ['user_id', 'source_id', 'category', 'sort_date', 'resource_type', 'updated_at'], unique=False, sqlite_where=sa.text('withdrawn'), postgresql_where=sa.text('withdrawn'))
 
 
 def downgrade() -> None:
