@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_viewer.py
 	$(BIN)/python bench/bench_provider_search.py
 	$(BIN)/python bench/bench_collect.py
+	$(BIN)/python bench/bench_portability.py 160
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_memory.py
 	$(BIN)/python bench/bench_storage.py

@@ -21,11 +21,12 @@ TINY = {
     "bench_load.py": ["--users", "2", "--items", "20", "--seconds", "1", "--clients", "2"],
     "bench_memory.py": ["1"],
     "bench_storage.py": ["100", "--users", "2"],
+    "bench_portability.py": ["2"],
 }
 NEEDS_POSTGRES = {"bench_load.py", "bench_storage.py"}
 # Start web processes and workers, or import through the CLI: slower than the others.
 SLOW = {"bench_load.py": 400, "bench_memory.py": 240}
-NEEDS_FIXTURES = {"bench_read.py", "bench_ingest.py", "bench_viewer.py"}
+NEEDS_FIXTURES = {"bench_read.py", "bench_ingest.py", "bench_viewer.py", "bench_portability.py"}
 
 
 def test_every_benchmark_has_a_smoke_run() -> None:
