@@ -13,6 +13,8 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
+CACHEABLE_PREFIXES = ("/static/", "/favicon.ico")
+
 
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
@@ -32,6 +34,10 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         headers = list(self.headers)
+        # Any response not marked otherwise may carry personal or medical data: never cached
+        # by a browser or proxy. Static files (the same for everyone) are left cacheable.
+        if not scope.get("path", "").startswith(CACHEABLE_PREFIXES):
+            headers.append((b"cache-control", b"no-store"))
         if self.always_https or scope.get("scheme") == "https":
             headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
 
