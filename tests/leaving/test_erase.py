@@ -69,8 +69,8 @@ def test_a_new_table_is_picked_up_from_the_metadata() -> None:
 def _ctr_plaintexts(key: bytes, blobs: list[bytes]) -> bytes:
     """The blobs that decrypt to text under ``key``, decrypted as AES-GCM's counter mode
     would, without checking tag or associated data: what someone holding the data key can
-    read from the database bytes alone. (Under another key a blob decrypts to noise, which
-    is almost never valid UTF-8.)"""
+    read from the database bytes alone. (Under another key a blob decrypts to noise: 16 or
+    more random bytes are printable text about once in ten million.)"""
     out = []
     for blob in blobs:
         if len(blob) < 1 + 12 + 16 or blob[:1] != b"\x01":
@@ -79,10 +79,11 @@ def _ctr_plaintexts(key: bytes, blobs: list[bytes]) -> bytes:
         decryptor = Cipher(algorithms.AES(key), modes.CTR(nonce + b"\x00\x00\x00\x02")).decryptor()
         plain = decryptor.update(body) + decryptor.finalize()
         try:
-            plain.decode("utf-8")
+            text_ = plain.decode("utf-8")
         except UnicodeDecodeError:
             continue
-        out.append(plain)
+        if len(plain) >= 16 and all(ch.isprintable() or ch in "\n\r\t" for ch in text_):
+            out.append(plain)
     return b"\n".join(out)
 
 
