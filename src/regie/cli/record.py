@@ -60,7 +60,9 @@ def import_files(
     else:
         outcomes = service.import_paths(keys, [f for f in files if f not in large], **options)
     for path in large:  # one source for all parts: the file's name, as for a small file
-        outcomes += service.import_many(keys, bundle_parts(path), **{**options, "source": source or path.name})
+        # One part per transaction: a batch of parts would hold several parsed parts at once.
+        outcomes += service.import_many(keys, bundle_parts(path), **{**options, "source": source or path.name},
+                                        batch_files=1)
     _summary(out, outcomes)
     if not files:
         Console(stderr=True).print("[bold red]Error:[/] no .json or .xml files found.")
