@@ -198,9 +198,19 @@ class RecordService:
 
 
 def _store_failed(outcome: FileOutcome, exc: BaseException) -> None:
+    if _database_full(exc):  # SQLITE_FULL, or PostgreSQL's disk_full (53100)
+        outcome.error = (f"{outcome.name}: could not be stored: the database is full (no disk space left); "
+                         "nothing from this file was kept. Free space, then import it again.")
+        outcome.error_reason = "database full"
+        return
     outcome.error = (f"{outcome.name}: could not be stored ({type(exc).__name__}); "
                      "nothing from this file was kept.")
     outcome.error_reason = "could not be stored"
+
+
+def _database_full(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlite_errorname", None) == "SQLITE_FULL" or getattr(orig, "sqlstate", None) == "53100"
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -236,6 +237,21 @@ def _install_error_handlers(app: FastAPI) -> None:
             request, 403, N_("This page has expired"),
             N_("For your safety, forms work only for a limited time. Go back, reload the page and try again."),
         )
+
+    @app.exception_handler(OperationalError)
+    async def on_database_unavailable(request: Request, exc: OperationalError) -> Response:
+        # The database went away (restart, lost connection) or refused a write (disk full):
+        # fail fast with "try again"; the pool replaces dead connections (pre-ping) after.
+        log.warning("database unavailable", extra={"error": type(exc.orig).__name__,
+                                                   "route": route_template(request.scope)})
+        headers = {"Retry-After": "5"}
+        if _is_api(request):
+            return problem_response(503, "unavailable", "The database is briefly unavailable. Try again in a moment.",
+                                    headers=headers)
+        response = _html_error(request, 503, N_("Something went wrong"),
+                               N_("Something went wrong on our side. Try again later."))
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> Response:

@@ -24,6 +24,12 @@ with engine.connect() as connection:
         connection.commit()
     try:
         with connection.begin():
+            if sqlite:
+                # Python's sqlite3 begins a transaction only before INSERT/UPDATE/DELETE, so
+                # each CREATE/ALTER/DROP would commit on its own and an upgrade killed halfway
+                # would leave tables its rerun cannot create again. BEGIN makes the whole
+                # upgrade one transaction, as on PostgreSQL (tests/reliability).
+                connection.exec_driver_sql("BEGIN")
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,
