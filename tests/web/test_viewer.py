@@ -104,6 +104,8 @@ def test_pages_show_the_fixture_values_per_standard(browser: Browser, app) -> No
         ("Hemoglobine A1c/hemoglobine.totaal [stoffractie] in bloed d.m.v. IFCC-protocol", 0),
         ("Glucose [mol/volume] in serum of plasma", 1)]
     assert chart["series"][1]["high"] == 7.8 and chart["series"][1]["points"][0]["out"] is True
+    legend = _text(re.search(r'<ul class="legend chart-legend" hidden>.*?</ul>', compared.text).group(0))
+    assert "normal range (Glucose [mol/volume] in serum of plasma)" in legend and "outside the normal range" in legend
     # Glucose from the lab and measured at home on one axis, marked by source (and said in words).
     glucose = client.get("/results/14743-9")
     assert glucose.status_code == 200 and "measured yourself" in glucose.text

@@ -116,8 +116,12 @@ def _legend(data: dict) -> Markup:
         entries.append(f'<li><span class="swatch series-{index % 4}{shape}" aria-hidden="true"></span>'
                        f'{escape(s["name"])}{unit}</li>')
     labels = data["labels"]
-    if labels["band"] and any(s["low"] is not None or s["high"] is not None for s in data["series"]):
-        entries.append(f'<li><span class="swatch band" aria-hidden="true"></span>{escape(labels["band"])}</li>')
+    banded = [(index, s) for index, s in enumerate(data["series"]) if s["low"] is not None or s["high"] is not None]
+    for index, s in banded if labels["band"] else ():
+        # One entry per band, in its own colour, named after its test when there are several.
+        text = f'{labels["band"]} ({s["name"]})' if len(banded) > 1 else labels["band"]
+        entries.append(f'<li><span class="swatch band band-{index % 4}" aria-hidden="true"></span>'
+                       f'{escape(text)}</li>')
     if labels["out"] and any(p["out"] for s in data["series"] for p in s["points"]):
         entries.append(f'<li><span class="swatch ring" aria-hidden="true"></span>{escape(labels["out"])}</li>')
     return Markup(f'<ul class="legend chart-legend" hidden>{"".join(entries)}</ul>')
