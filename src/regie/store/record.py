@@ -275,11 +275,11 @@ class RecordRepository:
         return statement
 
     def _select_ids(self, model: Any, ids: Sequence[str], *columns: Any) -> Select[Any]:
-        """Rows by id, the user's only. The user condition is written as ``user_id || ''`` so
-        that the database looks the ids up in the primary key: SQLite without statistics
-        otherwise prefers a (user_id, ...) index and reads all the user's entries in it."""
+        """Rows by id, the user's only. The primary key is ``(user_id, id)`` (Citus layout), so
+        ``user_id = ? AND id IN (...)`` is a seek in it; hiding ``user_id`` behind an expression
+        (as before migration 0012) would make the database read the user's whole key range."""
         statement = select(*columns) if columns else select(model)
-        return self._within_scope(model, statement.where(model.id.in_(list(ids)), model.user_id.concat("") == self.user_id))
+        return self._within_scope(model, statement.where(model.user_id == self.user_id, model.id.in_(list(ids))))
 
     def _rows_where_in(self, table: str, columns: str, column: str, values: Sequence[str],
                        extra: str = "", extra_params: tuple[Any, ...] = ()) -> list[Any]:
