@@ -10,9 +10,8 @@ from rich.console import Console
 
 from regie.config import Settings
 from regie.errors import RegieError
-from regie.store.crypto import KeyRing
 from regie.store.db import Database
-from regie.store.master_key import load_master_key
+from regie.store.master_key import keyring_for
 from regie.store.migrate import require_current
 
 P = ParamSpec("P")
@@ -41,5 +40,5 @@ def open_accounts(settings: Settings | None = None):
     settings = settings or Settings()
     database = Database(settings.resolved_database_url)
     require_current(database.engine)
-    keyring = KeyRing(load_master_key(settings))
+    keyring = keyring_for(settings)
     return Accounts(settings, database, keyring)

@@ -8,6 +8,7 @@ import typer
 
 from regie import __version__
 from regie.cli import db as db_commands
+from regie.cli import keys as keys_commands
 from regie.cli import lists as lists_commands
 from regie.cli import token as token_commands
 from regie.cli import user as user_commands
@@ -30,6 +31,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(user_commands.app, name="user")
 app.add_typer(token_commands.app, name="token")
 app.add_typer(lists_commands.app, name="lists")
+app.add_typer(keys_commands.app, name="keys")
 app.command()(fail_on_regie_error(serve))
 app.command()(fail_on_regie_error(demo))
 app.command("import")(fail_on_regie_error(import_files))

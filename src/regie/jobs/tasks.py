@@ -39,10 +39,9 @@ class JobContext:
     def keyring(self):
         """The master key ring, loaded on first use (only per-user jobs need it)."""
         if self._keyring is None:
-            from regie.store.crypto import KeyRing
-            from regie.store.master_key import load_master_key
+            from regie.store.master_key import keyring_for
 
-            self._keyring = KeyRing(load_master_key(self.settings))
+            self._keyring = keyring_for(self.settings)
         return self._keyring
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -62,14 +63,35 @@ class Cipher:
 class KeyRing:
     """Creates, wraps and unwraps per-user data keys with the master key."""
 
-    def __init__(self, master_key: bytes) -> None:
+    def __init__(self, master_key: bytes, other_keys: Callable[[], list[bytes]] | None = None) -> None:
         self._master = Cipher(master_key)
+        # During a master key rotation (regie.store.key_rotation) some data keys are wrapped by
+        # the next key already, or still by the previous one: read on demand, so a running
+        # process keeps working while `regie keys rotate` runs (no downtime).
+        self._other_keys = other_keys
+        self._others: list[Cipher] = []
 
     def new_wrapped_data_key(self, user_id: str) -> bytes:
         return self._master.encrypt(AESGCM.generate_key(bit_length=256), _wrap_aad(user_id))
 
+    def unwrap(self, user_id: str, wrapped_key: bytes) -> bytes:
+        try:
+            return self._master.decrypt(wrapped_key, _wrap_aad(user_id))
+        except DecryptionError:
+            if self._other_keys is None:
+                raise
+        for attempt in range(2):  # the known other keys, then once more after reading them again
+            if attempt:
+                self._others = [Cipher(key) for key in self._other_keys()]
+            for cipher in self._others:
+                try:
+                    return cipher.decrypt(wrapped_key, _wrap_aad(user_id))
+                except DecryptionError:
+                    continue
+        raise DecryptionError("The data key does not open with the master key (nor the next or previous one).")
+
     def user_cipher(self, user_id: str, wrapped_key: bytes) -> Cipher:
-        return Cipher(self._master.decrypt(wrapped_key, _wrap_aad(user_id)))
+        return Cipher(self.unwrap(user_id, wrapped_key))
 
     def user_index_key(self, user_id: str, wrapped_key: bytes) -> bytes:
         """A key for keyed hashes (HMAC) of a user's identifiers, derived from the data key.
@@ -79,8 +101,13 @@ class KeyRing:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-        data_key = self._master.decrypt(wrapped_key, _wrap_aad(user_id))
+        data_key = self.unwrap(user_id, wrapped_key)
         return HKDF(hashes.SHA256(), 32, salt=None, info=b"regie-index-key|" + user_id.encode()).derive(data_key)
+
+
+def wrap_with(master_key: bytes, user_id: str, data_key: bytes) -> bytes:
+    """A data key wrapped by the given master key (used by the key rotation)."""
+    return Cipher(master_key).encrypt(data_key, _wrap_aad(user_id))
 
 
 def _wrap_aad(user_id: str) -> bytes:

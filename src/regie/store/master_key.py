@@ -17,6 +17,10 @@ from regie.errors import ConfigurationError
 
 KEY_BYTES = 32
 KEY_FILE_NAME = "master.key"
+# Written by `regie keys rotate` (regie.store.key_rotation): the key being rolled in, and the one
+# rolled out (kept so a backup made before the rotation, or a late reader, can still open its keys).
+NEXT_KEY_FILE_NAME = "master.key.next"
+PREVIOUS_KEY_FILE_NAME = "master.key.previous"
 
 
 def key_file_path(settings: Settings) -> Path:
@@ -33,6 +37,25 @@ def load_master_key(settings: Settings, *, create: bool = True) -> bytes:
         _create_key_file(path)
     _refuse_loose_permissions(path)
     return _decode(path.read_text(encoding="ascii").strip(), str(path))
+
+
+def other_master_keys(settings: Settings) -> list[bytes]:
+    """The key file as it is now (a process started before a rotation holds the old key),
+    and the next and previous keys, when a rotation left them in ``REGIE_HOME``."""
+    keys = []
+    for name in (KEY_FILE_NAME, NEXT_KEY_FILE_NAME, PREVIOUS_KEY_FILE_NAME):
+        path = settings.home / name
+        if path.exists():
+            _refuse_loose_permissions(path)
+            keys.append(_decode(path.read_text(encoding="ascii").strip(), str(path)))
+    return keys
+
+
+def keyring_for(settings: Settings):
+    """The key ring of a process: the master key, and the rotation's other keys on demand."""
+    from regie.store.crypto import KeyRing
+
+    return KeyRing(load_master_key(settings), lambda: other_master_keys(settings))
 
 
 def _create_key_file(path: Path) -> None:

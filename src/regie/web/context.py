@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from regie.accounts.passkeys import Passkeys
 from regie.accounts.service import Accounts
 from regie.config import Settings
-from regie.store.crypto import KeyRing
 from regie.store.db import Database
-from regie.store.master_key import load_master_key
+from regie.store.master_key import keyring_for
 
 
 @dataclass
@@ -21,5 +20,5 @@ class AppContext:
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
         db = Database(settings.resolved_database_url)
-        keyring = KeyRing(load_master_key(settings))
+        keyring = keyring_for(settings)
         return cls(settings, db, Accounts(settings, db, keyring), Passkeys(settings))
