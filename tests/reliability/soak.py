@@ -75,13 +75,17 @@ class _Errors(logging.Handler):
         self.records: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(f"{record.name}: {record.getMessage()}")
+        if not record.name.startswith("uvicorn"):
+            self.records.append(f"{record.name}: {record.getMessage()}")
 
 
 def soak(folder: Path, database_url: str, *, seconds: float, users: int = 3, log=lambda line: None) -> SoakRun:
     run = SoakRun(database=database_url.split(":")[0].split("+")[0], users=users, seconds_planned=seconds)
     errors = _Errors()
-    logging.getLogger().addHandler(errors)
+    # Regie's loggers do not propagate to the root (regie.ops.logs): listen on both, after the
+    # app configured logging. The sandbox's own server (uvicorn) logs the faults it injects
+    # on purpose ("Exception in ASGI application"); those are not Regie's and not counted.
+    listened = [logging.getLogger(), logging.getLogger("regie")]
     try:
         with ExitStack() as stack:
             network = Network(folder / "sandbox", stack)
@@ -89,6 +93,8 @@ def soak(folder: Path, database_url: str, *, seconds: float, users: int = 3, log
             home.mkdir(exist_ok=True)
             settings = regie_settings(home, database_url, network, "http://localhost:8000", **FAST)
             app = create_app(settings)
+            for logger in listened:
+                logger.addHandler(errors)
             stack.callback(app.state.context.db.dispose)
             client = stack.enter_context(
                 TestClient(app, base_url="http://localhost:8000", raise_server_exceptions=False))
@@ -150,7 +156,8 @@ def soak(folder: Path, database_url: str, *, seconds: float, users: int = 3, log
             run.rss_end_mb = round(rss_mb(), 1)
             run.seconds = round(time.monotonic() - started, 1)
     finally:
-        logging.getLogger().removeHandler(errors)
+        for logger in listened:
+            logger.removeHandler(errors)
     run.unhandled_exceptions = len(errors.records)
     run.problems += [f"logged error: {r}" for r in errors.records[:20]]
     return run
