@@ -44,7 +44,8 @@ Then `.venv/bin/python scripts/reliability/report.py` rewrites this page. Each s
   three users collect at once. Each round: every collection finishes (no stuck job), each service that did
   not complete carries its failure on the receipt (error code, `RGE-` reference, message), nothing stored
   before is lost. Over the run: no log record at ERROR level (an unhandled exception is logged as one), no
-  collection left running, RSS of the process at start and end.
+  collection left running, RSS of the process at start and end (Regie and the sandbox share the process;
+  the sandbox server's own tracebacks for the faults it injects on purpose are not counted).
 - **Database faults** (`tests/reliability/test_database_faults.py`): the machine's PostgreSQL is shared,
   so it is not restarted; the test ends the app's own backends with `pg_terminate_backend` (found by
   `application_name`), once all at once and then every 10 ms for 3 s under requests. Requests then
