@@ -21,7 +21,7 @@ from regie.store.ingest import RecordService
 from regie.store.migrate import current_revision, head_revision, upgrade
 from regie.web.app import create_app
 from tests.collect.harness import api_token
-from tests.conftest import POSTGRES_URL, fast_settings, postgres_problem, skip_or_fail
+from tests.conftest import POSTGRES_URL, fast_settings
 from regie.cli._common import open_accounts
 from tests.reliability.crashes import OWNER, make_files, prepare, storage_problems
 
