@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
 
+from regie.cli._common import open_accounts
 from regie.fhir import FhirVersion
 from regie.store.db import Database
 from regie.store.ingest import RecordService
@@ -22,7 +23,6 @@ from regie.store.migrate import current_revision, head_revision, upgrade
 from regie.web.app import create_app
 from tests.collect.harness import api_token
 from tests.conftest import POSTGRES_URL, fast_settings
-from regie.cli._common import open_accounts
 from tests.reliability.crashes import OWNER, make_files, prepare, storage_problems
 
 OPTIONS = {"channel": "cli", "fhir_version": FhirVersion.STU3}
