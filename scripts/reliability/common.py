@@ -3,8 +3,6 @@ settings for it, and writing a run's JSON for scripts/reliability/report.py."""
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "scripts" / "reliability" / "runs"
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
-from tests.conftest import POSTGRES_URL, fast_settings  # noqa: E402
+from tests.conftest import fast_settings, postgres_schema  # noqa: E402
 
 
 @contextmanager
@@ -25,18 +21,8 @@ def database(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'regie.sqlite3'}"
         return
-    url = os.environ.get("REGIE_TEST_POSTGRES_URL", POSTGRES_URL)
-    schema = f"regie_rel_{secrets.token_hex(6)}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(prefix="regie_rel") as url:
+        yield url
 
 
 def settings_for(folder: Path, url: str, **overrides):

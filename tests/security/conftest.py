@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from regie.store.db import Database
 from regie.store.migrate import upgrade
 from regie.web.app import create_app
 from tests.access.world import Person, make_user, seed_record, sign_in
-from tests.conftest import POSTGRES_URL, fast_settings, postgres_problem, skip_or_fail
+from tests.conftest import fast_settings, postgres_problem, postgres_schema, skip_or_fail
 
 
 @dataclass
@@ -34,17 +33,8 @@ def _database(kind: str, home: Path) -> Iterator[str]:
     problem = postgres_problem()
     if problem:
         skip_or_fail(problem, "REQUIRE_POSTGRES")
-    schema = f"regie_test_{secrets.token_hex(6)}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 def _post_json(person: Person, path: str, body: dict) -> dict:
