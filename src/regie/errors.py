@@ -11,3 +11,11 @@ class ConfigurationError(RegieError):
 
 class SchemaVersionError(ConfigurationError):
     """The database is at a different migration than this version of Regie expects."""
+
+
+class CodedError(RegieError):
+    """An error whose ``code`` picks the explanation a page or API shows (collect, send, ...)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from regie.collect.texts import error_text
 from regie.config import Settings
-from regie.errors import RegieError
+from regie.errors import CodedError
 from regie.medmij import oauth
 from regie.medmij.services import service as catalogue_service
 from regie.store.collect_models import (
@@ -46,10 +46,8 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class CollectError(RegieError):
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(detail or code)
-        self.code = code
+class CollectError(CodedError):
+    pass
 
 
 @dataclass(frozen=True)

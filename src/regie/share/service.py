@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from regie.collect.service import ProviderEndpoints, new_reference
 from regie.config import Settings
-from regie.errors import RegieError
+from regie.errors import CodedError
 from regie.medmij import oauth
 from regie.store.crypto import Cipher, KeyRing
 from regie.store.db import Database
@@ -34,10 +34,8 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class ShareError(RegieError):
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(detail or code)
-        self.code = code
+class ShareError(CodedError):
+    pass
 
 
 @dataclass(frozen=True)

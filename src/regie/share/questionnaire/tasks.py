@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from regie.collect.service import ProviderEndpoints
 from regie.config import Settings
-from regie.errors import RegieError
+from regie.errors import CodedError
 from regie.medmij import oauth
 from regie.store.crypto import Cipher, KeyRing
 from regie.store.db import Database
@@ -31,10 +31,8 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class TaskError(RegieError):
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(detail or code)
-        self.code = code
+class TaskError(CodedError):
+    pass
 
 
 @dataclass(frozen=True)
