@@ -32,7 +32,7 @@ demo: $(STAMP)
 	REGIE_HOME=$(DEMO_HOME) $(BIN)/regie demo
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # The benchmarks at full size (minutes; never part of `make test`, which runs a tiny
 # smoke version of each). Results go to the terminal; docs/benchmarks.md records them.
