@@ -1,9 +1,18 @@
-"""Page checks shared by the browser tests: axe WCAG 2.1 AA, phone width, screenshots."""
+"""Shared by the browser tests: page checks (axe WCAG 2.1 AA, phone width, screenshots) and
+registering an account the way a user does."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.web.helpers import PASSWORD, TestClock
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import LiveServer
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 _axe = Axe()
@@ -22,3 +31,21 @@ def check_page(page, output: Path, name: str) -> None:
     page.set_viewport_size(desktop)
     assert overflow <= 375, f"{name}: the page is {overflow}px wide on a 375px phone"
     assert phone_results.violations_count == 0, f"{name} (phone): {phone_results.generate_report()}"
+
+
+def register_with_totp(page: Page, live_server: LiveServer, email: str) -> tuple[TestClock, str]:
+    """Register ``email`` in the browser and set up TOTP; the server's clock is a TestClock
+    so codes are never refused as reused."""
+    clock = TestClock()
+    live_server.context.accounts.clock = clock
+    page.goto(live_server.base_url + "/register")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
+    page.get_by_label("Wachtwoord nog een keer").fill(PASSWORD)
+    page.get_by_role("button", name="Account maken").click()
+    page.goto(live_server.base_url + "/setup/totp")
+    secret = page.locator("[data-totp-secret]").get_attribute("data-totp-secret")
+    page.get_by_label("Typ de code van 6 cijfers uit de app").fill(clock.code(secret))
+    page.get_by_role("button", name="Bevestigen").click()
+    expect(page).to_have_url(re.compile(r"/setup/recovery-codes$"))
+    return clock, secret

@@ -12,27 +12,10 @@ from playwright.sync_api import Page, expect
 
 from regie.store.ingest import RecordService
 from tests.browser.conftest import LiveServer
-from tests.browser.pages import check_page
+from tests.browser.pages import check_page, register_with_totp
 from tests.fhir.fixtures import SKIP_REASON, available, fixture_files, load, standard_of
-from tests.web.helpers import PASSWORD, TestClock
 
 pytestmark = pytest.mark.skipif(not available(), reason=SKIP_REASON)
-
-
-def _register(page: Page, live_server: LiveServer, email: str) -> tuple[TestClock, str]:
-    clock = TestClock()
-    live_server.context.accounts.clock = clock
-    page.goto(live_server.base_url + "/register")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.get_by_label("Wachtwoord nog een keer").fill(PASSWORD)
-    page.get_by_role("button", name="Account maken").click()
-    page.goto(live_server.base_url + "/setup/totp")
-    secret = page.locator("[data-totp-secret]").get_attribute("data-totp-secret")
-    page.get_by_label("Typ de code van 6 cijfers uit de app").fill(clock.code(secret))
-    page.get_by_role("button", name="Bevestigen").click()
-    expect(page).to_have_url(re.compile(r"/setup/recovery-codes$"))
-    return clock, secret
 
 
 def _fill(live_server: LiveServer, email: str) -> None:
@@ -49,7 +32,7 @@ def test_export_download_and_import(page: Page, live_server: LiveServer, output_
     if not database_url.startswith("sqlite"):
         pytest.skip("browser pages are checked on SQLite; tests/web covers PostgreSQL")
     base = live_server.base_url
-    clock, secret = _register(page, live_server, "daan@voorbeeld.nl")
+    clock, secret = register_with_totp(page, live_server, "daan@voorbeeld.nl")
     _fill(live_server, "daan@voorbeeld.nl")
 
     page.goto(base + "/account")

@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveServer
-from tests.browser.pages import check_page
+from tests.browser.pages import check_page, register_with_totp
 from tests.sharelinks.record_data import ALLERGY, MEDICINE, NAME, PROBLEM, STOPPED, load_record
-from tests.web.helpers import PASSWORD, TestClock
+from tests.web.helpers import PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -21,26 +21,10 @@ def _sqlite_only(database_url: str) -> None:
         pytest.skip("browser pages are checked on SQLite; tests/sharelinks covers PostgreSQL")
 
 
-def _register(page: Page, live_server: LiveServer, email: str) -> tuple[TestClock, str]:
-    clock = TestClock()
-    live_server.context.accounts.clock = clock
-    page.goto(live_server.base_url + "/register")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.get_by_label("Wachtwoord nog een keer").fill(PASSWORD)
-    page.get_by_role("button", name="Account maken").click()
-    page.goto(live_server.base_url + "/setup/totp")
-    secret = page.locator("[data-totp-secret]").get_attribute("data-totp-secret")
-    page.get_by_label("Typ de code van 6 cijfers uit de app").fill(clock.code(secret))
-    page.get_by_role("button", name="Bevestigen").click()
-    expect(page).to_have_url(re.compile(r"/setup/recovery-codes$"))
-    return clock, secret
-
-
 def test_share_link_opened_without_account_then_revoked(page: Page, chromium: Browser, live_server: LiveServer,
                                                          output_dir: Path) -> None:
     base = live_server.base_url
-    _register(page, live_server, "anna@voorbeeld.nl")
+    register_with_totp(page, live_server, "anna@voorbeeld.nl")
     load_record(live_server.context, "anna@voorbeeld.nl")
     page.goto(base + "/")
     page.get_by_role("link", name="Delen met een dokter").first.click()
@@ -112,7 +96,7 @@ def test_share_link_opened_without_account_then_revoked(page: Page, chromium: Br
 
 def test_emergency_card(page: Page, live_server: LiveServer, output_dir: Path) -> None:
     base = live_server.base_url
-    _register(page, live_server, "joost@voorbeeld.nl")
+    register_with_totp(page, live_server, "joost@voorbeeld.nl")
     load_record(live_server.context, "joost@voorbeeld.nl")
     page.goto(base + "/emergency-card")
     check_page(page, output_dir, "emergency-empty")
@@ -147,7 +131,7 @@ def test_emergency_card(page: Page, live_server: LiveServer, output_dir: Path) -
 
 def test_account_deletion(page: Page, live_server: LiveServer, output_dir: Path) -> None:
     base = live_server.base_url
-    clock, secret = _register(page, live_server, "vertrek@voorbeeld.nl")
+    clock, secret = register_with_totp(page, live_server, "vertrek@voorbeeld.nl")
     load_record(live_server.context, "vertrek@voorbeeld.nl")
     page.goto(base + "/account")
     page.get_by_role("link", name="Uw account verwijderen").click()

@@ -13,24 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
-from tests.browser.pages import check_page
-from tests.web.helpers import PASSWORD, TestClock
+from tests.browser.pages import check_page, register_with_totp
 from tests.web.viewer_data import load_fixtures
-
-
-def _register(page: Page, live_server: LiveServer, email: str) -> None:
-    clock = TestClock()
-    live_server.context.accounts.clock = clock
-    page.goto(live_server.base_url + "/register")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.get_by_label("Wachtwoord nog een keer").fill(PASSWORD)
-    page.get_by_role("button", name="Account maken").click()
-    page.goto(live_server.base_url + "/setup/totp")
-    secret = page.locator("[data-totp-secret]").get_attribute("data-totp-secret")
-    page.get_by_label("Typ de code van 6 cijfers uit de app").fill(clock.code(secret))
-    page.get_by_role("button", name="Bevestigen").click()
-    expect(page).to_have_url(re.compile(r"/setup/recovery-codes$"))
 
 
 def _tab_to(page: Page, text: str, limit: int = 80) -> None:
@@ -52,7 +36,7 @@ def test_viewer_pages_with_fixtures(page: Page, live_server: LiveServer, output_
     if not database_url.startswith("sqlite"):
         pytest.skip("browser pages are checked on SQLite; tests/web covers PostgreSQL")
     base = live_server.base_url
-    _register(page, live_server, "lotte@voorbeeld.nl")
+    register_with_totp(page, live_server, "lotte@voorbeeld.nl")
     page.goto(base + "/")
     check_page(page, output_dir, "overview-empty")
     load_fixtures(live_server.context, "lotte@voorbeeld.nl")
