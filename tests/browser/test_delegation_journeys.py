@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.access.world import ALLERGY, DIAGNOSIS, seed_record, years_ago
 from tests.browser.conftest import LiveServer
 from tests.browser.pages import check_page
-from tests.browser.test_viewer_pages import _register
+from tests.browser.pages import register_with_totp as _register
 
 
 def _user(live_server: LiveServer, email: str):

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
 from tests.browser.pages import check_page
-from tests.browser.test_viewer_pages import _register
+from tests.browser.pages import register_with_totp as _register
 
 
 def test_measurements_and_diary(page: Page, live_server: LiveServer, output_dir: Path, database_url: str) -> None:

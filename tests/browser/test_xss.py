@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 from regie.fhir.version import FhirVersion
 from regie.store.ingest import RecordService
 from tests.browser.conftest import LiveServer
-from tests.browser.test_viewer_pages import _register
+from tests.browser.pages import register_with_totp as _register
 
 SCRIPT = "<script>window.__xss=1</script>"
 IMG = '<img src="x" onerror="window.__xss=2;alert(2)">'
