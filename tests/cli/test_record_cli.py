@@ -75,3 +75,18 @@ def test_import_exit_status_and_errors(env, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert run(env, "import", "--user", "patient@voorbeeld.nl", str(empty)).exit_code == 1
+
+
+def test_fhir_version_option_takes_names_and_numbers_and_refuses_others(env, tmp_path: Path) -> None:
+    patient = tmp_path / "patient.json"  # valid in STU3 and R4 alike: only the option decides
+    patient.write_bytes(orjson.dumps({"resourceType": "Patient", "id": "p1", "gender": "female"}))
+    wrong = run(env, "import", "--user", "patient@voorbeeld.nl", "--fhir-version", "R5", str(patient))
+    assert wrong.exit_code == 2
+    assert "unknown FHIR version 'R5'" in wrong.output and "Traceback" not in wrong.output
+    assert _record(env)["resources"] == 0
+    undetectable = run(env, "import", "--user", "patient@voorbeeld.nl", str(patient))
+    assert undetectable.exit_code == 1 and "cannot tell whether this is FHIR STU3 or R4" in undetectable.output
+    for given in ("4.0.1", "r4"):
+        result = run(env, "import", "--user", "patient@voorbeeld.nl", "--fhir-version", given, str(patient))
+        assert result.exit_code == 0, result.output
+    assert _record(env)["by_type"] == {"Patient": 1}

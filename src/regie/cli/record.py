@@ -13,7 +13,7 @@ from rich.table import Table
 
 from regie.cli._common import open_accounts
 from regie.cli.export import import_archive
-from regie.fhir import FhirVersion
+from regie.fhir import FhirVersion, UnknownFhirVersion, parse_fhir_version
 from regie.fhir.stream import bundle_parts, is_large_bundle
 from regie.portability.importer import is_archive
 from regie.store.ingest import FileOutcome, RecordService, expand_paths
@@ -29,6 +29,13 @@ def _service_and_keys(email: str):
     return service, service.keys(user)
 
 
+def _fhir_version(value: str) -> FhirVersion | None:
+    try:
+        return parse_fhir_version(value)
+    except UnknownFhirVersion as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 def import_files(
     paths: Annotated[list[Path], typer.Argument(help="FHIR files (JSON or XML) or folders (searched recursively).")],
     user: Annotated[str, typer.Option("--user", help="E-mail address of the account.")],
@@ -37,7 +44,8 @@ def import_files(
     ] = None,
     fhir_version: Annotated[
         FhirVersion | None,
-        typer.Option("--fhir-version", case_sensitive=False, help="FHIR version of the files (default: detect)."),
+        typer.Option("--fhir-version", parser=_fhir_version, metavar="STU3|R4",
+                     help="FHIR version of the files: STU3, R4 or a number such as 4.0.1 (default: detect)."),
     ] = None,
 ) -> None:
     """Import FHIR files into an account's health record (atomic per file), or a Regie export

@@ -21,7 +21,8 @@ from .errors import FhirReadError
 from .normalise import normalise
 from .schema import load_schema
 from .validate import StructuralError, validate_resource
-from .version import FhirVersion, version_from_fhir_version, version_from_profile
+from .version import (FhirVersion, UnknownFhirVersion, parse_fhir_version, version_from_fhir_version,
+                      version_from_profile)
 from .xmlconv import Converter, XmlError, line_of, parse_xml, profiles_in_xml
 
 #: Default upper bound for one file. PDF/A documents travel base64-encoded in Binary
@@ -32,10 +33,11 @@ _JSON_DECODER = msgspec.json.Decoder(float_hook=Decimal)  # keep 1.50 as 1.50
 _JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
-def read_path(path: str | Path, *, fhir_version: FhirVersion | None = None,
+def read_path(path: str | Path, *, fhir_version: FhirVersion | str | None = None,
               max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:
     """Read a FHIR file from disk; the error names the file by its base name."""
     p = Path(path)
+    fhir_version = _version_argument(fhir_version, p.name)
     try:
         size = p.stat().st_size
         if size > max_bytes:
@@ -66,15 +68,18 @@ def no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def read_bytes(data: bytes, *, name: str, fhir_version: FhirVersion | None = None,
+def read_bytes(data: bytes, *, name: str, fhir_version: FhirVersion | str | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:
     """Read one FHIR file (JSON or XML, STU3 or R4, a resource or a Bundle).
 
     The whole file is validated; any error rejects the whole file with a
     :class:`FhirReadError` naming the resource and location. ``fhir_version`` is
     detected when not given (profiles, then structure) and an error says so when the
-    file does not tell.
+    file does not tell. It may be given as a :class:`FhirVersion`, ``"STU3"``/``"R4"``
+    (any case) or a version number (``"4.0.1"``); anything else is a
+    :class:`FhirReadError` saying so.
     """
+    fhir_version = _version_argument(fhir_version, name)
     try:
         with no_cyclic_gc():
             return _read(data, name, fhir_version, max_bytes)
@@ -87,6 +92,13 @@ def read_bytes(data: bytes, *, name: str, fhir_version: FhirVersion | None = Non
     except Exception as exc:  # noqa: BLE001 - the contract is: only FhirReadError escapes
         raise FhirReadError(f"internal error while reading ({type(exc).__name__}: {exc}); "
                             "please report this file", name=name) from exc
+
+
+def _version_argument(value: FhirVersion | str | None, name: str) -> FhirVersion | None:
+    try:
+        return parse_fhir_version(value)
+    except UnknownFhirVersion as exc:
+        raise FhirReadError(str(exc), name=name) from None
 
 
 def _read(data: bytes, name: str, version: FhirVersion | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -13,6 +14,40 @@ class FhirVersion(StrEnum):
 
 
 _FHIR_VERSION_PREFIX = {"3.0": FhirVersion.STU3, "4.0": FhirVersion.R4}
+
+
+# 3.0, 3.0.2, 4.0.1, 4.0.1-ballot: the numbers a MedMij service or CapabilityStatement states.
+_VERSION_NUMBER = re.compile(r"[34]\.0(\.[0-9]+)?(-[A-Za-z0-9.]+)?")
+
+
+class UnknownFhirVersion(ValueError):
+    """A caller passed a FHIR version Regie does not read (or not a version at all)."""
+
+
+def parse_fhir_version(value: FhirVersion | str | None) -> FhirVersion | None:
+    """The FHIR version a caller passed, in any of the documented forms.
+
+    Accepted: ``None`` (detect), a :class:`FhirVersion`, its name in any case
+    (``"R4"``, ``"stu3"``), or a version number as a MedMij service or a
+    CapabilityStatement states it (``"4.0.1"``, ``"3.0.2"``). Anything else raises
+    :class:`UnknownFhirVersion` saying what was given and what is accepted, before a
+    single byte is read.
+    """
+    if value is None or isinstance(value, FhirVersion):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        by_name = FhirVersion.__members__.get(text.upper())
+        if by_name is not None:
+            return by_name
+        if _VERSION_NUMBER.fullmatch(text):
+            return _FHIR_VERSION_PREFIX[text[:3]]
+        shown = repr(value) if len(value) <= 40 else repr(value[:40]) + "..."
+    else:
+        shown = f"a value of type {type(value).__name__}"
+    raise UnknownFhirVersion(
+        f"unknown FHIR version {shown}: Regie reads STU3 (3.0.x) and R4 (4.0.x); "
+        "pass STU3, R4, a version number such as 4.0.1, or nothing to detect it")
 
 # Profile URL rules, checked in order. STU3 (zib2017) profiles live under fhir.nl
 # (lower-case nl-core-*) or nictiz.nl with zib-/gp-/bc-/mp612-/... prefixes; the R4

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from regie.fhir import FhirReadError, FhirVersion, read_bytes
+from regie.fhir import FhirReadError, FhirVersion, parse_fhir_version, read_bytes
 from regie.fhir.reader import DEFAULT_MAX_BYTES, no_cyclic_gc
 from regie.store.crypto import KeyRing
 from regie.store.db import Database
@@ -74,23 +74,27 @@ class RecordService:
 
     def import_bytes(
         self, keys: UserKeys, data: bytes, *, name: str, source: str | None = None,
-        fhir_version: FhirVersion | None = None, channel: str, actor_id: str | None = None,
+        fhir_version: FhirVersion | str | None = None, channel: str, actor_id: str | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> FileOutcome:
-        """Read and store one file; never raises for bad input (see ``FileOutcome.error``)."""
+        """Read and store one file; never raises for bad input (see ``FileOutcome.error``).
+        A ``fhir_version`` that is not a version (see ``parse_fhir_version``) is a caller's
+        mistake, not the file's: ``UnknownFhirVersion`` (a ValueError), before anything is read."""
         return self.import_many(keys, [(name, data)], source=source, fhir_version=fhir_version,
                                 channel=channel, actor_id=actor_id, max_bytes=max_bytes)[0]
 
     def import_many(
         self, keys: UserKeys, files: Iterable[tuple[str, bytes]], *, source: str | None = None,
-        fhir_version: FhirVersion | None = None, channel: str, actor_id: str | None = None,
+        fhir_version: FhirVersion | str | None = None, channel: str, actor_id: str | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES, batch_files: int = 64, batch_bytes: int = 8 * 1024 * 1024,
         progress: Callable[[FileOutcome], None] | None = None,
     ) -> list[FileOutcome]:
         """Import several files, atomic per file: each file is read and validated completely,
         then stored inside a SAVEPOINT of a transaction shared by up to ``batch_files`` files
         (``batch_bytes`` of input), so a failing file leaves nothing behind while the others
-        of the batch are kept. Small files no longer pay a commit each."""
+        of the batch are kept. Small files no longer pay a commit each. ``fhir_version`` as
+        for :meth:`import_bytes` (checked once, before the first file)."""
+        fhir_version = parse_fhir_version(fhir_version)
         outcomes: list[FileOutcome] = []
         batch: list[tuple[FileOutcome, Any]] = []
         size = 0
