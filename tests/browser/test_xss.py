@@ -26,8 +26,15 @@ PAYLOAD = SCRIPT + IMG + SVG + BREAKOUT
 
 
 def _bundle() -> bytes:
+    # The narrative is shown as markup after nh3 (regie.fhir.narrative): its table must survive,
+    # and none of script, event handler, javascript: link, svg, style or outside image may.
     narrative = ('<div xmlns="http://www.w3.org/1999/xhtml"><p>Verslag ' + IMG.replace('">', '"/>')
-                 + '</p><script>window.__xss=6</script><a href="javascript:window.__xss=7">x</a></div>')
+                 + '</p><script>window.__xss=6</script><a href="javascript:window.__xss=7">x</a>'
+                 '<svg xmlns="http://www.w3.org/2000/svg" onload="window.__xss=8"><script>window.__xss=9</script></svg>'
+                 '<p style="background:url(javascript:window.__xss=10)" onmouseover="window.__xss=11">Opmaak</p>'
+                 '<img src="https://kwaad.example/pixel.png"/>'
+                 '<table><caption>Uitslagen</caption><tr><th>Bepaling</th><th>Waarde</th></tr>'
+                 '<tr><td>Glucose</td><td>5,4</td></tr></table></div>')
     resources = [
         {"resourceType": "Patient", "id": "pat", "name": [{"family": "Jansen" + IMG, "given": [SCRIPT]}]},
         {"resourceType": "Condition", "id": "c1", "code": {"text": "Ziekte" + PAYLOAD},
@@ -92,3 +99,12 @@ def test_no_script_from_stored_data_runs(page: Page, live_server: LiveServer, da
     flag = next(item for item in items if "Vlag" in orjson.dumps(item).decode())
     page.goto(f"{base}/record/items/{flag['id']}")
     assert "Verslag" in page.locator("main").inner_text()
+    # The narrative is markup now: its table survived, with its cells ...
+    narrative = page.locator("main .narrative-html")
+    assert narrative.locator("table caption").inner_text() == "Uitslagen"
+    assert narrative.locator("table td").all_inner_texts() == ["Glucose", "5,4"]
+    # ... and nothing active or outside did: no script, svg, style, image, or link to javascript:.
+    for selector in ("script", "svg", "img", "iframe", "object", "[style]", "[onload]", "[onerror]",
+                     "[onmouseover]", "a[href^='javascript']"):
+        assert narrative.locator(selector).count() == 0, selector
+    assert narrative.locator("a").count() == 1 and narrative.locator("a").get_attribute("href") is None

@@ -97,7 +97,8 @@ class RecordItem:
     ``active`` is True/False where the source says whether it still applies (problems,
     episodes, allergies, medication), else None. ``attention`` is the GP attention flag.
     ``narrative`` holds the plain text of the resource narrative for items we could not
-    map in detail (category ``other``) so nothing is ever lost.
+    map in detail (category ``other``) so nothing is ever lost; ``narrative_html`` the same
+    narrative as markup already sanitised (regie.fhir.narrative), for display.
     """
 
     kind: str
@@ -119,6 +120,7 @@ class RecordItem:
     links: tuple[Link, ...] = ()
     details: tuple[Detail, ...] = ()
     narrative: str | None = None
+    narrative_html: str | None = None
 
     def link(self, relation: str) -> Link | None:
         """The first link with this relation, if any."""

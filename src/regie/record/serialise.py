@@ -75,6 +75,8 @@ def item_to_dict(item: RecordItem) -> dict[str, Any]:
                   for x in item.links],
         "details": [{"label": d.label, "text": d.text} for d in item.details],
         "narrative": item.narrative,
+        # Only when present, so items without one serialise as before.
+        **({"narrative_html": item.narrative_html} if item.narrative_html else {}),
     }
 
 
@@ -135,4 +137,5 @@ def item_from_dict(d: dict[str, Any]) -> RecordItem:
                     for x in d.get("links", ())),
         details=tuple(Detail(x["label"], x["text"]) for x in d.get("details", ())),
         narrative=d.get("narrative"),
+        narrative_html=d.get("narrative_html"),
     )

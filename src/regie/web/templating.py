@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 
 from regie import __version__
 from regie.web.i18n import LANGUAGE_COOKIE, pick_language, translations
+from regie.web.narrative import narrative_markup
 from regie.web.sessions import current_session, ensure_session
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -25,6 +26,7 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+environment.filters["narrative"] = narrative_markup
 
 
 def language_of(request: Request) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from regie.record import Category, RecordItem
 
+from ..narrative import narrative_html
 from ..version import FhirVersion
 from . import common as cm
 from .categorise import category_of
@@ -36,14 +37,16 @@ def normalise(res: dict[str, Any], version: FhirVersion) -> tuple[RecordItem, ..
     title = PREFERRED_SUBKIND_TITLE_NL.get(subkind or "") or fields.pop("title", None) or SUBKIND_TITLE_NL.get(subkind or "") or \
         TYPE_TITLE_NL.get(rtype, rtype)
     fields.pop("title", None)
-    narrative = None
+    narrative = narrative_markup = None
     if rtype not in DETAILED or category is Category.OTHER:
         narrative = cm.narrative_text(res)
+        narrative_markup = narrative_html(res) if narrative else None
     fields["codes"] = tuple(fields.get("codes", ()))
     fields["links"] = tuple(fields.get("links", ()))
     fields["details"] = tuple(fields.get("details", ()))
     return (RecordItem(
         kind=kind, category=category, title=str(title), resource_type=rtype,
         resource_id=res.get("id"), profile=cm.first_profile(res), narrative=narrative,
+        narrative_html=narrative_markup,
         **fields,
     ),)
