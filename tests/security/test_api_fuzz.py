@@ -4,8 +4,9 @@ Path parameters, query parameters and JSON bodies are drawn from hypothesis stra
 JSON of any shape, plus values of the documented types), sent by a signed-in person with the
 CSRF header, a few examples per operation, derandomised so a failure repeats. A missing operation
 in the document (a new route) is fuzzed as soon as it is documented. Logging out goes last.
-(schemathesis would do the same from the schema; it is not a dependency of Regie, and this
-stays within hypothesis, which the suite already uses.)
+It complements tests/security/test_api_schemathesis.py (schema-driven, bearer token): this one
+goes through the cookie session with its CSRF header, and sends JSON bodies to every POST, PUT
+and PATCH, also where the document does not describe the body (diary, measurements, notes, sends).
 """
 from __future__ import annotations
 
