@@ -90,3 +90,37 @@ def test_fhir_version_option_takes_names_and_numbers_and_refuses_others(env, tmp
         result = run(env, "import", "--user", "patient@voorbeeld.nl", "--fhir-version", given, str(patient))
         assert result.exit_code == 0, result.output
     assert _record(env)["by_type"] == {"Patient": 1}
+
+
+def test_db_upgrade_builds_the_indexes_old_records_lack(env, tmp_path: Path) -> None:
+    from sqlalchemy import delete, func, select
+
+    from regie.store.db import Database
+    from regie.store.record_models import RecordLink, RecordReindexPending
+
+    bundle = tmp_path / "bundle.json"  # an encounter and a journal line that points at it
+    bundle.write_bytes(orjson.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Encounter", "id": "e1", "status": "finished",
+                      "class": {"code": "AMB"}, "subject": {"reference": "Patient/p1"}}},
+        {"resource": {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "S-regel"},
+                      "context": {"reference": "Encounter/e1"}, "valueString": "hoofdpijn"}}]}))
+    assert run(env, "import", "--user", "patient@voorbeeld.nl", "--fhir-version", "STU3", str(bundle)).exit_code == 0
+    db = Database(env["REGIE_DATABASE_URL"])
+    try:
+        with db.session() as session:  # as stored by a Regie before migration 0017
+            user_id = session.scalar(select(RecordLink.user_id))
+            session.execute(delete(RecordLink))
+            session.add(RecordReindexPending(user_id=user_id))
+        upgraded = run(env, "db", "upgrade")
+        assert upgraded.exit_code == 0, upgraded.output
+        assert "Record indexes built for 1 account(s)" in upgraded.output and "1 links" in upgraded.output
+        with db.session() as session:
+            assert session.scalar(select(func.count()).select_from(RecordLink)) == 1
+            assert session.scalar(select(func.count()).select_from(RecordReindexPending)) == 0
+        assert "Record indexes built" not in run(env, "db", "upgrade").output  # nothing waits
+        one = run(env, "db", "reindex", "--user", "patient@voorbeeld.nl")
+        assert one.exit_code == 0 and "for 1 account(s)" in one.output and "0 links" in one.output
+        unknown = run(env, "db", "reindex", "--user", "niemand@voorbeeld.nl")
+        assert unknown.exit_code == 2 and "no account with e-mail address" in unknown.output
+    finally:
+        db.dispose()

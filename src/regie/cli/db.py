@@ -4,10 +4,12 @@ from __future__ import annotations
 import typer
 
 from regie.cli._common import fail_on_regie_error
+from regie.cli.record import reindex_records, report_reindex
 from regie.config import Settings
 from regie.store.db import Database
-from regie.store.master_key import load_master_key
+from regie.store.master_key import keyring_for, load_master_key
 from regie.store.migrate import current_revision, head_revision, schema_state, upgrade
+from regie.store.record_reindex import reindex_pending
 
 app = typer.Typer(help="Database: create and migrate.", no_args_is_help=True)
 
@@ -23,6 +25,13 @@ def upgrade_command() -> None:
     upgrade(database.engine)
     after = current_revision(database.engine)
     typer.echo(f"Database at migration {after}" + (" (was empty)" if before is None else f" (was {before})"))
+    # Indexes made of keyed hashes need each user's key: built per user after the migrations.
+    results = reindex_pending(database, keyring_for(settings))
+    if results:
+        report_reindex(results)
+
+
+app.command("reindex")(fail_on_regie_error(reindex_records))
 
 
 @app.command("status")

@@ -131,3 +131,32 @@ def record(
         for name, count in summary[key].items():
             table.add_row(name, str(count))
         out.print(table)
+
+
+def reindex_records(
+    user: Annotated[
+        str | None, typer.Option("--user", help="E-mail address of one account (default: every account still waiting).")
+    ] = None,
+) -> None:
+    """Build the record indexes that data stored by an older Regie lacks (related items, references).
+
+    `regie db upgrade` runs this for every account that waits; run it yourself to resume an
+    interrupted run or to rebuild one account. Each account is done in one transaction."""
+    from regie.store.record_reindex import reindex_pending, reindex_user
+
+    accounts = open_accounts()
+    if user is not None:
+        with accounts.db.session() as session:
+            found = accounts.by_email(session, user)
+        if found is None:
+            raise typer.BadParameter(f"no account with e-mail address {user}", param_hint="--user")
+        results = [r for r in [reindex_user(accounts.db, accounts.keyring, found.id)] if r is not None]
+    else:
+        results = reindex_pending(accounts.db, accounts.keyring)
+    report_reindex(results)
+
+
+def report_reindex(results) -> None:
+    typer.echo(f"Record indexes built for {len(results)} account(s): "
+               f"{sum(r.rows for r in results)} items read, {sum(r.links for r in results)} links and "
+               f"{sum(r.ref_hashes for r in results)} references added.")

@@ -171,3 +171,15 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(40))  # a record item id, "summary", "items"
     channel: Mapped[str] = mapped_column(String(20))  # web, api-session, api-token, cli
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordReindexPending(Base):
+    """A user whose stored rows still need their keyed indexes (re)built by
+    :mod:`regie.store.record_reindex`: reference hashes and links of rows stored before
+    migration 0017. Migrations can only list the users (they have no data keys); the
+    rebuild runs per user with the user's key (``regie db upgrade``, ``regie db reindex``)."""
+
+    __tablename__ = "record_reindex_pending"
+
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,173 @@
+"""Rebuild a user's keyed record indexes from the encrypted rows, one user at a time.
+
+What an import writes beside the encrypted blobs (docs/storage.md) — the ``ref_hash`` of a
+row, the ``target_ref`` of a Flag, the ``record_links`` of related items — is made of
+keyed hashes under the user's data key. Rows stored before those existed lack them, and a
+migration cannot add them: it has the database, not the users' keys. So a migration lists
+the users in ``record_reindex_pending`` and this module does the work per user, with the
+user's key, in one transaction: a failure leaves that user as before (still pending), a
+second run changes nothing (links are inserted "if absent", hashes set only where
+missing). ``regie db upgrade`` runs it after migrating; ``regie db reindex`` runs it
+for the pending users or for one user.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+
+from regie.store.crypto import KeyRing
+from regie.store.db import Database
+from regie.store.models import User
+from regie.store.record import LINK_RELATIONS, RecordRepository, UserKeys, _target
+from regie.store.record_models import RecordLink, RecordReindexPending, RecordResource
+
+#: Rows decrypted per query: bounded memory for a large record.
+_BATCH = 1000
+
+
+@dataclass
+class ReindexResult:
+    user_id: str
+    rows: int = 0
+    ref_hashes: int = 0
+    flag_targets: int = 0
+    links: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: str
+    source_id: str
+    file: str | None
+    resource_type: str
+    ref_key: str  # what the import hashes with the type: the id, else fullUrl or place in the file
+    full_url: str | None
+    ref_hash: str | None
+    target_ref: str | None
+    links: tuple[tuple[str, str], ...]  # (relation, reference) of the item's links
+
+
+def pending_user_ids(db: Database) -> list[str]:
+    with db.session() as session:
+        return list(session.scalars(
+            select(RecordReindexPending.user_id).order_by(RecordReindexPending.since, RecordReindexPending.user_id)))
+
+
+def reindex_pending(db: Database, keyring: KeyRing, *,
+                    progress: Callable[[ReindexResult], None] | None = None) -> list[ReindexResult]:
+    """Reindex every pending user, each in its own transaction (resumable: run it again)."""
+    results = []
+    for user_id in pending_user_ids(db):
+        result = reindex_user(db, keyring, user_id)
+        if result is not None:
+            results.append(result)
+            if progress:
+                progress(result)
+    return results
+
+
+def reindex_user(db: Database, keyring: KeyRing, user_id: str) -> ReindexResult | None:
+    """Rebuild one user's indexes and clear the user's pending mark, atomically. None when
+    the user no longer exists (deleted meanwhile: the mark went with it)."""
+    with db.session() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.wrapped_data_key:
+            return None
+        keys = UserKeys(user.id, keyring.user_cipher(user.id, user.wrapped_data_key),
+                        keyring.user_index_key(user.id, user.wrapped_data_key))
+        repo = RecordRepository(session, keys)
+        repo.categories = None  # the whole record, whoever runs it
+        result = reindex(repo)
+        session.execute(delete(RecordReindexPending).where(RecordReindexPending.user_id == user_id))
+    return result
+
+
+def reindex(repo: RecordRepository) -> ReindexResult:
+    """Add the missing keyed indexes of ``repo``'s user, inside the caller's transaction."""
+    result = ReindexResult(repo.user_id)
+    rows = list(_rows(repo))
+    result.rows = len(rows)
+
+    # Reference hashes, where missing (rows stored before migration 0008).
+    taken = {(row.source_id, row.ref_hash) for row in rows if row.ref_hash}
+    hashes = []
+    for row in rows:
+        if row.ref_hash is None:
+            ref = repo._ref(row.resource_type, row.ref_key)
+            if (row.source_id, ref) not in taken:  # the unique key: never two rows of a source
+                taken.add((row.source_id, ref))
+                hashes.append({"id": row.id, "ref_hash": ref})
+    repo._update_rows(RecordResource, hashes)
+    result.ref_hashes = len(hashes)
+
+    # The episode a Flag points at, where missing (read time marks the episode with it).
+    flags = []
+    for row in rows:
+        if row.resource_type == "Flag" and row.target_ref is None:
+            target = next((_target(ref) for relation, ref in row.links if relation == "detail"), None)
+            if target:
+                flags.append({"id": row.id, "target_identity": repo._identity(row.source_id, *target),
+                              "target_ref": repo._ref(*target)})
+    repo._update_rows(RecordResource, flags)
+    result.flag_targets = len(flags)
+
+    # Links for related items, by the import's rules (RecordRepository.store_document): a
+    # urn:uuid reference means the entry of the same file with that fullUrl.
+    by_url: dict[tuple[str, str | None], dict[str, tuple[str, str]]] = {}
+    for row in rows:
+        if row.full_url:
+            by_url.setdefault((row.source_id, row.file), {})[row.full_url] = (row.resource_type, row.ref_key)
+    links = []
+    for row in rows:
+        urls = by_url.get((row.source_id, row.file), {})
+        targets = set()
+        for relation, reference in row.links:
+            if relation not in LINK_RELATIONS or not reference or reference.startswith("#"):
+                continue
+            target = urls.get(reference) or _target(reference)
+            if target:
+                targets.add(repo._ref(*target))
+        links.extend({"target_ref": t, "row_id": row.id} for t in sorted(targets))
+    result.links = _insert_missing_links(repo, links)
+    return result
+
+
+def _insert_missing_links(repo: RecordRepository, links: list[dict[str, str]]) -> int:
+    """Insert the links not there yet; returns how many were added."""
+    existing = {(t, r) for t, r in repo.session.execute(repo._select(RecordLink, RecordLink.target_ref, RecordLink.row_id))}
+    new = [link for link in links if (link["target_ref"], link["row_id"]) not in existing]
+    for start in range(0, len(new), _BATCH):
+        # "if absent" too: an import running at the same time may add the same link.
+        repo._insert(RecordLink, new[start:start + _BATCH], ignore_existing=True)
+    return len(new)
+
+
+def _rows(repo: RecordRepository) -> Iterator[_Row]:
+    """Every row of the user, decrypted in batches in primary-key order."""
+    columns = (RecordResource.id, RecordResource.version, RecordResource.record_encrypted,
+               RecordResource.source_id, RecordResource.resource_type, RecordResource.ref_hash,
+               RecordResource.target_ref)
+    last: str | None = None
+    while True:
+        statement = repo._select(RecordResource, *columns).order_by(RecordResource.id).limit(_BATCH)
+        if last is not None:
+            statement = statement.where(RecordResource.id > last)
+        batch = repo.session.execute(statement).all()
+        for row in batch:
+            record = repo._decrypt_record(row.id, row.version, row.record_encrypted)
+            item = record["items"][0]
+            provenance = record.get("provenance") or {}
+            full_url = provenance.get("full_url")
+            rid = item.get("resource_id")
+            yield _Row(
+                row.id, row.source_id, provenance.get("file"), row.resource_type,
+                rid or "\x1e" + (full_url or f"@{provenance.get('location')}"), full_url,
+                row.ref_hash, row.target_ref,
+                tuple((x.get("relation") or "", x.get("reference") or "")
+                      for i in record["items"] for x in i.get("links", ())),
+            )
+        if len(batch) < _BATCH:
+            return
+        last = batch[-1].id
