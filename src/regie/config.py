@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     lists_timeout_seconds: float = 20.0
 
     # Collecting from providers (see docs/collect.md).
-    collect_concurrency_per_provider: int = 8
+    collect_concurrency_per_provider: int = 16  # docs/collect.md, "Fetching": why 16
     collect_timeout_seconds: float = 30.0  # connect/read timeout of one request
     collect_deadline_seconds: float = 120.0  # a whole response, however slowly it drips
     collect_max_response_bytes: int = 16 * 1024 * 1024
@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 20.0
     collect_heartbeat_seconds: float = 5.0
     collect_stale_after_seconds: float = 60.0  # a running job without heartbeat: interrupted
+    collect_shutdown_grace_seconds: float = 20.0  # SIGTERM: running collections may finish
 
     # Operations (see docs/deploy.md). Logs: "json" (one object a line) or "text".
     log_format: str = "json"

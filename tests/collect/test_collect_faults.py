@@ -139,7 +139,7 @@ def test_expired_access_token_is_refreshed_with_long_lived_consent(regie):
     from regie.store.collect_models import MedMijConsent
     with regie.app.state.context.db.session() as session:
         row = session.query(MedMijConsent).one()
-        assert b"." not in row.token_encrypted[:1] and row.legacy_provider is None and row.provider_hash
+        assert b"." not in row.token_encrypted[:1] and row.provider_encrypted and row.provider_hash
     [kept] = regie.app.state.collections.consents(regie.user_id)
     assert kept["provider"] == f"{GP}@medmij"
 

@@ -22,7 +22,7 @@ def upgrade_command() -> None:
     load_master_key(settings)  # first start: create the key beside the database
     database = Database(settings.resolved_database_url)
     before = current_revision(database.engine)
-    upgrade(database.engine)
+    upgrade(database.engine, keyring=keyring_for(settings))  # 0020 encrypts existing rows
     after = current_revision(database.engine)
     typer.echo(f"Database at migration {after}" + (" (was empty)" if before is None else f" (was {before})"))
     # Indexes made of keyed hashes need each user's key: built per user after the migrations.

@@ -3,7 +3,9 @@
 Per service: the catalogue's routine queries (dates resolved against today), each a
 chain: the search, its ``Bundle.link[next]`` pages, then ``Binary`` for every
 DocumentReference attachment (started as soon as the page naming it is read). Chains
-run concurrently; a semaphore bounds the requests in flight per provider. Each response
+run concurrently; :class:`ProviderSlots` bounds the requests in flight per provider and
+gives a freed slot to a chain's continuation (next page, document) before a search that
+has not started, so the longest chain is not pushed back by rounds of others. Each response
 is ingested as soon as it arrives (one database transaction per response, in a worker
 thread, one at a time per patient) while the chain goes on with its next request, so a
 failure later never loses what came before. A failed request is one receipt line of its service; the rest goes on.
@@ -20,6 +22,7 @@ from datetime import date
 import httpx
 import orjson
 
+from regie.collect.slots import CONTINUATION, LEADS_ON, SEARCH, ProviderSlots
 from regie.medmij.fetch import AccessToken, FetchFailure, FetchPolicy, get_fhir, guard_url
 from regie.medmij.services import Query
 from regie.store.ingest import FileOutcome
@@ -95,7 +98,7 @@ class ProviderCollector:
     def __init__(
         self, http: httpx.AsyncClient, token: AccessToken, *, policy: FetchPolicy,
         allowed_host: Callable[[str], bool], correlation_id: str, ingest: IngestFn,
-        new_reference: Callable[[], str], semaphore: asyncio.Semaphore,
+        new_reference: Callable[[], str], slots: ProviderSlots,
         on_progress: ProgressFn | None = None, today: date | None = None, log_prefix: str = "",
         ingest_lock: asyncio.Lock | None = None,
     ) -> None:
@@ -106,7 +109,7 @@ class ProviderCollector:
         self.correlation_id = correlation_id
         self.ingest = ingest
         self.new_reference = new_reference
-        self.semaphore = semaphore
+        self.slots = slots
         self.on_progress = on_progress
         self.today = today or date.today()
         self.log_prefix = log_prefix
@@ -164,6 +167,10 @@ class ProviderCollector:
         url: str | None = self._absolute(plan, first)
         seen: set[str] = set()
         pages = 0
+        if attachments is None:
+            priority = CONTINUATION  # a document read: its search has been answered
+        else:
+            priority = LEADS_ON if first.lstrip("/").startswith("DocumentReference") else SEARCH
         storing: list[asyncio.Future] = []
         try:
             while url is not None and url not in seen and pages < MAX_PAGES:
@@ -171,7 +178,8 @@ class ProviderCollector:
                 pages += 1
                 line = RequestLine(self._relative(plan, url))
                 outcome.requests.append(line)
-                url = await self._one(plan, outcome, line, url, attachments, storing)
+                url = await self._one(plan, outcome, line, url, attachments, storing, priority)
+                priority = CONTINUATION
             if storing:
                 await asyncio.gather(*storing)
         finally:
@@ -180,10 +188,10 @@ class ProviderCollector:
         self._progress(plan.id)
 
     async def _one(self, plan: ServicePlan, outcome: ServiceOutcome, line: RequestLine, url: str,
-                   attachments: _Reads | None, storing: list[asyncio.Future]) -> str | None:
+                   attachments: _Reads | None, storing: list[asyncio.Future], priority: int) -> str | None:
         """Fetch one response and start storing it; returns the next page's URL, if any."""
         try:
-            async with self.semaphore:
+            async with self.slots.hold(priority):
                 fetched = await get_fhir(self.http, url, token=self.token, policy=self.policy,
                                          allowed_host=self.allowed_host, correlation_id=self.correlation_id)
             line.attempts, line.seconds = fetched.attempts, round(fetched.seconds, 3)

@@ -18,6 +18,7 @@ import httpx
 
 from regie.collect.engine import ProviderCollector, ServiceOutcome, ServicePlan
 from regie.collect.service import Claim, CollectError, Collections, ProviderEndpoints, new_reference, provider_endpoints
+from regie.collect.slots import ProviderSlots
 from regie.collect.writelock import IngestLock
 from regie.medmij import oauth
 from regie.medmij.fetch import AccessToken, FetchFailure, FetchPolicy, guard_url, make_async_client
@@ -46,7 +47,7 @@ class CollectionRunner:
         # One user's responses are stored one at a time, across processes (writelock).
         self.ingest_lock = IngestLock(collections.db)
         self.tasks: dict[str, asyncio.Task] = {}
-        self._provider_slots: dict[str, asyncio.Semaphore] = {}
+        self._provider_slots: dict[str, ProviderSlots] = {}
         self._user_locks: dict[str, asyncio.Lock] = {}
 
     # --- starting -------------------------------------------------------------------
@@ -56,17 +57,27 @@ class CollectionRunner:
         task.add_done_callback(lambda _t, cid=claim.collection_id: self.tasks.pop(cid, None))
         return task
 
-    async def shutdown(self) -> None:
-        """The process is stopping: running jobs are cancelled and marked interrupted."""
+    async def shutdown(self, grace_seconds: float | None = None) -> None:
+        """The process is stopping (SIGTERM): running collections get up to
+        ``REGIE_COLLECT_SHUTDOWN_GRACE_SECONDS`` to finish; what is still running then is
+        cancelled and marked interrupted (with "try again"). It cannot be handed to
+        another process: its access token exists only in this one's memory."""
+        grace = self.settings.collect_shutdown_grace_seconds if grace_seconds is None else grace_seconds
         tasks = list(self.tasks.values())
-        for task in tasks:
+        if not tasks:
+            return
+        log.info("stopping: %d running collections get up to %.0f s to finish", len(tasks), grace)
+        _done, pending = await asyncio.wait(tasks, timeout=max(0.0, grace))
+        for task in pending:
             task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if pending:
+            log.warning("stopping: %d collections did not finish in time and are interrupted", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
 
-    def _slots(self, provider: str) -> asyncio.Semaphore:
+    def _slots(self, provider: str) -> ProviderSlots:
+        # Per provider and process, shared by every patient collecting there at once.
         if provider not in self._provider_slots:
-            self._provider_slots[provider] = asyncio.Semaphore(max(1, self.settings.collect_concurrency_per_provider))
+            self._provider_slots[provider] = ProviderSlots(max(1, self.settings.collect_concurrency_per_provider))
         return self._provider_slots[provider]
 
     def _user_lock(self, user_id: str) -> asyncio.Lock:
@@ -95,12 +106,12 @@ class CollectionRunner:
         heartbeat: asyncio.Task | None = None
         token: AccessToken | None = None
         try:
-            await asyncio.to_thread(self.collections.mark_running, cid)
+            await asyncio.to_thread(self.collections.mark_running, claim.user_id, cid)
             try:
                 directory = await asyncio.to_thread(self.directory)
                 endpoints = provider_endpoints(directory, claim.provider, list(claim.services))
             except CollectError as exc:
-                await asyncio.to_thread(self.collections.fail, cid, "not-in-zal", str(exc))
+                await asyncio.to_thread(self.collections.fail, claim.user_id, cid, "not-in-zal", str(exc))
                 return
             allowed = directory.allowed_host
             async with make_async_client(self.policy, extra_ca=self.settings.medmij_ca,
@@ -109,19 +120,19 @@ class CollectionRunner:
                 try:
                     token = await get_token(http, endpoints, allowed)
                 except CollectError as exc:
-                    await asyncio.to_thread(self.collections.fail, cid, exc.code, str(exc))
+                    await asyncio.to_thread(self.collections.fail, claim.user_id, cid, exc.code, str(exc))
                     return
                 heartbeat = asyncio.create_task(self._heartbeat(claim.user_id, cid, progress))
                 outcomes = await self._collect(http, claim, endpoints, token, allowed, progress)
             receipt = self._receipt(claim, endpoints, outcomes)
-            await asyncio.to_thread(self.collections.finish, cid, receipt, progress)
+            await asyncio.to_thread(self.collections.finish, claim.user_id, cid, receipt, progress)
         except asyncio.CancelledError:
-            await asyncio.shield(asyncio.to_thread(self.collections.interrupt, cid))
+            await asyncio.shield(asyncio.to_thread(self.collections.interrupt, claim.user_id, cid))
             raise
         except Exception:
             reference = new_reference()
             log.exception("collect %s: unexpected error [%s]", cid, reference)
-            await asyncio.to_thread(self.collections.fail, cid, "internal", f"unexpected error [{reference}]")
+            await asyncio.to_thread(self.collections.fail, claim.user_id, cid, "internal", f"unexpected error [{reference}]")
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
@@ -252,7 +263,7 @@ class CollectionRunner:
 
         collector = ProviderCollector(
             http, token, policy=self.policy, allowed_host=allowed, correlation_id=claim.correlation_id,
-            ingest=ingest, new_reference=new_reference, semaphore=self._slots(claim.provider),
+            ingest=ingest, new_reference=new_reference, slots=self._slots(claim.provider),
             on_progress=on_progress, today=self.today(), log_prefix=f"collect {claim.collection_id}",
             ingest_lock=self._user_lock(claim.user_id),
         )

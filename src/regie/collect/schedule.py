@@ -59,35 +59,37 @@ def recollect_job(context, job) -> None:
 
     The periodic job (no payload) fans out: one job per due consent (``{"consent": id}``,
     one unfinished job per consent at most), so many patients' re-collects spread over
-    every worker. A job with a consent runs that one re-collect."""
-    consent_id = (job.payload or {}).get("consent")
+    every worker. A job with a consent (and its user) runs that one re-collect."""
+    payload = job.payload or {}
+    consent_id, user_id = payload.get("consent"), payload.get("user")
     if consent_id:
-        recollect_one(context.settings, context.db, context.keyring, str(consent_id))
+        if user_id:  # a job queued before the user was in the payload: the next fan-out has it
+            recollect_one(context.settings, context.db, context.keyring, str(user_id), str(consent_id))
         return
     from regie.jobs.queue import JobQueue
 
     queue = JobQueue(context.db)
     collections = Collections(context.settings, context.db, context.keyring)
-    for due in collections.due_consents():
-        queue.enqueue(job.kind, {"consent": due}, singleton=f"recollect:{due}")
+    for user_id, due in collections.due_consents():
+        queue.enqueue(job.kind, {"consent": due, "user": user_id}, singleton=f"recollect:{due}")
 
 
 def recollect_due(settings: Settings, db: Database, keyring: KeyRing, *, now: datetime | None = None,
                   transport=None) -> list[str]:
     """Run every due scheduled re-collect here, one after the other; the collection ids."""
     collections = Collections(settings, db, keyring)
-    done = [recollect_one(settings, db, keyring, consent_id, now=now, transport=transport)
-            for consent_id in collections.due_consents(now)]
+    done = [recollect_one(settings, db, keyring, user_id, consent_id, now=now, transport=transport)
+            for user_id, consent_id in collections.due_consents(now)]
     return [cid for cid in done if cid is not None]
 
 
-def recollect_one(settings: Settings, db: Database, keyring: KeyRing, consent_id: str, *,
+def recollect_one(settings: Settings, db: Database, keyring: KeyRing, user_id: str, consent_id: str, *,
                   now: datetime | None = None, transport=None) -> str | None:
     """One scheduled re-collect, when that consent is (still) due; the collection id."""
     from regie.medmij.lists_client import ListsClient
 
     collections = Collections(settings, db, keyring)
-    taken = collections.start_scheduled(consent_id, now)
+    taken = collections.start_scheduled(user_id, consent_id, now)
     if taken is None:
         return None  # not due (any more), taken by another worker, or revoked meanwhile
     claim, refresh_token = taken

@@ -50,6 +50,17 @@ class CollectError(CodedError):
     pass
 
 
+def state_user(state: str) -> str:
+    """The user id Regie put in front of the OAuth ``state`` (``<user id>.<random>``), so
+    the callback's lookup names the user (docs/scale.md); "" when there is none."""
+    user, dot, rest = state.partition(".")
+    return user if dot and rest and len(user) == 32 else ""
+
+
+def _by_state(state: str):
+    return select(Collection).where(Collection.user_id == state_user(state), Collection.state_hash == _hash(state))
+
+
 @dataclass(frozen=True)
 class ServiceEndpoint:
     id: str
@@ -160,17 +171,11 @@ class Collections:
         row.provider_encrypted = keys.cipher.encrypt(provider.encode(), self._aad(row.user_id, row.id, "provider"))
         row.services_encrypted = keys.cipher.encrypt(json.dumps(services).encode(),
                                                      self._aad(row.user_id, row.id, "services"))
-        row.legacy_provider = None
-        row.legacy_services = None
 
     def _provider(self, cipher: Cipher, row: Collection) -> str:
-        if row.provider_encrypted is None:  # not sealed yet (before migration 0011)
-            return row.legacy_provider or ""
         return cipher.decrypt(row.provider_encrypted, self._aad(row.user_id, row.id, "provider")).decode()
 
     def _services(self, cipher: Cipher, row: Collection) -> list[str]:
-        if row.services_encrypted is None:
-            return json.loads(row.legacy_services or "[]")
         return json.loads(cipher.decrypt(row.services_encrypted, self._aad(row.user_id, row.id, "services")))
 
     def _set_progress(self, cipher: Cipher, row_id: str, user_id: str, progress: dict[str, Any]) -> bytes:
@@ -179,59 +184,23 @@ class Collections:
     def _progress(self, cipher: Cipher, row: Collection) -> dict[str, Any] | None:
         if row.progress_encrypted is not None:
             return json.loads(cipher.decrypt(row.progress_encrypted, self._aad(row.user_id, row.id, "progress")))
-        return json.loads(row.progress) if row.progress else None
+        return None
 
     def _set_consent_what(self, keys: UserKeys, row: MedMijConsent, provider: str, scope: str) -> None:
         row.provider_hash = provider_mac(keys, provider)
         row.provider_encrypted = keys.cipher.encrypt(provider.encode(),
                                                      self._consent_aad(row.user_id, row.id, "provider"))
         row.scope_encrypted = keys.cipher.encrypt(scope.encode(), self._consent_aad(row.user_id, row.id, "scope"))
-        row.legacy_provider = None
-        row.legacy_scope = None
 
     def _consent_provider(self, cipher: Cipher, row: MedMijConsent) -> str:
-        if row.provider_encrypted is None:
-            return row.legacy_provider or ""
         return cipher.decrypt(row.provider_encrypted, self._consent_aad(row.user_id, row.id, "provider")).decode()
 
     def _consent_scope(self, cipher: Cipher, row: MedMijConsent) -> str:
-        if row.scope_encrypted is None:
-            return row.legacy_scope or ""
         return cipher.decrypt(row.scope_encrypted, self._consent_aad(row.user_id, row.id, "scope")).decode()
 
     def _consent_for(self, session, keys: UserKeys, provider: str) -> MedMijConsent | None:
         return session.scalar(select(MedMijConsent).where(
             MedMijConsent.user_id == keys.user_id, MedMijConsent.provider_hash == provider_mac(keys, provider)))
-
-    def seal_legacy_rows(self) -> int:
-        """Encrypt the plain provider, services, progress and scope of rows written before
-        migration 0011 and empty those columns (the migration has no key to do it).
-        Idempotent; run by the web process at start-up (before the interrupted-jobs sweep);
-        until then the readers fall back to the plain columns. The number of rows sealed."""
-        sealed = 0
-        with self.db.session() as session:
-            rows = session.scalars(select(Collection).where(
-                Collection.legacy_provider.is_not(None) | Collection.legacy_services.is_not(None)
-                | Collection.progress.is_not(None))).all()
-            keys_of: dict[str, UserKeys] = {}
-            for row in rows:
-                keys = keys_of.get(row.user_id) or keys_of.setdefault(row.user_id, self._keys(session, row.user_id))
-                progress = self._progress(keys.cipher, row)
-                self._set_what(keys, row, self._provider(keys.cipher, row), self._services(keys.cipher, row))
-                if progress is not None:
-                    row.progress_encrypted = self._set_progress(keys.cipher, row.id, row.user_id, progress)
-                row.progress = None
-                sealed += 1
-            consents = session.scalars(select(MedMijConsent).where(
-                MedMijConsent.legacy_provider.is_not(None) | MedMijConsent.legacy_scope.is_not(None))).all()
-            for row in consents:
-                keys = keys_of.get(row.user_id) or keys_of.setdefault(row.user_id, self._keys(session, row.user_id))
-                self._set_consent_what(keys, row, self._consent_provider(keys.cipher, row),
-                                       self._consent_scope(keys.cipher, row))
-                sealed += 1
-        if sealed:
-            log.info("sealed %d collection and consent rows from before migration 0011", sealed)
-        return sealed
 
     @property
     def client_id(self) -> str:
@@ -262,10 +231,10 @@ class Collections:
         request = oauth.authorization_request(
             endpoints.authorization_url, client_id=self.client_id, redirect_uri=self.redirect_uri,
             provider=endpoints.provider, service_ids=[s.id for s in endpoints.services],
-            long_lived=self._long_lived(collection_id),
+            long_lived=self._long_lived(user_id, collection_id), state_prefix=f"{user_id}.",
         )
         with self.db.session() as session:
-            row = session.get(Collection, collection_id)
+            row = session.get(Collection, (user_id, collection_id))
             if row is None or row.user_id != user_id or row.state != "pending":
                 raise CollectError("not-pending")
             cipher = self._cipher(session, user_id)
@@ -277,9 +246,9 @@ class Collections:
                 row.session_id = session_id
         return request.url
 
-    def _long_lived(self, collection_id: str) -> bool:
+    def _long_lived(self, user_id: str, collection_id: str) -> bool:
         with self.db.session() as session:
-            row = session.get(Collection, collection_id)
+            row = session.get(Collection, (user_id, collection_id))
             return bool(row and row.long_lived)
 
     def claim(self, state: str, session_id: str | None) -> Claim:
@@ -287,7 +256,7 @@ class Collections:
         session started it) the same session. Single use: the state is cleared."""
         now = utcnow()
         with self.db.session() as session:
-            row = session.scalar(select(Collection).where(Collection.state_hash == _hash(state)))
+            row = session.scalar(_by_state(state))
             if row is None or row.state != "pending":
                 raise CollectError("state-mismatch", "unknown or used state")
             if row.session_id is not None and row.channel == "web" and row.session_id != session_id:
@@ -309,7 +278,7 @@ class Collections:
         """The provider sent an error instead of a code: the collection fails with it.
         Returns (collection id, batch id)."""
         with self.db.session() as session:
-            row = session.scalar(select(Collection).where(Collection.state_hash == _hash(state)))
+            row = session.scalar(_by_state(state))
             if row is None or row.state != "pending" or (
                     row.channel == "web" and row.session_id is not None and row.session_id != session_id):
                 raise CollectError("state-mismatch", "unknown or used state")
@@ -339,17 +308,17 @@ class Collections:
         self._store_receipt(session, row, receipt)
         self._audit(session, row, receipt)
 
-    def fail(self, collection_id: str, code: str, detail: str) -> None:
+    def fail(self, user_id: str, collection_id: str, code: str, detail: str) -> None:
         with self.db.session() as session:
-            row = session.get(Collection, collection_id)
+            row = session.get(Collection, (user_id, collection_id))
             if row is not None and row.state not in FINISHED_STATES:
                 self._finish_failed(session, row, code, detail)
 
     # --- the job ------------------------------------------------------------------
-    def mark_running(self, collection_id: str) -> None:
+    def mark_running(self, user_id: str, collection_id: str) -> None:
         now = utcnow()
         with self.db.session() as session:
-            session.execute(update(Collection).where(Collection.id == collection_id)
+            session.execute(update(Collection).where(Collection.user_id == user_id, Collection.id == collection_id)
                             .values(state="running", started_at=now, heartbeat_at=now))
 
     def heartbeat(self, user_id: str, collection_id: str, progress: dict[str, Any]) -> None:
@@ -357,18 +326,17 @@ class Collections:
             sealed = self._set_progress(self._cipher(session, user_id), collection_id, user_id, progress)
             session.execute(update(Collection).where(Collection.user_id == user_id, Collection.id == collection_id,
                                                      Collection.state == "running")
-                            .values(heartbeat_at=utcnow(), progress_encrypted=sealed, progress=None))
+                            .values(heartbeat_at=utcnow(), progress_encrypted=sealed))
 
-    def finish(self, collection_id: str, receipt: dict[str, Any], progress: dict[str, Any]) -> None:
+    def finish(self, user_id: str, collection_id: str, receipt: dict[str, Any], progress: dict[str, Any]) -> None:
         with self.db.session() as session:
-            row = session.get(Collection, collection_id)
+            row = session.get(Collection, (user_id, collection_id))
             row.state = "failed" if receipt["outcome"] == "failed" else "done"
             row.error_code = receipt.get("error")
             row.finished_at = utcnow()
             row.heartbeat_at = row.finished_at
             row.progress_encrypted = self._set_progress(self._cipher(session, row.user_id), row.id, row.user_id,
                                                         progress)
-            row.progress = None
             row.new_count = receipt["totals"]["new"]
             receipt["reference"] = row.reference
             receipt["finished_at"] = row.finished_at.isoformat()
@@ -403,9 +371,9 @@ class Collections:
 
     def sweep_interrupted(self, now: datetime | None = None) -> int:
         """Start-up: jobs left queued/running whose heartbeat is stale belonged to a process
-        that stopped. Mark them interrupted, with a receipt that says so. Rows from before
-        migration 0011 are sealed first (``seal_legacy_rows``)."""
-        self.seal_legacy_rows()
+        that stopped. Mark them interrupted, with a receipt that says so. The one scan
+        across users (by state and heartbeat, at start-up: a multi-shard query on Citus,
+        docs/scale.md); each row is then written by its (user_id, id)."""
         now = now or utcnow()
         limit = now - timedelta(seconds=self.settings.collect_stale_after_seconds)
         with self.db.session() as session:
@@ -417,9 +385,9 @@ class Collections:
                 self._interrupt(session, row, now)
             return len(rows)
 
-    def interrupt(self, collection_id: str) -> None:
+    def interrupt(self, user_id: str, collection_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Collection, collection_id)
+            row = session.get(Collection, (user_id, collection_id))
             if row is not None and row.state in ("queued", "running"):
                 self._interrupt(session, row, utcnow())
 
@@ -549,29 +517,32 @@ class Collections:
             return True
 
     # --- staying up to date (regie.collect.schedule) ----------------------------------
-    def due_consents(self, now: datetime | None = None) -> list[str]:
-        """Ids of long-lived consents whose scheduled re-collect is due."""
+    def due_consents(self, now: datetime | None = None) -> list[tuple[str, str]]:
+        """(user id, consent id) of long-lived consents whose scheduled re-collect is due:
+        a scan across users by time (the scheduler's, a multi-shard query on Citus,
+        docs/scale.md); each is then taken by its (user_id, id)."""
         now = now or utcnow()
         with self.db.session() as session:
-            return list(session.scalars(select(MedMijConsent.id).where(
+            return [(u, c) for u, c in session.execute(select(MedMijConsent.user_id, MedMijConsent.id).where(
                 MedMijConsent.schedule_days > 0,
                 MedMijConsent.next_run_at.is_(None) | (MedMijConsent.next_run_at <= now),
-            ).order_by(MedMijConsent.next_run_at)).all())
+            ).order_by(MedMijConsent.next_run_at)).all()]
 
-    def start_scheduled(self, consent_id: str, now: datetime | None = None) -> tuple[Claim, str] | None:
+    def start_scheduled(self, user_id: str, consent_id: str,
+                        now: datetime | None = None) -> tuple[Claim, str] | None:
         """Take a due consent: move its next run on (so a second worker, or a rerun of the
         job, skips it), make a collection (channel ``schedule``, queued) of the services in
         its scope, and return its claim with the refresh token (memory only). None when the
         consent is gone or no longer due."""
         now = now or utcnow()
         with self.db.session() as session:
-            row = session.get(MedMijConsent, consent_id)
+            row = session.get(MedMijConsent, (user_id, consent_id))
             if row is None or not row.schedule_days or (row.next_run_at is not None and row.next_run_at > now):
                 return None
             previous = row.next_run_at
             moved = session.execute(
                 update(MedMijConsent).where(
-                    MedMijConsent.id == consent_id,
+                    MedMijConsent.user_id == user_id, MedMijConsent.id == consent_id,
                     MedMijConsent.next_run_at.is_(None) if previous is None else MedMijConsent.next_run_at == previous,
                 ).values(next_run_at=now + timedelta(days=row.schedule_days), last_run_at=now)
             ).rowcount

@@ -47,9 +47,10 @@ def scope_for(provider: str, service_ids: list[str] | tuple[str, ...]) -> str:
 
 def authorization_request(
     authorization_endpoint: str, *, client_id: str, redirect_uri: str, provider: str,
-    service_ids: list[str] | tuple[str, ...], long_lived: bool = False,
+    service_ids: list[str] | tuple[str, ...], long_lived: bool = False, state_prefix: str = "",
 ) -> AuthorizationRequest:
-    state = secrets.token_urlsafe(STATE_BYTES)
+    # state_prefix: Regie's user id, so the callback's lookup names the user (docs/scale.md).
+    state = state_prefix + secrets.token_urlsafe(STATE_BYTES)
     verifier = secrets.token_urlsafe(VERIFIER_BYTES)
     correlation_id = new_request_id()
     params = {

@@ -16,7 +16,10 @@ from regie.store.share_models import MedMijSend
 def _sends(context: SectionContext) -> list[dict[str, Any]]:
     rows = context.session.scalars(select(MedMijSend).where(MedMijSend.user_id == context.user.id)
                                    .order_by(MedMijSend.created_at, MedMijSend.id)).all()
-    return [{"kind": r.kind, "provider": r.provider, "service": r.service_id, "state": r.state,
+    from regie.share.service import provider_of  # the provider is encrypted (migration 0020)
+
+    return [{"kind": r.kind, "provider": provider_of(context.keys.cipher, r), "service": r.service_id,
+             "state": r.state,
              "entries": r.entries, "reference": r.reference, "created_at": r.created_at,
              "sent_at": r.sent_at, "http_status": r.http_status, "error": r.error_code} for r in rows]
 

@@ -110,7 +110,7 @@ async def deliver(sends: Sends, claim: SendClaim, code: str, directory, *,
     except Exception:
         log.exception("send %s: unexpected error", claim.send_id)
         outcome = Outcome(False, None, "internal", None)
-    await asyncio.to_thread(sends.finish, claim.send_id, ok=outcome.ok, status=outcome.status,
+    await asyncio.to_thread(sends.finish, claim.user_id, claim.send_id, ok=outcome.ok, status=outcome.status,
                             error=outcome.error, response=outcome.response)
     return outcome
 

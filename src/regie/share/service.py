@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from regie.collect.service import ProviderEndpoints, new_reference
+from regie.collect.service import ProviderEndpoints, new_reference, state_user
 from regie.config import Settings
 from regie.errors import CodedError
 from regie.medmij import oauth
 from regie.store.crypto import Cipher, KeyRing
 from regie.store.db import Database
-from regie.store.models import User
+from regie.store.models import User, new_id
 from regie.store.record import RecordRepository, UserKeys
 from regie.store.share_models import MedMijSend
 from regie.store.types import utcnow
@@ -36,6 +36,13 @@ def _hash(value: str) -> str:
 
 class ShareError(CodedError):
     pass
+
+
+def provider_of(cipher: Cipher, row: MedMijSend) -> str:
+    """The send's provider (Zorgaanbiedernaam), decrypted with the user's data key."""
+    if row.provider_encrypted is None:
+        return ""
+    return cipher.decrypt(row.provider_encrypted, f"regie-send|{row.user_id}|{row.id}|provider".encode()).decode()
 
 
 @dataclass(frozen=True)
@@ -80,14 +87,14 @@ class Sends:
                channel: str, session_id: str | None = None) -> str:
         assert kind in KINDS, kind
         with self.db.session() as session:
-            row = MedMijSend(user_id=user_id, kind=kind, provider=provider, service_id=service_id,
+            row = MedMijSend(id=new_id(), user_id=user_id, kind=kind, service_id=service_id,
                              state="pending", channel=channel, session_id=session_id,
                              bundle_encrypted=b"", entries=len(bundle.get("entry") or []),
                              reference=new_reference(), created_at=utcnow())
+            cipher = self._cipher(session, user_id)
+            row.provider_encrypted = cipher.encrypt(provider.encode(), self._aad(user_id, row.id, "provider"))
+            row.bundle_encrypted = cipher.encrypt(json.dumps(bundle).encode(), self._aad(user_id, row.id, "bundle"))
             session.add(row)
-            session.flush()
-            row.bundle_encrypted = self._cipher(session, user_id).encrypt(
-                json.dumps(bundle).encode(), self._aad(user_id, row.id, "bundle"))
             return row.id
 
     def authorize(self, user_id: str, send_id: str, endpoints: ProviderEndpoints,
@@ -95,14 +102,15 @@ class Sends:
         """A fresh authorization request with exactly one scope ``<provider>~<service>``;
         a newer link replaces an older one."""
         with self.db.session() as session:
-            row = session.get(MedMijSend, send_id)
-            if row is None or row.user_id != user_id or row.state != "pending":
+            row = session.get(MedMijSend, (user_id, send_id))
+            if row is None or row.state != "pending":
                 raise ShareError("not-pending")
+            cipher = self._cipher(session, user_id)
             request = oauth.authorization_request(
                 endpoints.authorization_url, client_id=self.client_id, redirect_uri=self.redirect_uri,
-                provider=row.provider, service_ids=[row.service_id])
+                provider=self._provider(cipher, row), service_ids=[row.service_id], state_prefix=f"{user_id}.")
             row.state_hash = _hash(request.state)
-            row.verifier_encrypted = self._cipher(session, user_id).encrypt(
+            row.verifier_encrypted = cipher.encrypt(
                 request.verifier.encode(), self._aad(user_id, row.id, "verifier"))
             row.correlation_id = request.correlation_id
             row.authorize_expires_at = utcnow() + timedelta(minutes=self.settings.collect_authorize_minutes)
@@ -111,7 +119,9 @@ class Sends:
         return request.url
 
     def _pending_row(self, session, state: str, session_id: str | None) -> MedMijSend:
-        row = session.scalar(select(MedMijSend).where(MedMijSend.state_hash == _hash(state)))
+        # The state is ``<user id>.<random>`` (regie.collect.service.state_user): one user's rows.
+        row = session.scalar(select(MedMijSend).where(MedMijSend.user_id == state_user(state),
+                                                      MedMijSend.state_hash == _hash(state)))
         if row is None or row.state != "pending":
             raise ShareError("state-mismatch", "unknown or used state")
         if row.session_id is not None and row.channel == "web" and row.session_id != session_id:
@@ -131,7 +141,7 @@ class Sends:
             bundle = json.loads(cipher.decrypt(row.bundle_encrypted, self._aad(row.user_id, row.id, "bundle")))
             row.verifier_encrypted = None
             row.state = "sending"
-            return SendClaim(row.id, row.user_id, row.provider, row.service_id, row.kind, row.channel,
+            return SendClaim(row.id, row.user_id, self._provider(cipher, row), row.service_id, row.kind, row.channel,
                              verifier, row.correlation_id or "", bundle)
 
     def refuse(self, state: str, session_id: str | None, error: str) -> str:
@@ -145,10 +155,10 @@ class Sends:
             self._finish(session, row, "failed", None, code, None)
             return row.id
 
-    def finish(self, send_id: str, *, ok: bool, status: int | None, error: str | None,
+    def finish(self, user_id: str, send_id: str, *, ok: bool, status: int | None, error: str | None,
                response: dict[str, Any] | None) -> None:
         with self.db.session() as session:
-            row = session.get(MedMijSend, send_id)
+            row = session.get(MedMijSend, (user_id, send_id))
             if row is not None and row.state == "sending":
                 self._finish(session, row, "sent" if ok else "failed", status, error, response)
 
@@ -161,12 +171,13 @@ class Sends:
         if response is not None:
             row.response_encrypted = self._cipher(session, row.user_id).encrypt(
                 json.dumps(response).encode(), self._aad(row.user_id, row.id, "response"))
-        # The receipt in the audit log: what (kind, count), to whom, when (the entry's
-        # time), outcome. No medical content.
+        # The receipt in the audit log: what (kind, count), when (the entry's time),
+        # outcome. No medical content: to whom is in the (encrypted) send the id points to,
+        # as for collections (a mental-health clinic's name says too much).
         keys = UserKeys(row.user_id, None, b"")  # type: ignore[arg-type]  # audit needs no keys
         outcome = "sent" if state == "sent" else "failed"
         RecordRepository(session, keys).audit(row.user_id, f"send-{outcome}", [
-            row.id, row.provider[:40], f"service {row.service_id} {row.kind}"[:40],
+            row.id, f"service {row.service_id} {row.kind}"[:40],
             f"entries {row.entries} status {status or '-'}"[:40],
             *([f"error {error}"[:40]] if error else []),
         ], "web" if row.channel == "web" else "api-session")
@@ -174,8 +185,8 @@ class Sends:
     # --- reading ----------------------------------------------------------------------
     def get(self, user_id: str, send_id: str, *, with_bundle: bool = True) -> dict[str, Any] | None:
         with self.db.session() as session:
-            row = session.get(MedMijSend, send_id)
-            if row is None or row.user_id != user_id:
+            row = session.get(MedMijSend, (user_id, send_id))
+            if row is None:
                 return None
             return self._view(session, row, with_bundle)
 
@@ -183,17 +194,21 @@ class Sends:
         with self.db.session() as session:
             rows = session.scalars(select(MedMijSend).where(MedMijSend.user_id == user_id)
                                    .order_by(MedMijSend.created_at.desc()).limit(limit)).all()
-            return [self._view(session, r, False) for r in rows]
+            cipher = self._cipher(session, user_id) if rows else None
+            return [self._view(session, r, False, cipher) for r in rows]
 
-    def _view(self, session, row: MedMijSend, with_bundle: bool) -> dict[str, Any]:
+    def _provider(self, cipher: Cipher, row: MedMijSend) -> str:
+        return provider_of(cipher, row)
+
+    def _view(self, session, row: MedMijSend, with_bundle: bool, cipher: Cipher | None = None) -> dict[str, Any]:
+        cipher = cipher or self._cipher(session, row.user_id)
         view: dict[str, Any] = {
-            "id": row.id, "kind": row.kind, "provider": row.provider, "service": row.service_id,
+            "id": row.id, "kind": row.kind, "provider": self._provider(cipher, row), "service": row.service_id,
             "state": row.state, "entries": row.entries, "reference": row.reference,
             "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
             "http_status": row.http_status, "error": row.error_code,
         }
         if with_bundle:
-            cipher = self._cipher(session, row.user_id)
             view["bundle"] = json.loads(cipher.decrypt(row.bundle_encrypted, self._aad(row.user_id, row.id, "bundle")))
             view["response"] = json.loads(cipher.decrypt(
                 row.response_encrypted, self._aad(row.user_id, row.id, "response"))) if row.response_encrypted else None

@@ -11,9 +11,11 @@ data key). Access tokens are never stored; refresh tokens only encrypted, in
 Which provider and which services are medical content (a mental-health clinic, the
 "Basisgegevens GGZ" service): they are encrypted with the user's data key, and looked
 up by a keyed hash (HMAC with the user's index key, as the record's sources are). The
-plain columns ``provider``, ``services`` and ``scope`` of rows written before migration
-0011 are sealed (encrypted, then emptied) by ``Collections.seal_legacy_rows`` when the
-web process starts: a migration has no key to do it (docs/collect.md).
+plain columns of rows written before migration 0011 were encrypted and dropped by
+migration 0020 (docs/collect.md).
+
+Every query names ``user_id`` (the ORM identity is ``(user_id, id)``): on a database
+distributed by user (docs/scale.md) each statement then goes to one node.
 """
 from __future__ import annotations
 
@@ -27,7 +29,6 @@ from sqlalchemy import (
     LargeBinary,
     PrimaryKeyConstraint,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,7 +62,6 @@ class Collection(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), default=new_id)
-    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.collect.service)
     user_id: Mapped[str] = _user_fk()
     batch_id: Mapped[str] = mapped_column(String(32), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)  # order within the batch
@@ -70,9 +70,6 @@ class Collection(Base):
     provider_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     provider_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     services_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    # Plain columns of rows from before migration 0011, emptied by Collections.seal_legacy_rows.
-    legacy_provider: Mapped[str | None] = mapped_column("provider", String(120), nullable=True)
-    legacy_services: Mapped[str | None] = mapped_column("services", Text, nullable=True)
     # The language the patient used when starting it (for texts sent later: e-mail).
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="pending")
@@ -89,9 +86,8 @@ class Collection(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Counters per service ({"49": {"done": 3, "total": 7}}), encrypted: the keys are
-    # service ids. ``progress`` (plain) is only read from rows before migration 0011.
+    # service ids.
     progress_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    progress: Mapped[str | None] = mapped_column(Text, nullable=True)
     reference: Mapped[str] = mapped_column(String(20))
     error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     new_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -110,13 +106,10 @@ class MedMijConsent(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), default=new_id)
-    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.collect.service)
     user_id: Mapped[str] = _user_fk()
     provider_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     provider_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     scope_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # "<provider>~<id> …"
-    legacy_provider: Mapped[str | None] = mapped_column("provider", String(120), nullable=True)
-    legacy_scope: Mapped[str | None] = mapped_column("scope", Text, nullable=True)
     token_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

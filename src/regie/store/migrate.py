@@ -27,11 +27,15 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, keyring=None) -> None:
+    """*keyring*: for migrations that encrypt existing rows (0020); without it such a
+    migration stops on a database that has rows to convert."""
     state = schema_state(engine)
     if state is SchemaState.AHEAD:
         raise _ahead_error(engine)
-    command.upgrade(alembic_config(engine), revision)
+    config = alembic_config(engine)
+    config.attributes["keyring"] = keyring
+    command.upgrade(config, revision)
 
 
 def head_revision() -> str:

@@ -3,7 +3,9 @@
 One row per send: what kind, to which provider and service, the pending authorization
 (only the SHA-256 of the OAuth ``state``; the PKCE verifier encrypted), the Bundle exactly
 as previewed (encrypted under the user's data key, bound to user and row), and the outcome.
-Plain columns hold no medical content: kind, provider, service, counts, status codes.
+Plain columns hold no medical content: kind, service, counts, status codes. The provider
+(a mental-health clinic says too much) is encrypted too (migration 0020). Every query
+names ``user_id`` (the ORM identity is ``(user_id, id)``, docs/scale.md).
 """
 from __future__ import annotations
 
@@ -26,10 +28,10 @@ class MedMijSend(Base):
                       Index("ix_medmij_sends_state_hash", "state_hash"))
 
     id: Mapped[str] = mapped_column(String(32), default=new_id)
-    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.share.service); docs/scale.md
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))  # measurements, document, questionnaire, correction
-    provider: Mapped[str] = mapped_column(String(200))  # Zorgaanbiedernaam
+    # Zorgaanbiedernaam, encrypted (AAD regie-send|<user>|<send>|provider).
+    provider_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     service_id: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(20), default="pending")
     channel: Mapped[str] = mapped_column(String(20))  # web, api

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from regie.collect.service import ProviderEndpoints
+from regie.collect.service import ProviderEndpoints, state_user
 from regie.config import Settings
 from regie.errors import CodedError
 from regie.medmij import oauth
@@ -87,7 +87,7 @@ class Tasks:
         """A fresh authorization request with exactly one scope ``<provider>~906``."""
         request = oauth.authorization_request(
             endpoints.authorization_url, client_id=self.settings.rp_id, redirect_uri=self.redirect_uri,
-            provider=provider, service_ids=[SERVICE])
+            provider=provider, service_ids=[SERVICE], state_prefix=f"{user_id}.")
         with self.db.session() as session:
             row = QuestionnaireAccess(user_id=user_id, provider=provider, purpose=purpose, task_row=task_row,
                                       session_id=session_id, state_hash=_hash(request.state),
@@ -101,7 +101,9 @@ class Tasks:
         return request.url
 
     def _pending(self, session, state: str, session_id: str | None) -> QuestionnaireAccess:
-        row = session.scalar(select(QuestionnaireAccess).where(QuestionnaireAccess.state_hash == _hash(state)))
+        # The state is ``<user id>.<random>``: the lookup names the user (docs/scale.md).
+        row = session.scalar(select(QuestionnaireAccess).where(QuestionnaireAccess.user_id == state_user(state),
+                                                               QuestionnaireAccess.state_hash == _hash(state)))
         if row is None or row.state != "pending":
             raise TaskError("state-mismatch", "unknown or used state")
         if row.session_id is not None and row.session_id != session_id:
