@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     smtp_from: str = "Regie <noreply@localhost>"
     smtp_timeout_seconds: float = 20.0
+    # Without REGIE_SMTP_URL, account e-mails (registration, password reset) are written to
+    # REGIE_HOME/outbox. Development only (`regie demo` turns it on): the page that sent one
+    # also shows its link, so a demo works without a mail server (docs/security.md).
+    dev_mail_links: bool = False
+    register_link_hours: int = 24  # how long a registration link works
+    reset_link_minutes: int = 60  # how long a password reset link works
+    # At most this many account e-mails per address and per client address in the window.
+    mail_quota_per_address: int = 5
+    mail_quota_per_ip: int = 30
+    mail_quota_window_minutes: int = 60
     collect_heartbeat_seconds: float = 5.0
     collect_stale_after_seconds: float = 60.0  # a running job without heartbeat: interrupted
     collect_shutdown_grace_seconds: float = 20.0  # SIGTERM: running collections may finish

@@ -57,6 +57,7 @@ def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
             json={"email": "demo@regie.test", "password": password, "otp": pyotp.TOTP(secret).now()},
         )
         assert login.status_code == 200, login.text
+        _a_new_user_can_register(f"http://127.0.0.1:{port}")
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
@@ -73,3 +74,15 @@ def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
             raise AssertionError(f"{url} still answers after Ctrl-C")
         except httpx.HTTPError:
             pass
+
+
+def _a_new_user_can_register(base: str) -> None:
+    """Without a mail server the demo shows the e-mailed link on the page (development only)."""
+    with httpx.Client(base_url=base) as browser:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/register").text).group(1)
+        sent = browser.post("/register", data={"email": "nieuw@regie.test", "csrf_token": token})
+        assert sent.status_code == 200 and "data-dev-mail-link" in sent.text, sent.text
+        link = re.search(r'href="([^"]+/register/continue/[^"]+)"', sent.text).group(1)
+        opened = browser.get(httpx.URL(link).path, follow_redirects=True)
+        assert opened.status_code == 200 and 'name="password_repeat"' in opened.text
+

@@ -31,7 +31,7 @@ from tests.web.test_logs import _record
 DISTRIBUTED = {t.name: t for t in distributed_tables(Base.metadata)}
 # ORM identity on ``id`` alone (loaded with session.get(Model, id) by their services; their
 # flushes are then by id: one multi-shard statement each on Citus, docs/scale.md). Only these.
-ID_IDENTITY = {"totp_factors", "passkeys", "collections", "medmij_consents", "medmij_sends"}
+ID_IDENTITY = {"collections", "medmij_consents", "medmij_sends"}
 
 
 @pytest.mark.parametrize("name", sorted(DISTRIBUTED))

@@ -4,6 +4,9 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyotp
 from fastapi.testclient import TestClient
@@ -14,6 +17,27 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SECRET = re.compile(r'data-totp-secret="([A-Z2-7]+)"')
 CODES = re.compile(r"<li><code>([a-z0-9-]{14})</code></li>")
 PASSWORD = "paars-fietsje-wandelt-42"
+LINK = re.compile(r"https?://\S+")
+
+
+def outbox_mails(home: Path, to: str) -> list[tuple[str, str]]:
+    """(subject, body) of every e-mail written to the outbox for ``to``, oldest first."""
+    folder = home / "outbox"
+    found = []
+    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if message["To"] == to:
+            found.append((str(message["Subject"]), message.get_content()))
+    return found
+
+
+def link_in_mail(home: Path, to: str, path_prefix: str) -> str:
+    """The path (no host) of the newest link starting with ``path_prefix`` e-mailed to ``to``."""
+    for _subject, body in reversed(outbox_mails(home, to)):
+        for url in LINK.findall(body):
+            if urlsplit(url).path.startswith(path_prefix):
+                return urlsplit(url).path
+    raise AssertionError(f"no e-mail to {to} with a link to {path_prefix}")
 
 
 class TestClock:
@@ -63,7 +87,12 @@ class Browser:
 
     def register(self, email: str | None = None, password: str = PASSWORD) -> Account:
         email = email or f"patient-{secrets.token_hex(4)}@voorbeeld.nl"
-        response = self.post_form("/register", {"email": email, "password": password, "password_repeat": password})
+        asked = self.post_form("/register", {"email": email})
+        assert asked.status_code == 200, asked.text
+        link = link_in_mail(self.context.settings.home, email.lower(), "/register/continue/")
+        opened = self.client.get(link, follow_redirects=False)
+        assert opened.headers.get("location") == "/register/password", opened.text
+        response = self.post_form("/register/password", {"password": password, "password_repeat": password})
         assert response.status_code == 303, response.text
         assert response.headers["location"] == "/setup"
         setup = self.client.get("/setup/totp")

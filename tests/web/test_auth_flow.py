@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from regie.store.models import SecurityEvent, WebSession
-from tests.web.helpers import CSRF, Browser
+from tests.web.helpers import CSRF, Browser, link_in_mail, outbox_mails
 
 
 def event_kinds(browser: Browser, email: str) -> list[str]:
@@ -26,9 +26,17 @@ def test_register_enrol_logout_login(browser: Browser) -> None:
     assert kinds.count("login") == 2 and "registered" in kinds and "totp-added" in kinds and "logout" in kinds
 
 
+def _open_registration_link(browser: Browser, email: str):
+    asked = browser.post_form("/register", {"email": email})
+    assert asked.status_code == 200 and "Kijk in uw e-mail" in asked.text
+    return browser.client.get(link_in_mail(browser.context.settings.home, email, "/register/continue/"),
+                              follow_redirects=False)
+
+
 def test_nothing_but_enrolment_is_reachable_before_a_second_factor(browser: Browser) -> None:
+    assert _open_registration_link(browser, "nieuw@voorbeeld.nl").headers["location"] == "/register/password"
     response = browser.post_form(
-        "/register", {"email": "nieuw@voorbeeld.nl", "password": "paars-fietsje-wandelt-42", "password_repeat": "paars-fietsje-wandelt-42"}
+        "/register/password", {"password": "paars-fietsje-wandelt-42", "password_repeat": "paars-fietsje-wandelt-42"}
     )
     assert response.headers["location"] == "/setup"
     for path in ("/", "/account", "/account/tokens", "/account/activity"):
@@ -37,23 +45,32 @@ def test_nothing_but_enrolment_is_reachable_before_a_second_factor(browser: Brow
 
 
 def test_registration_errors_are_specific_and_per_field(browser: Browser) -> None:
-    response = browser.post_form("/register", {"email": "geen-adres", "password": "1qaz2wsx3edc", "password_repeat": "x"})
+    response = browser.post_form("/register", {"email": "geen-adres"})
     assert response.status_code == 422
-    assert 'id="email-error"' in response.text and 'id="password-error"' in response.text
+    assert 'id="email-error"' in response.text
     assert "geen geldig e-mailadres" in response.text  # Dutch by default
-    assert "Veel mensen gebruiken dit wachtwoord" in response.text
     assert 'aria-invalid="true"' in response.text and 'value="geen-adres"' in response.text
-    mismatch = browser.post_form("/register", {"email": "a@voorbeeld.nl", "password": "lang-en-sterk-genoeg", "password_repeat": "x"})
+    assert outbox_mails(browser.context.settings.home, "geen-adres") == []
+    _open_registration_link(browser, "a@voorbeeld.nl")
+    common = browser.post_form("/register/password", {"password": "1qaz2wsx3edc", "password_repeat": "1qaz2wsx3edc"})
+    assert common.status_code == 422 and 'id="password-error"' in common.text
+    assert "Veel mensen gebruiken dit wachtwoord" in common.text
+    mismatch = browser.post_form("/register/password", {"password": "lang-en-sterk-genoeg", "password_repeat": "x"})
     assert 'id="password_repeat-error"' in mismatch.text and "niet hetzelfde" in mismatch.text
-
-
-def test_short_password_and_duplicate_email_are_refused(browser: Browser) -> None:
-    short = browser.post_form("/register", {"email": "a@voorbeeld.nl", "password": "kort", "password_repeat": "kort"})
+    short = browser.post_form("/register/password", {"password": "kort", "password_repeat": "kort"})
     assert "minstens 12 tekens" in short.text
+    assert 'value="a@voorbeeld.nl"' in short.text  # the address the link was for, not typed again
+
+
+def test_a_taken_address_gets_an_e_mail_not_a_second_account(browser: Browser) -> None:
     account = browser.register()
     browser.logout()
-    again = browser.post_form("/register", {"email": account.email.upper(), "password": account.password, "password_repeat": account.password})
-    assert again.status_code == 422 and "Er is al een account" in again.text
+    again = browser.post_form("/register", {"email": account.email.upper()})
+    assert again.status_code == 200 and "Kijk in uw e-mail" in again.text
+    subject, body = outbox_mails(browser.context.settings.home, account.email)[-1]
+    assert subject == "U heeft al een Regie-account"
+    assert "/password/forgot" in body and "/login" in body and "/register/continue/" not in body
+    assert "register-attempt" in event_kinds(browser, account.email)
 
 
 def test_wrong_password_then_lock(browser: Browser) -> None:

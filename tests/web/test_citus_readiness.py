@@ -25,7 +25,7 @@ USER_TABLES = {table.name for table in Base.metadata.sorted_tables if "user_id" 
 KEYED_BY_USER = {"users": "id"}
 # Not distributed (stay local on the coordinator, see docs/scale.md): looked up by a
 # secret's hash before the user is known, or global queues.
-LOCAL_TABLES = {"web_sessions", "api_tokens", "jobs", "throttles", "medmij_lists"}
+LOCAL_TABLES = {"web_sessions", "api_tokens", "jobs", "throttles", "medmij_lists", "email_tokens"}
 
 # (table, statement kind, pattern in the statement) → why it is allowed for now.
 KNOWN = {
@@ -33,7 +33,6 @@ KNOWN = {
                                           "a user_emails lookup table, or a multi-shard query on the unique index)",
     # ORM flushes of rows loaded for the user: UPDATE … WHERE <table>.id = ?. With the
     # primary key (user_id, id) the ORM puts user_id in the WHERE itself (docs/scale.md).
-    ("totp_factors", "UPDATE", "WHERE totp_factors.id = "): "ORM flush by primary key",
     ("recovery_codes", "UPDATE", "WHERE recovery_codes.id = "): "ORM flush by primary key",
     # The collector reads a collection by id, then compares its user_id in Python.
     ("collections", "SELECT", "WHERE collections.id = "): "by id, user checked after: add user_id to the WHERE",

@@ -16,6 +16,7 @@ PUBLIC = {
     ("GET", "/"),  # the welcome page
     ("GET", "/login"), ("POST", "/login"),
     ("GET", "/register"), ("POST", "/register"),
+    ("GET", "/password/forgot"), ("POST", "/password/forgot"),  # answers alike for every address
     ("GET", "/healthz"), ("GET", "/readyz"),  # liveness and readiness: states only
     ("GET", "/favicon.ico"),
     ("GET", "/language/{language}"),
@@ -29,6 +30,13 @@ LOGIN_STEPS = {
     ("GET", "/login/recovery"), ("POST", "/login/recovery"),
     ("POST", "/login/passkey/options"), ("POST", "/login/passkey/verify"),
 }
+# Steps after an e-mail link: without an opened link they send the visitor back to the start.
+EMAIL_STEPS = {
+    ("GET", "/register/password"): "/register", ("POST", "/register/password"): "/register",
+    ("GET", "/password/reset"): "/password/forgot", ("POST", "/password/reset"): "/password/forgot",
+    ("GET", "/password/reset/confirm"): "/password/forgot", ("POST", "/password/reset/confirm"): "/password/forgot",
+    ("POST", "/password/reset/passkey/options"): None, ("POST", "/password/reset/passkey/verify"): None,
+}
 # Their own secret is the credential (a calendar feed token, a one-time callback state).
 SECRET_URL = {("GET", "/calendar/{token}.ics"), ("GET", "/collect/callback"), ("GET", "/send/callback"),
               ("GET", "/metrics"),  # loopback or the metrics bearer token; else 404
@@ -36,6 +44,7 @@ SECRET_URL = {("GET", "/calendar/{token}.ics"), ("GET", "/collect/callback"), ("
               ("GET", "/s/{token}/documents/{item_id}")}
 SECRET_URL |= {("GET", "/questionnaires/callback")}  # the one-time state (docs/share.md)
 # Delegation: the invitation or own-login link is the credential (docs/delegation.md).
+SECRET_URL |= {("GET", "/register/continue/{token}"), ("GET", "/password/link/{token}")}  # e-mailed links
 SECRET_URL |= {("GET", "/invite/{token}"), ("GET", "/claim/{token}"), ("POST", "/claim/{token}")}
 
 
@@ -59,6 +68,11 @@ def test_every_route_needs_an_account(client: TestClient, app) -> None:
                 if response.status_code == 303:
                     assert response.headers["location"] == "/login"
                 continue
+            if (method, path) in EMAIL_STEPS:
+                start = EMAIL_STEPS[(method, path)]
+                assert response.status_code == (303 if start else 409), (method, path, response.status_code)
+                assert response.headers.get("location") == start, (method, path)
+                continue
             if (method, path) in SECRET_URL:
                 assert response.status_code in (303, 400, 404), (method, path, response.status_code)
                 continue
@@ -76,4 +90,4 @@ def test_every_route_needs_an_account(client: TestClient, app) -> None:
 def test_the_exceptions_name_real_routes(app) -> None:
     """A renamed public route must be renamed here too, not silently lose its check."""
     table = {(method, path) for path, methods in iter_routes(app.routes) for method in methods}
-    assert (PUBLIC | LOGIN_STEPS | SECRET_URL) - table == set()
+    assert (PUBLIC | LOGIN_STEPS | SECRET_URL | set(EMAIL_STEPS)) - table == set()

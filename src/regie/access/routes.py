@@ -26,6 +26,13 @@ ROUTES: dict[tuple[str, str], Need | str] = {
     ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, ("GET", "/metrics"): PUBLIC,
     ("GET", "/api/v1/openapi.json"): PUBLIC,
     ("GET", "/register"): PUBLIC, ("POST", "/register"): PUBLIC,
+    ("GET", "/register/continue/{token}"): PUBLIC,  # the link from the e-mail
+    ("GET", "/register/password"): PUBLIC, ("POST", "/register/password"): PUBLIC,
+    ("GET", "/password/forgot"): PUBLIC, ("POST", "/password/forgot"): PUBLIC,
+    ("GET", "/password/link/{token}"): PUBLIC,  # the link from the e-mail
+    ("GET", "/password/reset"): PUBLIC, ("POST", "/password/reset"): PUBLIC,
+    ("GET", "/password/reset/confirm"): PUBLIC, ("POST", "/password/reset/confirm"): PUBLIC,
+    ("POST", "/password/reset/passkey/options"): PUBLIC, ("POST", "/password/reset/passkey/verify"): PUBLIC,
     ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC,
     ("GET", "/login/second-factor"): PUBLIC, ("POST", "/login/second-factor"): PUBLIC,
     ("GET", "/login/recovery"): PUBLIC, ("POST", "/login/recovery"): PUBLIC,

@@ -25,6 +25,9 @@ EVENT_KINDS = (
     "recovery-codes-renewed",
     "token-created",
     "token-revoked",
+    "register-attempt",  # someone asked to register an address that already has an account
+    "password-reset-requested",
+    "password-reset",
 )
 
 

@@ -14,7 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from regie.accounts import activity, recovery, totp
+from regie.accounts import activity, email_links, recovery, totp
 from regie.accounts.activity import ClientInfo
 from regie.accounts.errors import (
     EmailTaken,
@@ -104,13 +104,18 @@ class Accounts:
         with self.db.session() as session:
             if self.by_email(session, email) is not None:
                 raise EmailTaken("This e-mail address already has an account.", field="email")
-            user = User(email=email, password_hash=password_hash, is_admin=is_admin)
-            user.id = user.id or new_id()
-            user.wrapped_data_key = self.keyring.new_wrapped_data_key(user.id)
-            session.add(user)
-            session.flush()
-            activity.record(session, user.id, "registered", client)
-            return user
+            return self.create_user(session, email, password_hash, client, is_admin=is_admin)
+
+    def create_user(self, session: Session, email: str, password_hash: str, client: ClientInfo, *,
+                    is_admin: bool = False) -> User:
+        """The account row with its own data key (the caller checked the address is free)."""
+        user = User(email=email, password_hash=password_hash, is_admin=is_admin)
+        user.id = user.id or new_id()
+        user.wrapped_data_key = self.keyring.new_wrapped_data_key(user.id)
+        session.add(user)
+        session.flush()
+        activity.record(session, user.id, "registered", client)
+        return user
 
     # -- password --------------------------------------------------------------
     def check_password(self, email: str, password: str, client: ClientInfo) -> User:
@@ -158,6 +163,7 @@ class Accounts:
             assert user is not None
             user.password_hash = new_hash
             user.password_changed_at = utcnow()
+            email_links.forget_for_user(session, user_id)  # a reset link sent earlier stops working
             activity.record(session, user_id, "password-changed", client)
 
     # -- second factor ---------------------------------------------------------
@@ -259,8 +265,8 @@ class Accounts:
     def pending_totp(self, user_id: str, factor_id: str) -> NewTotp | None:
         with self.db.session() as session:
             user = session.get(User, user_id)
-            factor = session.get(TotpFactor, factor_id)
-            if user is None or factor is None or factor.user_id != user_id or factor.confirmed_at:
+            factor = _own(session, TotpFactor, user_id, factor_id)
+            if user is None or factor is None or factor.confirmed_at:
                 return None
             secret = self.cipher(user).decrypt(factor.secret_encrypted, _totp_aad(user_id, factor.id)).decode()
             return NewTotp(factor.id, secret, totp.provisioning_uri(secret, user.email))
@@ -269,8 +275,8 @@ class Accounts:
         now = utcnow()
         with self.db.session() as session:
             user = session.get(User, user_id)
-            factor = session.get(TotpFactor, factor_id)
-            if user is None or factor is None or factor.user_id != user_id:
+            factor = _own(session, TotpFactor, user_id, factor_id)
+            if user is None or factor is None:
                 raise InvalidSecondFactor("This set-up has expired; start again.")
             secret = self.cipher(user).decrypt(factor.secret_encrypted, _totp_aad(user_id, factor.id)).decode()
             step = totp.matching_step(secret, code, factor.last_used_step, self.clock())
@@ -296,8 +302,8 @@ class Accounts:
     def _remove_factor(self, model: type[TotpFactor] | type[Passkey], user_id: str, factor_id: str,
                        client: ClientInfo, kind: str) -> None:
         with self.db.session() as session:
-            factor = session.get(model, factor_id)
-            if factor is None or factor.user_id != user_id:
+            factor = _own(session, model, user_id, factor_id)
+            if factor is None:
                 return
             self._refuse_removing_last_factor(session, user_id)
             session.delete(factor)
@@ -333,3 +339,7 @@ class Accounts:
 def _totp_aad(user_id: str, factor_id: str) -> bytes:
     return f"totp|{user_id}|{factor_id}".encode()
 
+
+def _own(session: Session, model: type[TotpFactor] | type[Passkey], user_id: str, factor_id: str):
+    """A factor by id, only among the user's own: the query itself is scoped to the user."""
+    return session.scalar(select(model).where(model.user_id == user_id, model.id == factor_id))

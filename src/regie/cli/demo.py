@@ -21,6 +21,7 @@ from regie.accounts import totp
 from regie.cli._common import open_accounts
 from regie.cli.user import create_enrolled_user
 from regie.config import Settings
+from regie.mail import outbox_dir
 from regie.store.db import Database
 from regie.store.master_key import load_master_key
 from regie.store.migrate import upgrade
@@ -40,6 +41,10 @@ def demo(
     if "REGIE_PUBLIC_URL" not in os.environ:
         # Passkeys are bound to the address in the browser; the demo is opened on localhost.
         settings = settings.model_copy(update={"public_url": f"http://localhost:{port}"})
+    if not settings.smtp_url and "REGIE_DEV_MAIL_LINKS" not in os.environ:
+        # No mail server: registration and reset e-mails go to REGIE_HOME/outbox, and the
+        # page that sent one shows its link, so a new user can register (docs/security.md).
+        settings = settings.model_copy(update={"dev_mail_links": True})
     settings.home.mkdir(parents=True, exist_ok=True)
     load_master_key(settings)
     database = Database(settings.resolved_database_url)
@@ -51,7 +56,7 @@ def demo(
         # Regie reads the sandbox's lists over HTTP and checks them against its key, as in production.
         settings = Settings(**{**settings.model_dump(), **_sandbox_settings(settings, sandbox_port)})
     try:
-        _print_welcome(account, host, port)
+        _print_welcome(account, host, port, None if settings.smtp_url else outbox_dir(settings))
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
     finally:
         if sandbox is not None:
@@ -116,7 +121,7 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def _print_welcome(account: dict, host: str, port: int) -> None:
+def _print_welcome(account: dict, host: str, port: int, outbox: Path | None = None) -> None:
     lines = [
         f"Regie runs at [bold]http://{host}:{port}[/]  (for passkeys use http://localhost:{port})",
         "",
@@ -127,5 +132,8 @@ def _print_welcome(account: dict, host: str, port: int) -> None:
         "",
         "Scan the QR code below with an authenticator app, or type the key. Stop with Ctrl-C.",
     ]
+    if outbox is not None:
+        lines += ["", f"No mail server (REGIE_SMTP_URL): e-mails go to {outbox};",
+                  "the page that sends one shows its link (development only)."]
     out.print(Panel("\n".join(lines), title="Regie demo", expand=False))
     out.print(totp.qr_terminal(account["totp_uri"]), highlight=False)

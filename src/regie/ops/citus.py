@@ -12,7 +12,7 @@ version. Decisions (docs/scale.md explains them):
 * Every other table with ``user_id`` is **distributed by user_id**, all in one
   co-location group, so a user's rows of every table live on one node and joins between
   them (always on ``user_id``) stay there.
-* ``web_sessions``, ``api_tokens`` and ``jobs`` stay **local** on the coordinator: they are
+* ``web_sessions``, ``api_tokens``, ``email_tokens`` and ``jobs`` stay **local** on the coordinator: they are
   looked up by a secret's hash or by queue order, not by user. Their foreign keys point
   at ``users`` (a reference table), which Citus allows for coordinator-local tables.
 * The global tables without ``user_id`` (lists, throttles) are local too, except the
@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData, Table
 
 # user_id, but not distributed (see above).
-LOCAL_USER_TABLES = frozenset({"web_sessions", "api_tokens", "jobs"})
+LOCAL_USER_TABLES = frozenset({"web_sessions", "api_tokens", "jobs", "email_tokens"})
 REFERENCE_TABLES = ("users", "medmij_lists")
 # Not in the models: Alembic's own table stays on the coordinator.
 LOCAL_TABLES = frozenset({"throttles", "alembic_version"}) | LOCAL_USER_TABLES

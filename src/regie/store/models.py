@@ -70,7 +70,6 @@ class TotpFactor(Base):
     __table_args__ = (PrimaryKeyConstraint("user_id", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), default=new_id)
-    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.accounts.service)
     user_id: Mapped[str] = _user_fk()
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -86,7 +85,6 @@ class Passkey(Base):
                       Index("ix_passkeys_credential_id", "credential_id"))
 
     id: Mapped[str] = mapped_column(String(32), default=new_id)
-    __mapper_args__ = {"primary_key": [id]}  # loaded by id (regie.accounts.service)
     user_id: Mapped[str] = _user_fk()
     credential_id: Mapped[bytes] = mapped_column(LargeBinary)
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
@@ -150,6 +148,31 @@ class Throttle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EmailToken(Base):
+    """A link sent by e-mail: continue a registration, or reset a password.
+
+    Only the SHA-256 of the token is stored; the plain token exists in the e-mail alone.
+    Looked up by that hash before anyone is logged in, so it stays local like
+    ``web_sessions`` (docs/scale.md). ``user_id`` is empty for a registration (no account
+    yet); ``email`` is the address the link was sent to.
+    """
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    purpose: Mapped[str] = mapped_column(String(16))  # "register" or "reset"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    user_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A reset's new password (Argon2 hash), waiting for the second factor before it counts.
+    new_password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class ApiToken(Base):

@@ -25,7 +25,7 @@ from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddle
 from regie.web.context import AppContext
 from regie.web.guards import AccessRefused, CsrfFailed, RedirectTo, access_guard, csrf_guard
 from regie.web.i18n import N_, translations
-from regie.web.pages import account, auth, enrol, home
+from regie.web.pages import account, auth, enrol, home, password_reset, registration
 from regie.web.pages import appointments as appointment_pages
 from regie.web.pages import measurement_import, measurement_send
 from regie.web.pages import notes as notes_pages
@@ -89,6 +89,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(metrics.router)
     app.include_router(home.router)
     app.include_router(auth.router)
+    app.include_router(registration.router)
+    app.include_router(password_reset.router)
     app.include_router(enrol.router)
     app.include_router(account.router)
     app.include_router(record_pages.router)

@@ -39,6 +39,9 @@ EVENT_TEXT = {
     "recovery-codes-renewed": N_("New recovery codes made"),
     "token-created": N_("API token made"),
     "token-revoked": N_("API token removed"),
+    "register-attempt": N_("Someone tried to make a new account with your e-mail address"),
+    "password-reset-requested": N_("New password asked for by e-mail"),
+    "password-reset": N_("New password set through the e-mail link; logged out everywhere else"),
 }
 
 
@@ -62,7 +65,7 @@ def _activity_values(events) -> dict:
 
 
 @router.get("/account")
-def account(request: Request, user: CurrentUser, added: int = 0, problem: str = "") -> Response:
+def account(request: Request, user: CurrentUser, added: int = 0, problem: str = "", password_reset: int = 0) -> Response:
     context = context_of(request)
     gettext = gettext_for(request)
     with context.db.session() as session:
@@ -77,7 +80,8 @@ def account(request: Request, user: CurrentUser, added: int = 0, problem: str = 
         totps=totps,
         passkeys=passkeys,
         recovery_left=recovery_left,
-        notice=gettext("Your new way of logging in is ready.") if added else None,
+        notice=gettext("Your new way of logging in is ready.") if added else (
+            gettext("Your new password is set. You are logged out on all other devices.") if password_reset else None),
         problem=gettext(message(problem)) if problem in ("last-factor",) else None,
         **_activity_values(events),
     )

@@ -1,4 +1,8 @@
-"""Register, log in (password, then second factor or recovery code), log out."""
+"""Log in (password, then second factor or recovery code), log out.
+
+Registration is in regie.web.pages.registration, the password reset in
+regie.web.pages.password_reset.
+"""
 from __future__ import annotations
 
 from typing import Annotated
@@ -8,13 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from regie.accounts import activity
-from regie.accounts.errors import (
-    EmailTaken,
-    InvalidCredentials,
-    InvalidSecondFactor,
-    Throttled,
-    ValidationFailed,
-)
+from regie.accounts.errors import InvalidCredentials, InvalidSecondFactor, Throttled
 from regie.accounts.sessions import read_scratch, write_scratch
 from regie.web.guards import safe_next
 from regie.web.pages._helpers import gettext_for, see_other, throttle_text, translated
@@ -33,31 +31,6 @@ from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form()]
-
-
-@router.get("/register")
-def register_page(request: Request) -> Response:
-    return render(request, "register.html", errors={}, email="")
-
-
-@router.post("/register")
-def register(
-    request: Request, email: FormText = "", password: FormText = "", password_repeat: FormText = ""
-) -> Response:
-    context = context_of(request)
-    _, errors = context.accounts.registration_problems(email, password)
-    if not password:
-        errors["password"] = "password-required"
-    if "password" not in errors and password_repeat != password:
-        errors["password_repeat"] = "passwords-differ"
-    if errors:
-        return render(request, "register.html", 422, errors=translated(request, errors), email=email)
-    try:
-        user = context.accounts.register(email, password, client_info(request))
-    except EmailTaken:
-        return render(request, "register.html", 422, errors=translated(request, {"email": "email-taken"}), email=email)
-    start_session(request, user.id, "enrol")
-    return see_other("/setup")
 
 
 @router.get("/login")

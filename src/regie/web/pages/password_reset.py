@@ -1,0 +1,220 @@
+"""Password reset ("wachtwoord vergeten"): an address, a link from the e-mail, a new
+password, then the second factor; only then does the new password count.
+
+A mailbox alone never opens an account: the reset asks for the app code, a passkey or a
+recovery code (throttled like a login). Afterwards every other session of the account ends.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from regie.accounts import activity, email_links
+from regie.accounts.email_flows import PendingLink
+from regie.accounts.errors import InvalidSecondFactor, Throttled, ValidationFailed
+from regie.accounts.sessions import read_scratch, write_scratch
+from regie.mail import MailError
+from regie.web.pages._account_mail import mail_problem, send_account_mail
+from regie.web.pages._helpers import gettext_for, see_other, throttle_text, translated
+from regie.web.pages.registration import flows, link_problem
+from regie.web.sessions import (
+    client_info,
+    context_of,
+    current_session,
+    ensure_session,
+    remember,
+    save_session,
+    start_session,
+    take,
+)
+from regie.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+FormText = Annotated[str, Form()]
+_SCRATCH = "reset_link"
+
+
+@router.get("/password/forgot")
+def forgot_page(request: Request) -> Response:
+    return render(request, "password_forgot.html", errors={}, email="", problem=None)
+
+
+@router.post("/password/forgot")
+def forgot(request: Request, email: FormText = "") -> Response:
+    try:
+        due = flows(request).request_reset(email, client_info(request))
+        sent = send_account_mail(request, due)
+    except ValidationFailed as exc:
+        return render(request, "password_forgot.html", 422, errors=translated(request, exc.errors), email=email,
+                      problem=None)
+    except (Throttled, MailError) as exc:
+        status = 429 if isinstance(exc, Throttled) else 503
+        return render(request, "password_forgot.html", status, errors={}, email=email, problem=mail_problem(request, exc))
+    gettext = gettext_for(request)
+    return render(request, "mail_sent.html", email=due.email, sent=sent,
+                  next_text=gettext("It tells you how to make a new password."))
+
+
+@router.get("/password/link/{token}")
+def open_reset_link(request: Request, token: str) -> Response:
+    found, link = flows(request).open_link(email_links.RESET, token)
+    if link is None:
+        return link_problem(request, found, "/password/forgot")
+    ensure_session(request)
+    remember(request, **{_SCRATCH: link.id})
+    return see_other("/password/reset")  # the token leaves the address bar at once
+
+
+def _pending(request: Request) -> PendingLink | None:
+    row = current_session(request)
+    token_id = read_scratch(row).get(_SCRATCH) if row is not None else None
+    return flows(request).pending(email_links.RESET, token_id)
+
+
+@router.get("/password/reset")
+def new_password_page(request: Request) -> Response:
+    if _pending(request) is None:
+        return see_other("/password/forgot")
+    return render(request, "password_reset.html", errors={})
+
+
+@router.post("/password/reset")
+def new_password(request: Request, password: FormText = "", password_repeat: FormText = "") -> Response:
+    link = _pending(request)
+    if link is None or link.user_id is None:
+        return see_other("/password/forgot")
+    errors: dict[str, str] = {}
+    if not password:
+        errors["password"] = "password-required"
+    elif password_repeat != password:
+        errors["password_repeat"] = "passwords-differ"
+    try:
+        if errors:
+            raise ValidationFailed(errors)
+        flows(request).set_reset_password(link.id, password)
+    except ValidationFailed as exc:
+        return render(request, "password_reset.html", 422, errors=translated(request, exc.errors))
+    except LookupError:
+        return see_other("/password/forgot")
+    context = context_of(request)
+    with context.db.session() as session:
+        needs_factor = context.accounts.has_second_factor(session, link.user_id)
+    if not needs_factor:  # never finished setting up: the second factor comes right after
+        return _finish(request, link, "enrol")
+    row = current_session(request)
+    assert row is not None
+    write_scratch(row, reset_password_set=link.id)
+    save_session(request, row)
+    return see_other("/password/reset/confirm")
+
+
+def _confirming(request: Request) -> PendingLink | None:
+    """The reset waiting for its second factor (its new password chosen), or None."""
+    link = _pending(request)
+    row = current_session(request)
+    if link is None or row is None or read_scratch(row).get("reset_password_set") != link.id:
+        return None
+    return link
+
+
+def _confirm_page(request: Request, link: PendingLink, status: int = 200, errors=None, problem=None) -> Response:
+    context = context_of(request)
+    assert link.user_id is not None
+    with context.db.session() as session:
+        has_passkey = bool(context.passkeys.list_for(session, link.user_id))
+    if problem is None and status == 200:
+        current = context.accounts.second_factor_throttle(link.user_id, client_info(request))
+        if current is not None and current.locked:
+            problem = throttle_text(request, current)
+    return render(request, "password_reset_confirm.html", status, has_passkey=has_passkey,
+                  errors=errors or {}, problem=problem)
+
+
+@router.get("/password/reset/confirm")
+def confirm_page(request: Request) -> Response:
+    link = _confirming(request)
+    if link is None:
+        return see_other("/password/forgot")
+    return _confirm_page(request, link)
+
+
+@router.post("/password/reset/confirm")
+def confirm(request: Request, code: FormText = "") -> Response:
+    link = _confirming(request)
+    if link is None or link.user_id is None:
+        return see_other("/password/forgot")
+    if not code.strip():
+        return _confirm_page(request, link, 422, errors=translated(request, {"code": "code-required"}))
+    try:
+        # An app code or a recovery code: told apart by their form, throttled apart.
+        context_of(request).accounts.verify_second_factor(link.user_id, code, client_info(request))
+    except Throttled as exc:
+        return _confirm_page(request, link, 429, problem=throttle_text(request, exc))
+    except InvalidSecondFactor:
+        return _confirm_page(request, link, 401, errors=translated(request, {"code": "invalid-second-factor"}))
+    return _finish(request, link, "full")
+
+
+def _finish(request: Request, link: PendingLink, stage: str) -> Response:
+    """The new password counts; every session of the account ends; this browser is logged in."""
+    try:
+        user_id = flows(request).finish_reset(link.id, client_info(request))
+    except LookupError:
+        return see_other("/password/forgot")
+    start_session(request, user_id, stage)
+    if stage == "enrol":
+        return see_other("/setup")
+    context = context_of(request)
+    with context.db.session() as session:
+        activity.record(session, user_id, "login", client_info(request))
+    return see_other("/account?password_reset=1")
+
+
+@router.post("/password/reset/passkey/options")
+def passkey_options(request: Request) -> Response:
+    link = _confirming(request)
+    if link is None or link.user_id is None:
+        return JSONResponse({"error": "not-in-reset"}, status_code=409)
+    context = context_of(request)
+    with context.db.session() as session:
+        user = context.accounts.user(session, link.user_id)
+        assert user is not None
+        ceremony = context.passkeys.authentication_options(session, user)
+    remember(request, passkey_challenge=ceremony.challenge)
+    return Response(ceremony.options_json, media_type="application/json")
+
+
+@router.post("/password/reset/passkey/verify")
+async def passkey_verify(request: Request) -> Response:
+    credential = await request.body()
+    return await run_in_threadpool(_passkey_verify, request, credential)
+
+
+def _passkey_verify(request: Request, credential: bytes) -> Response:
+    link = _confirming(request)
+    if link is None or link.user_id is None:
+        return JSONResponse({"error": "not-in-reset"}, status_code=409)
+    challenge = take(request, "passkey_challenge")
+    if not challenge:
+        return JSONResponse({"error": "no-challenge"}, status_code=409)
+    context = context_of(request)
+    client = client_info(request)
+    try:
+        context.accounts.require_second_factor_allowed(link.user_id, client)
+        with context.db.session() as session:
+            user = context.accounts.user(session, link.user_id)
+            assert user is not None
+            context.passkeys.authenticate(session, user, credential.decode("utf-8", "replace"), challenge)
+    except Throttled as exc:
+        return JSONResponse({"error": "throttled", "message": throttle_text(request, exc)}, status_code=429)
+    except InvalidSecondFactor:
+        try:
+            context.accounts.record_second_factor_failure(link.user_id, client, "passkey")
+        except Throttled as exc:
+            return JSONResponse({"error": "throttled", "message": throttle_text(request, exc)}, status_code=429)
+        return JSONResponse({"error": "invalid-passkey"}, status_code=401)
+    response = _finish(request, link, "full")
+    return JSONResponse({"redirect": response.headers["location"]})
