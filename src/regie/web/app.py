@@ -25,6 +25,7 @@ from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddle
 from regie.web.context import AppContext
 from regie.web.guards import AccessRefused, CsrfFailed, RedirectTo, access_guard, csrf_guard
 from regie.web.i18n import N_, translations
+from regie.web.uploads import body_limits as upload_body_limits
 from regie.web.pages import account, auth, enrol, home, password_reset, registration
 from regie.web.pages import appointments as appointment_pages
 from regie.web.pages import measurement_import, measurement_send
@@ -124,9 +125,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-        path_limits={record_pages.UPLOAD_PATH: settings.upload_max_bytes,
-                     portability_pages.IMPORT_PATH: settings.upload_max_bytes,
-                     "/send/document": 16 * 1024 * 1024, "/api/v1/sends": 16 * 1024 * 1024},
+        path_limits=upload_body_limits(settings.upload_max_bytes),
     )
     # Outermost: every response, even a refused body, is logged and measured.
     app.add_middleware(RequestLogMiddleware)

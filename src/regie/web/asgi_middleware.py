@@ -78,7 +78,7 @@ class BodyLimitMiddleware:
                     await _too_large(send, 400, b"Invalid Content-Length")
                     return
                 if declared > max_bytes:
-                    await _too_large(send, 413, b"")
+                    await _refuse(scope, send, max_bytes)
                     return
         received = 0
         started = False
@@ -102,7 +102,17 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _too_large(send, 413, b"")
+                await _refuse(scope, send, max_bytes)
+
+
+async def _refuse(scope: Scope, send: Send, max_bytes: int) -> None:
+    """413: a problem document for the API, a page in the visitor's language for pages."""
+    if scope.get("path", "").startswith("/api/"):
+        await _too_large(send, 413, b"")
+        return
+    from regie.web.uploads import send_too_large  # the page needs templates: not at import time
+
+    await send_too_large(scope, send, max_bytes)
 
 
 async def _too_large(send: Send, status: int, detail: bytes) -> None:

@@ -24,6 +24,7 @@ from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for
 from regie.web.pages.owndata import own_data, shown_value
 from regie.web.templating import language_of, render
+from regie.web.uploads import refusal
 
 router = APIRouter(include_in_schema=False)
 CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
@@ -73,6 +74,8 @@ def _translate(request: Request, type_key: str, results, unit: str | None):
 @router.post("/measurements/import")
 async def import_csv(request: Request, user: CurrentUser) -> Response:
     form = await request.form()
+    if (refused := refusal(request, form)) is not None:  # count and size limits (regie.web.uploads)
+        return refused
     gettext = gettext_for(request)
     type_key = form.get("type") if form.get("type") in meas.TYPES and form.get("type") != "bmi" else "body_weight"
     upload = form.get("file")
@@ -116,6 +119,8 @@ async def import_csv(request: Request, user: CurrentUser) -> Response:
 @router.post("/measurements/import/fhir")
 async def import_fhir(request: Request, user: CurrentUser) -> Response:
     form = await request.form()
+    if (refused := refusal(request, form)) is not None:  # count and size limits (regie.web.uploads)
+        return refused
     gettext = gettext_for(request)
     upload = form.get("fhir_file")
     if not isinstance(upload, UploadFile) or not upload.filename:

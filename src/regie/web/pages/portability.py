@@ -19,6 +19,7 @@ from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for, see_other
 from regie.web.sessions import context_of
 from regie.web.templating import language_of, render
+from regie.web.uploads import refusal
 
 router = APIRouter(include_in_schema=False)
 # Why an archive was refused (ArchiveError.code), in words; the technical detail follows.
@@ -92,6 +93,8 @@ def import_form(request: Request, user: CurrentUser) -> Response:
 @router.post(IMPORT_PATH)
 async def import_upload(request: Request, user: CurrentUser) -> Response:
     form = await request.form(max_files=1)
+    if (refused := refusal(request, form)) is not None:  # count and size limits (regie.web.uploads)
+        return refused
     upload = form.get("archive")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return render(request, "export_import.html", 400, report=None, error="missing")

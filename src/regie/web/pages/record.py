@@ -13,6 +13,7 @@ from regie.store.models import User
 from regie.web.guards import page_owner
 from regie.web.sessions import context_of
 from regie.web.templating import render
+from regie.web.uploads import refusal
 
 router = APIRouter(include_in_schema=False)
 CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
@@ -28,6 +29,8 @@ def upload_form(request: Request, user: CurrentUser) -> Response:
 @router.post(UPLOAD_PATH)
 async def upload(request: Request, user: CurrentUser) -> Response:
     form = await request.form(max_files=MAX_FILES)
+    if (refused := refusal(request, form)) is not None:  # count and size limits (regie.web.uploads)
+        return refused
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not files or len(files) > MAX_FILES:
         return render(request, "record_upload.html", 400, outcomes=None, too_many=len(files) > MAX_FILES,

@@ -26,6 +26,7 @@ from regie.web.oauth_callback import read_callback
 from regie.web.pages._helpers import gettext_for, see_other
 from regie.web.sharing import authorization_url, check_receiver, provider_name, receivers, sends_of, start
 from regie.web.templating import DISPLAY_ZONE, language_of, render
+from regie.web.uploads import refusal
 
 router = APIRouter(include_in_schema=False)
 CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
@@ -131,6 +132,8 @@ async def document_page(request: Request, user: CurrentUser) -> Response:
 @router.post("/send/document")
 async def document_send(request: Request, user: CurrentUser) -> Response:
     form = await request.form()
+    if (refused := refusal(request, form)) is not None:  # count and size limits (regie.web.uploads)
+        return refused
     gettext = gettext_for(request)
     values = {k: str(form.get(k, "")).strip()[:200] for k in ("provider", "title", "name", "type", "item")}
     errors: dict[str, str] = {}
