@@ -32,7 +32,7 @@ from regie.web.app import create_app
 from tests.browser.pages import check_page
 from tests.collect.harness import regie_settings
 from tests.sandbox.live import free_port, serve
-from tests.web.helpers import PASSWORD, TestClock
+from tests.web.helpers import PASSWORD, TestClock, link_in_mail
 
 DIRECTORY_SIZE = 2000
 
@@ -101,6 +101,8 @@ def _register(page: Page, live: Live, output: Path, email: str) -> None:
     page.goto(live.regie_url + "/")
     page.get_by_role("link", name="Account maken").click()
     page.get_by_label("E-mailadres").fill(email)
+    page.get_by_role("button", name="E-mail sturen").click()
+    page.goto(live.regie_url + link_in_mail(live.context.settings.home, email, "/register/continue/"))
     page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
     page.get_by_label("Wachtwoord nog een keer").fill(PASSWORD)
     page.get_by_role("button", name="Account maken").click()

@@ -7,18 +7,14 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
-from tests.browser.pages import check_page
-from tests.web.helpers import PASSWORD, TestClock
+from tests.browser.pages import check_page, register_password
+from tests.web.helpers import TestClock
 
 
 def test_security_pages_and_errors(page: Page, live_server: LiveServer, output_dir: Path) -> None:
     clock = TestClock()
     live_server.context.accounts.clock = clock
-    page.goto(live_server.base_url + "/register")
-    page.get_by_label("E-mailadres").fill("anna@voorbeeld.nl")
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.get_by_label("Wachtwoord nog een keer").fill(PASSWORD)
-    page.get_by_role("button", name="Account maken").click()
+    register_password(page, live_server, "anna@voorbeeld.nl")
     page.goto(live_server.base_url + "/setup/totp")
     secret = page.locator("[data-totp-secret]").get_attribute("data-totp-secret")
     page.get_by_label("Typ de code van 6 cijfers uit de app").fill("12")

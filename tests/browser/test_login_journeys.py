@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
 from tests.browser.pages import check_page
-from tests.web.helpers import PASSWORD, TestClock
+from tests.web.helpers import PASSWORD, TestClock, link_in_mail
 
 
 def register(page: Page, server: LiveServer, output: Path, email: str) -> None:
@@ -20,6 +20,10 @@ def register(page: Page, server: LiveServer, output: Path, email: str) -> None:
     check_page(page, output, "01-welcome")
     page.get_by_role("link", name="Account maken").click()
     page.get_by_label("E-mailadres").fill(email)
+    page.get_by_role("button", name="E-mail sturen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kijk in uw e-mail")
+    check_page(page, output, "02-mail-sent")
+    page.goto(server.base_url + link_in_mail(server.context.settings.home, email, "/register/continue/"))
     page.get_by_label("Wachtwoord", exact=True).fill("kort")
     page.get_by_label("Wachtwoord nog een keer").fill("kort")
     page.get_by_role("button", name="Account maken").click()
