@@ -126,9 +126,13 @@ def _exercise(repo: RecordRepository, queries: RecordQueries, actor: str) -> set
     call(queries, "last_visit", actor)
     call(queries, "overview", "2025")
     call(queries, "measurements", max_rows=50)
+    call(queries, "trend", ["85354-9"])
+    assert call(repo, "search_index") is not None
+    called.add("RecordRepository.replace_search_index")  # run below, last: it rewrites the index
     call(queries, "related", item)
     call(queries, "document_file", item)
     call(queries, "document_ids_with_file", items)
+    repo.replace_search_index([], datetime(2025, 1, 1, tzinfo=timezone.utc))
     return called
 
 

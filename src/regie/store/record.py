@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, func, or_, select, tuple_, update
+from sqlalchemy import Select, and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -37,10 +37,13 @@ from regie.store.models import new_id
 from regie.store.record_models import (
     AuditEntry,
     RecordLink,
+    RecordReindexPending,
     RecordResource,
     RecordResourceVersion,
+    RecordSearchSegment,
     RecordSource,
 )
+from regie.store.record_search import Entry, SearchIndex, Segment, encode_segment, entry_for, merge
 from regie.store.types import utcnow
 
 CHANNELS = ("web", "api-session", "api-token", "cli", "collect")
@@ -486,6 +489,7 @@ class RecordRepository:
         versions = self._version_rows([p[4].id for p in updated], now) if updated else []
         ids = _batch_ids()
         by_url = _entries_by_url(doc)
+        search_entries: list[Entry] = []
 
         def link_rows(res: ParsedResource, row_id: str) -> None:
             targets = {mac("ref", *t) for i in res.items for x in i.links
@@ -527,6 +531,7 @@ class RecordRepository:
                 "updated_at": now,
             }
             link_rows(res, row_id)
+            search_entries.append(entry_for(row_id, record["items"]))
             if old is None:
                 group_id = groups.get(match_hash, row_id) if match_hash else row_id
                 if match_hash:
@@ -550,7 +555,70 @@ class RecordRepository:
         self._insert(RecordResource, new_rows)
         # Rows stored before may have their links already: those are left as they are.
         self._insert(RecordLink, links, ignore_existing=bool(changed or unchanged))
+        self._add_search_segment(search_entries, now)
         return result, written
+
+    # -- the encrypted search index (regie.store.record_search) ------------------------
+    #: Segments with fewer rows than this are merged once there are more than _SMALL_SEGMENTS.
+    _SMALL_ROWS = 4096
+    _SMALL_SEGMENTS = 16
+
+    def _search_aad(self, segment_id: str) -> bytes:
+        return f"regie-search|{self.user_id}|{segment_id}".encode()
+
+    def _add_search_segment(self, entries: list[Entry], now: datetime) -> None:
+        """Index the rows just written (append only), then merge small segments if many."""
+        if not entries:
+            return
+        self._write_segment(entries, now)
+        small = self.session.execute(
+            self._select(RecordSearchSegment, RecordSearchSegment.id)
+            .where(RecordSearchSegment.row_count < self._SMALL_ROWS)).all()
+        if len(small) > self._SMALL_SEGMENTS:
+            self._merge_segments([row.id for row in small])
+
+    def _write_segment(self, entries: list[Entry], now: datetime) -> str:
+        segment_id = new_id()
+        self._insert(RecordSearchSegment, [{
+            "id": segment_id, "row_count": len(entries), "created_at": now,
+            "index_encrypted": self.keys.cipher.encrypt(encode_segment(entries), self._search_aad(segment_id)),
+        }])
+        return segment_id
+
+    def _segments(self, ids: Sequence[str] | None = None) -> list[tuple[Any, Segment]]:
+        statement = (self._select(RecordSearchSegment) if ids is None
+                     else self._select_ids(RecordSearchSegment, ids))
+        rows = self.session.scalars(statement.order_by(RecordSearchSegment.created_at, RecordSearchSegment.id)).all()
+        return [(row, Segment.decode(self.keys.cipher.decrypt(row.index_encrypted, self._search_aad(row.id))))
+                for row in rows]
+
+    def _merge_segments(self, ids: list[str]) -> None:
+        """Replace segments by one (by id: segments another import adds meanwhile stay)."""
+        pairs = self._segments(ids)
+        if len(pairs) < 2:
+            return
+        self._write_segment(merge([segment for _, segment in pairs]), max(row.created_at for row, _ in pairs))
+        self.session.execute(delete(RecordSearchSegment).where(
+            RecordSearchSegment.user_id == self.user_id, RecordSearchSegment.id.in_([row.id for row, _ in pairs])))
+
+    def replace_search_index(self, entries: list[Entry], now: datetime, *, chunk: int = 8192) -> None:
+        """The reindex: the given entries replace the segments there were (read first: a
+        segment an import adds while this runs is kept)."""
+        old = [row.id for row in self.session.execute(self._select(RecordSearchSegment, RecordSearchSegment.id))]
+        if old:
+            self.session.execute(delete(RecordSearchSegment).where(
+                RecordSearchSegment.user_id == self.user_id, RecordSearchSegment.id.in_(old)))
+        for start in range(0, len(entries), chunk):
+            self._write_segment(entries[start:start + chunk], now)
+
+    def search_index(self) -> SearchIndex | None:
+        """The user's search index; None while the user waits for a reindex (rows stored
+        before the index existed are not in it: callers read every row then)."""
+        pending = self.session.scalar(
+            select(RecordReindexPending.user_id).where(RecordReindexPending.user_id == self.user_id))
+        if pending is not None:
+            return None
+        return SearchIndex([segment for _, segment in self._segments()])
 
     def _existing_rows(self, source_id: str, planned: dict[str, tuple[ParsedResource, str]]) -> dict[str, Any]:
         """identity -> stored row, for the resources about to be stored from ``source_id``."""

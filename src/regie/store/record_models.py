@@ -183,3 +183,18 @@ class RecordReindexPending(Base):
 
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordSearchSegment(Base):
+    """A piece of the user's encrypted search index (``regie.store.record_search``): the
+    searchable text and measurement codes of the rows one import wrote, in one blob under
+    the user's data key (associated data ``regie-search|<user>|<segment>``)."""
+
+    __tablename__ = "record_search_segments"
+    __table_args__ = (PrimaryKeyConstraint("user_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
+    row_count: Mapped[int] = mapped_column(Integer)  # entries in the blob: small segments get merged
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    index_encrypted: Mapped[bytes] = mapped_column(LargeBinary)

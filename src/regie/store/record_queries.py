@@ -4,7 +4,9 @@ Kept apart from :mod:`regie.store.record` (the ingest side) on purpose. Every st
 is built with ``RecordRepository._select``, which adds the user's id, so these queries
 can only ever see the owner's rows. Medical content is encrypted: filters on plain
 columns (category, source, date, resource type) run in the database; filters on
-content (status, codes, text) decrypt rows in date order until a page is full.
+content (status, codes, text) decrypt rows in date order until a page is full; text and
+trend codes first ask the user's encrypted search index (regie.store.record_search) which
+rows can match, so only those are decrypted.
 """
 from __future__ import annotations
 
@@ -19,13 +21,18 @@ from sqlalchemy import Select, case, func, literal_column, select, tuple_
 
 from regie.store.record import (
     RecordRepository,
-    _strings,
     _target,
     decode_cursor,
     encode_cursor,
     entered_in_error,
 )
 from regie.store.record_models import AuditEntry, RecordLink, RecordResource
+from regie.store.record_search import MEASUREMENT_CATEGORIES, SearchIndex
+from regie.store.record_search import searched_strings
+
+#: Up to this many candidates from the search index are fetched by id (one query);
+#: above it the rows are read in date order and only the candidates decrypted.
+_MAX_CANDIDATES_BY_ID = 2000
 
 #: Columns read for lists: never the (possibly large) original.
 _COLUMNS = (
@@ -103,7 +110,7 @@ def _matches(item: dict[str, Any], filters: Filters, needle: str | None) -> bool
         return False
     if filters.code is not None and filters.code not in _all_codes(item):
         return False
-    if needle is not None and not any(needle in s.casefold() for s in _strings(item)):
+    if needle is not None and not any(needle in s.casefold() for s in searched_strings(item)):
         return False
     return True
 
@@ -151,15 +158,25 @@ class RecordQueries:
         return self.repo._decrypt_record(row.id, row.version, row.record_encrypted)
 
     def scan(self, filters: Filters, *, limit: int, cursor: str | None = None, ascending: bool = False,
-             max_rows: int | None = None) -> tuple[list[tuple[Any, dict[str, Any]]], str | None]:
+             max_rows: int | None = None, candidates: set[str] | None = None,
+             ) -> tuple[list[tuple[Any, dict[str, Any]]], str | None]:
         """(row, record) pairs in date order that pass the filters; at most ``limit``.
 
-        ``max_rows`` bounds how many rows are decrypted (the overview uses it)."""
+        ``max_rows`` bounds how many rows are decrypted (the overview uses it).
+        ``candidates``: only these rows can match (from the search index); the others are
+        never decrypted. A text filter finds its candidates itself."""
         needle = filters.q.casefold().strip() if filters.q else None
-        content_filter = bool(needle or filters.status or filters.code)
+        if needle and candidates is None:
+            candidates = self._text_candidates(needle)
+        if candidates is not None and not candidates:
+            return [], None
+        content_filter = bool(needle or filters.status or filters.code or candidates is not None)
         # Filtering on content decrypts many rows that are then dropped: read only what the
         # filter needs, and the other columns of the rows kept afterwards.
         base = self._base(filters, columns=_SCAN_COLUMNS if content_filter else _COLUMNS)
+        if candidates is not None and len(candidates) <= _MAX_CANDIDATES_BY_ID:
+            base = base.where(RecordResource.id.in_(sorted(candidates)))
+            candidates = None  # the database keeps only them
         batch = limit + 1 if not content_filter else max(200, limit + 1)
         if max_rows is not None:
             batch = min(batch, max_rows)
@@ -178,6 +195,8 @@ class RecordQueries:
             rows = self.repo.session.execute(statement.order_by(*order).limit(batch)).all()
             for row in rows:
                 scanned += 1
+                if candidates is not None and row.id not in candidates:
+                    continue
                 record = self.repo._decrypt_record_if(row.id, row.version, row.record_encrypted, needle)
                 if record is not None and _matches(record["items"][0], filters, needle):
                     found.append((row, record))
@@ -198,6 +217,14 @@ class RecordQueries:
                     full[row.id] = row
             found = [(full[row.id], record) for row, record in found if row.id in full]
         return found, next_cursor
+
+    def _text_candidates(self, needle: str) -> set[str] | None:
+        """Rows whose indexed text contains ``needle``; None when the index cannot tell
+        (a user whose index is being rebuilt, a needle with a separator character)."""
+        if not SearchIndex.answers(needle):
+            return None
+        index = self.repo.search_index()
+        return index.candidates(needle) if index is not None else None
 
     def present(self, pairs: list[tuple[Any, dict[str, Any]]], *, enrich: bool = True) -> list[dict[str, Any]]:
         """Item dicts for display: enriched, with the source names of every group member."""
@@ -309,12 +336,28 @@ class RecordQueries:
             "documents": pick(Filters(category="documents", resource_types=DOCUMENT_TYPES), 5, 5),
         }
 
-    def measurements(self, *, max_rows: int = 5000) -> list[dict[str, Any]]:
+    def measurements(self, *, max_rows: int = 5000, candidates: set[str] | None = None) -> list[dict[str, Any]]:
         """Results, vital signs and pregnancy measurements, newest first (at most ``max_rows``).
         Codes are encrypted, so a trend page reads these and picks its code in Python."""
-        filters = Filters(categories=("results", "vital_signs", "pregnancy_and_birth"))
-        pairs, _ = self.scan(filters, limit=max_rows, max_rows=max_rows)
+        filters = Filters(categories=MEASUREMENT_CATEGORIES)
+        pairs, _ = self.scan(filters, limit=max_rows, max_rows=max_rows, candidates=candidates)
         return self.present(pairs, enrich=False)
+
+    def trend(self, codes: Iterable[str], *, max_rows: int = 5000) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """For a trend page: (the measurements that have one of ``codes``, newest first; one
+        small entry per measurement of the record for the list of other tests: category,
+        title, value, codes, components). From the search index, only the rows of those
+        codes are decrypted; without it (being rebuilt) every measurement is, as before."""
+        index = self.repo.search_index()
+        if index is None:
+            items = self.measurements(max_rows=max_rows)
+            return items, items
+        items = self.measurements(max_rows=max_rows, candidates=index.rows_with_codes(codes))
+        withdrawn = {row.id for row in self.repo.session.execute(self._withdrawn(RecordResource.id))}
+        visible = set(self.repo.categories) if self.repo.categories is not None else None
+        kinds = [entry for row_id, entry in index.trend_entries().items()
+                 if row_id not in withdrawn and (visible is None or entry.get("category") in visible)]
+        return items, kinds
 
     # -- one item, its related items, documents -------------------------------------
     def related(self, item_id: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -1,8 +1,8 @@
 """Rebuild a user's keyed record indexes from the encrypted rows, one user at a time.
 
 What an import writes beside the encrypted blobs (docs/storage.md) — the ``ref_hash`` of a
-row, the ``target_ref`` of a Flag, the ``record_links`` of related items — is made of
-keyed hashes under the user's data key. Rows stored before those existed lack them, and a
+row, the ``target_ref`` of a Flag, the ``record_links`` of related items, the encrypted
+search index — is made under the user's data key. Rows stored before those existed lack them, and a
 migration cannot add them: it has the database, not the users' keys. So a migration lists
 the users in ``record_reindex_pending`` and this module does the work per user, with the
 user's key, in one transaction: a failure leaves that user as before (still pending), a
@@ -22,6 +22,8 @@ from regie.store.db import Database
 from regie.store.models import User
 from regie.store.record import LINK_RELATIONS, RecordRepository, UserKeys, _target
 from regie.store.record_models import RecordLink, RecordReindexPending, RecordResource
+from regie.store.record_search import Entry, entry_for
+from regie.store.types import utcnow
 
 #: Rows decrypted per query: bounded memory for a large record.
 _BATCH = 1000
@@ -47,6 +49,7 @@ class _Row:
     ref_hash: str | None
     target_ref: str | None
     links: tuple[tuple[str, str], ...]  # (relation, reference) of the item's links
+    search: Entry  # the row's entry in the search index
 
 
 def pending_user_ids(db: Database) -> list[str]:
@@ -131,6 +134,10 @@ def reindex(repo: RecordRepository) -> ReindexResult:
                 targets.add(repo._ref(*target))
         links.extend({"target_ref": t, "row_id": row.id} for t in sorted(targets))
     result.links = _insert_missing_links(repo, links)
+
+    # The encrypted search index (text search, trend pages), rebuilt whole from the rows
+    # as they are now (stale entries of older versions go).
+    repo.replace_search_index([row.search for row in rows], utcnow())
     return result
 
 
@@ -167,6 +174,7 @@ def _rows(repo: RecordRepository) -> Iterator[_Row]:
                 row.ref_hash, row.target_ref,
                 tuple((x.get("relation") or "", x.get("reference") or "")
                       for i in record["items"] for x in i.get("links", ())),
+                entry_for(row.id, record["items"]),
             )
         if len(batch) < _BATCH:
             return

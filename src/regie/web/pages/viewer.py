@@ -327,9 +327,9 @@ def trend(request: Request, code: str, user: CurrentUser,
     code = code[:40]
     p = presenter(request)
     with open_record(request, user) as (repo, q):
-        items = q.measurements()
-        titles = _code_titles(items, p)
         wanted = [code] + [c for c in (compare or [])[:3] if c and c != code]
+        items, kinds = q.trend(wanted)  # only the rows of these codes, and every code's title
+        titles = _code_titles(kinds, p)
         rows: list[dict[str, Any]] = []
         series: list[Series] = []
         ranges: dict[str, str] = {}  # series name -> its normal range in words
