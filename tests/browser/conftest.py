@@ -15,11 +15,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from regie.store.db import Database
-from regie.store.migrate import upgrade
 from regie.web.app import create_app
 from regie.web.context import AppContext
-from tests.conftest import fast_settings, skip_or_fail
+from tests.conftest import fast_settings, migrate, skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,9 +64,7 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     home.mkdir()
     # localhost, not 127.0.0.1: passkeys need a host name as relying-party id.
     settings = fast_settings(home, database_url, public_url=f"http://localhost:{port}")
-    database = Database(settings.resolved_database_url)
-    upgrade(database.engine)
-    database.dispose()
+    migrate(settings.resolved_database_url)
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -16,8 +16,7 @@ from regie.medmij.lists_client import ListsClient
 from regie.sandbox.app import create_sandbox_app, load_fhir_app_factory
 from regie.sandbox.config import default_config
 from regie.store.db import Database
-from regie.store.migrate import upgrade
-from tests.conftest import fast_settings
+from tests.conftest import fast_settings, migrate
 from tests.sandbox.live import free_port, serve
 
 BSN = "999990007"
@@ -63,8 +62,8 @@ def regie_settings(home: Path, database_url: str, network: Network, public_url: 
     )
     values.update(overrides)
     settings = fast_settings(home, database_url, **values)
+    migrate(settings.resolved_database_url)
     database = Database(settings.resolved_database_url)
-    upgrade(database.engine)
     outcomes = ListsClient(settings, database).refresh()
     assert all(o.ok for o in outcomes), outcomes
     database.dispose()

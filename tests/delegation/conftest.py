@@ -12,9 +12,8 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from regie.config import Settings
-from regie.store.db import Database
-from regie.store.migrate import upgrade
 from regie.web.app import create_app
+from tests.conftest import migrate
 from tests.web.helpers import Browser, TestClock
 
 
@@ -63,9 +62,7 @@ def site(settings: Settings):
     try:
         mailing = settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}",
                                               "smtp_from": "Regie <regie@voorbeeld.nl>"})
-        database = Database(mailing.resolved_database_url)
-        upgrade(database.engine)
-        database.dispose()
+        migrate(mailing.resolved_database_url)
         app = create_app(mailing)
         yield Site(app, inbox, TestClock())
         app.state.context.db.dispose()

@@ -12,8 +12,7 @@ from starlette.testclient import TestClient
 from regie.sandbox.directory import details_document, details_routes, generate_directory
 from regie.sandbox.lists import ListPublisher, SandboxConfig, create_lists_app, default_config, make_provider
 from regie.store.db import Database
-from regie.store.migrate import upgrade
-from tests.conftest import fast_settings
+from tests.conftest import fast_settings, migrate
 
 LISTS_URL = "https://stelselnode.test"
 
@@ -63,9 +62,7 @@ def stelselnode(tmp_path: Path) -> Stelselnode:
 def lists_settings(tmp_path: Path, database_url: str, stelselnode: Stelselnode):
     home = tmp_path / "home"
     home.mkdir()
-    database = Database(database_url)
-    upgrade(database.engine)
-    database.dispose()
+    migrate(database_url)
     return fast_settings(
         home, database_url, medmij_lists_url=LISTS_URL,
         medmij_lists_key=stelselnode.publisher.trust_anchor_path, lists_auto_refresh=False,

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from regie.store.db import Database
-from regie.store.migrate import upgrade
 from regie.web.app import create_app
 from tests.access.world import Person, make_user, seed_record, sign_in
-from tests.conftest import fast_settings, postgres_problem, postgres_schema, skip_or_fail
+from tests.conftest import fast_settings, migrate, postgres_problem, postgres_schema, skip_or_fail
 
 
 @dataclass
@@ -49,9 +47,7 @@ def owner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     home.chmod(0o700)
     for url in _database(request.param, home):
         settings = fast_settings(home, url, public_url="https://regie.example")
-        database = Database(settings.resolved_database_url)
-        upgrade(database.engine)
-        database.dispose()
+        migrate(settings.resolved_database_url)
         app = create_app(settings)
         context = app.state.context
         user = make_user(context, f"eigenaar-{secrets.token_hex(3)}@voorbeeld.nl")

@@ -7,17 +7,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from regie.config import Settings
-from regie.store.db import Database
-from regie.store.migrate import upgrade
 from regie.web.app import create_app
+from tests.conftest import migrate
 from tests.web.helpers import Browser
 
 
 @pytest.fixture
 def app(settings: Settings):
-    database = Database(settings.resolved_database_url)
-    upgrade(database.engine)
-    database.dispose()
+    migrate(settings.resolved_database_url)
     application = create_app(settings)
     yield application
     application.state.context.db.dispose()
