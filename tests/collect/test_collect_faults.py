@@ -148,7 +148,7 @@ def test_interrupted_collection_is_reported_after_restart(regie, tmp_path):
     started = regie.start(GP, ["49"])
     context = regie.app.state.context
     with context.db.session() as session:
-        row = session.get(Collection, started["id"])
+        row = session.get(Collection, (regie.user_id, started["id"]))
         row.state = "running"
         row.state_hash = None
         row.heartbeat_at = utcnow() - timedelta(minutes=10)

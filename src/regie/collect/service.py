@@ -262,17 +262,23 @@ class Collections:
             if row.session_id is not None and row.channel == "web" and row.session_id != session_id:
                 raise CollectError("state-mismatch", "state belongs to another session")
             row.state_hash = None  # single use, whatever happens next
-            if row.authorize_expires_at is None or row.authorize_expires_at < now:
-                self._finish_failed(session, row, "expired", "authorization took too long")
-                raise CollectError("expired", "authorization took too long")
-            cipher = self._cipher(session, row.user_id)
-            verifier = cipher.decrypt(row.verifier_encrypted, self._aad(row.user_id, row.id, "verifier")).decode()
-            row.verifier_encrypted = None
-            row.state = "queued"
-            row.heartbeat_at = now
-            return Claim(row.id, row.user_id, row.batch_id, self._provider(cipher, row),
-                         tuple(self._services(cipher, row)), verifier,
-                         row.correlation_id or oauth.new_request_id(), row.long_lived, row.channel, row.language)
+            expired = row.authorize_expires_at is None or row.authorize_expires_at < now
+            if not expired:
+                return self._claimed(session, row, now)
+            # Stored first: raising inside the session would roll the failure back and
+            # leave the state usable.
+            self._finish_failed(session, row, "expired", "authorization took too long")
+        raise CollectError("expired", "authorization took too long")
+
+    def _claimed(self, session, row: Collection, now: datetime) -> Claim:
+        cipher = self._cipher(session, row.user_id)
+        verifier = cipher.decrypt(row.verifier_encrypted, self._aad(row.user_id, row.id, "verifier")).decode()
+        row.verifier_encrypted = None
+        row.state = "queued"
+        row.heartbeat_at = now
+        return Claim(row.id, row.user_id, row.batch_id, self._provider(cipher, row),
+                     tuple(self._services(cipher, row)), verifier,
+                     row.correlation_id or oauth.new_request_id(), row.long_lived, row.channel, row.language)
 
     def refuse(self, state: str, session_id: str | None, error: str) -> tuple[str, str]:
         """The provider sent an error instead of a code: the collection fails with it.

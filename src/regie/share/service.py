@@ -134,15 +134,17 @@ class Sends:
             row = self._pending_row(session, state, session_id)
             row.state_hash = None
             if row.authorize_expires_at is None or row.authorize_expires_at < utcnow():
+                # Stored before raising: an exception in the session would roll it back.
                 self._finish(session, row, "failed", None, "expired", None)
-                raise ShareError("expired", "authorization took too long")
-            cipher = self._cipher(session, row.user_id)
-            verifier = cipher.decrypt(row.verifier_encrypted, self._aad(row.user_id, row.id, "verifier")).decode()
-            bundle = json.loads(cipher.decrypt(row.bundle_encrypted, self._aad(row.user_id, row.id, "bundle")))
-            row.verifier_encrypted = None
-            row.state = "sending"
-            return SendClaim(row.id, row.user_id, self._provider(cipher, row), row.service_id, row.kind, row.channel,
-                             verifier, row.correlation_id or "", bundle)
+            else:
+                cipher = self._cipher(session, row.user_id)
+                verifier = cipher.decrypt(row.verifier_encrypted, self._aad(row.user_id, row.id, "verifier")).decode()
+                bundle = json.loads(cipher.decrypt(row.bundle_encrypted, self._aad(row.user_id, row.id, "bundle")))
+                row.verifier_encrypted = None
+                row.state = "sending"
+                return SendClaim(row.id, row.user_id, self._provider(cipher, row), row.service_id, row.kind,
+                                 row.channel, verifier, row.correlation_id or "", bundle)
+        raise ShareError("expired", "authorization took too long")
 
     def refuse(self, state: str, session_id: str | None, error: str) -> str:
         """The provider answered ``error=…`` (no consent, cancelled at DigiD …)."""

@@ -114,14 +114,15 @@ class Tasks:
         with self.db.session() as session:
             row = self._pending(session, state, session_id)
             row.state_hash = None
-            if row.authorize_expires_at is None or row.authorize_expires_at < utcnow():
-                row.state, row.error_code = "failed", "expired"
-                raise TaskError("expired", "authorization took too long")
-            verifier = self._cipher(session, row.user_id).decrypt(
-                row.verifier_encrypted, self._aad("qaccess", row.user_id, row.id, "verifier")).decode()
-            row.verifier_encrypted = None
-            return AccessClaim(row.id, row.user_id, row.provider, row.purpose, row.task_row, verifier,
-                               row.correlation_id or "")
+            if row.authorize_expires_at is not None and row.authorize_expires_at >= utcnow():
+                verifier = self._cipher(session, row.user_id).decrypt(
+                    row.verifier_encrypted, self._aad("qaccess", row.user_id, row.id, "verifier")).decode()
+                row.verifier_encrypted = None
+                return AccessClaim(row.id, row.user_id, row.provider, row.purpose, row.task_row, verifier,
+                                   row.correlation_id or "")
+            # Expired: stored before raising (an exception in the session would roll it back).
+            row.state, row.error_code = "failed", "expired"
+        raise TaskError("expired", "authorization took too long")
 
     def refuse(self, state: str, session_id: str | None, error: str) -> None:
         with self.db.session() as session:
