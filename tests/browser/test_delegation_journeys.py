@@ -17,6 +17,9 @@ from tests.browser.conftest import LiveServer
 from tests.browser.pages import check_page
 from tests.browser.pages import register_with_totp as _register
 
+# Browser pages are checked on SQLite; tests/delegation covers PostgreSQL.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def _user(live_server: LiveServer, email: str):
     context = live_server.context
@@ -26,8 +29,6 @@ def _user(live_server: LiveServer, email: str):
 
 def test_invite_accept_scoped_view_revoke(chromium, page: Page, live_server: LiveServer, output_dir: Path,
                                           database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("browser pages are checked on SQLite; tests/delegation covers PostgreSQL")
     base = live_server.base_url
     owner_context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
     owner = owner_context.new_page()
@@ -86,8 +87,6 @@ def test_invite_accept_scoped_view_revoke(chromium, page: Page, live_server: Liv
 
 def test_a_parent_manages_a_childs_record(page: Page, live_server: LiveServer, output_dir: Path,
                                           database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("browser pages are checked on SQLite; tests/delegation covers PostgreSQL")
     base = live_server.base_url
     _register(page, live_server, "ouder@voorbeeld.nl")
     page.goto(base + "/helping")

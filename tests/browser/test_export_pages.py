@@ -15,7 +15,9 @@ from tests.browser.conftest import LiveServer
 from tests.browser.pages import check_page, register_with_totp
 from tests.fhir.fixtures import SKIP_REASON, available, fixture_files, load, standard_of
 
-pytestmark = pytest.mark.skipif(not available(), reason=SKIP_REASON)
+# Browser pages are checked on SQLite; tests/web covers PostgreSQL.
+pytestmark = [pytest.mark.skipif(not available(), reason=SKIP_REASON),
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 def _fill(live_server: LiveServer, email: str) -> None:
@@ -29,8 +31,6 @@ def _fill(live_server: LiveServer, email: str) -> None:
 
 def test_export_download_and_import(page: Page, live_server: LiveServer, output_dir: Path, database_url: str,
                                     tmp_path: Path) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("browser pages are checked on SQLite; tests/web covers PostgreSQL")
     base = live_server.base_url
     clock, secret = register_with_totp(page, live_server, "daan@voorbeeld.nl")
     _fill(live_server, "daan@voorbeeld.nl")

@@ -12,10 +12,11 @@ from tests.browser.conftest import LiveServer
 from tests.browser.pages import check_page
 from tests.browser.pages import register_with_totp as _register
 
+# Browser pages are checked on SQLite; tests/web covers PostgreSQL.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def test_measurements_and_diary(page: Page, live_server: LiveServer, output_dir: Path, database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("browser pages are checked on SQLite; tests/web covers PostgreSQL")
     base = live_server.base_url
     _register(page, live_server, "sanne@voorbeeld.nl")
     page.goto(base + "/measurements")

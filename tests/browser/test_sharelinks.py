@@ -15,10 +15,8 @@ from tests.sharelinks.record_data import ALLERGY, MEDICINE, NAME, PROBLEM, STOPP
 from tests.web.helpers import PASSWORD
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("browser pages are checked on SQLite; tests/sharelinks covers PostgreSQL")
+# Browser pages are checked on SQLite; tests/sharelinks covers PostgreSQL.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def test_share_link_opened_without_account_then_revoked(page: Page, chromium: Browser, live_server: LiveServer,

@@ -16,6 +16,9 @@ from tests.browser.conftest import LiveServer
 from tests.browser.pages import check_page, register_with_totp
 from tests.web.viewer_data import load_fixtures
 
+# Browser pages are checked on SQLite; tests/web covers PostgreSQL.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def _tab_to(page: Page, text: str, limit: int = 80) -> None:
     for _ in range(limit):
@@ -33,8 +36,6 @@ def _datasets(page: Page) -> list[tuple[str, str, int]]:
 
 
 def test_viewer_pages_with_fixtures(page: Page, live_server: LiveServer, output_dir: Path, database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("browser pages are checked on SQLite; tests/web covers PostgreSQL")
     base = live_server.base_url
     register_with_totp(page, live_server, "lotte@voorbeeld.nl")
     page.goto(base + "/")
