@@ -86,7 +86,7 @@ def test_login_and_pages_across_two_web_processes(tmp_path: Path, database_url: 
                 time.sleep(0.2)
         transport = RoundRobin(ports)
         with httpx.Client(transport=transport, base_url="http://127.0.0.1:8000") as client:
-            browser = Browser(client, SimpleNamespace(accounts=SimpleNamespace()), RealClock())  # type: ignore[arg-type]
+            browser = Browser(client, SimpleNamespace(accounts=SimpleNamespace(), settings=SimpleNamespace(home=home)), RealClock())  # type: ignore[arg-type]
             account = browser.register()  # form, TOTP secret, confirmation, codes: each on the other process
             assert client.get("/").status_code == 200
             browser.logout()
