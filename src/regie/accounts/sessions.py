@@ -14,12 +14,12 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from regie.accounts.activity import ClientInfo
 from regie.config import Settings
-from regie.store.models import WebSession
+from regie.store.models import User, WebSession
 
 STAGES = ("anonymous", "enrol", "second_factor", "full")
 _LAST_SEEN_RESOLUTION = timedelta(seconds=60)
@@ -35,17 +35,26 @@ class SessionStore:
         self.absolute = timedelta(hours=settings.session_absolute_hours)
 
     def load(self, session: Session, token: str, now: datetime) -> WebSession | None:
+        return self.load_with_user(session, token, now)[0]
+
+    def load_with_user(self, session: Session, token: str, now: datetime) -> tuple[WebSession | None, User | None]:
+        """The session and its user (None before log-in) in one query: every signed-in
+        request needs both, and one round trip to the database is half the cost of two."""
         if not token or len(token) > 100:
-            return None
-        row = session.get(WebSession, token_hash(token))
-        if row is None:
-            return None
+            return None, None
+        found = session.execute(
+            select(WebSession, User).outerjoin(User, User.id == WebSession.user_id)
+            .where(WebSession.id == token_hash(token))
+        ).first()
+        if found is None:
+            return None, None
+        row, user = found
         if now - row.last_seen_at > self.idle or now - row.created_at > self.absolute:
             session.delete(row)
-            return None
+            return None, None
         if now - row.last_seen_at > _LAST_SEEN_RESOLUTION:
             row.last_seen_at = now  # written at most once a minute: reads stay reads
-        return row
+        return row, user
 
     def create(
         self,

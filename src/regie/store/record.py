@@ -853,7 +853,9 @@ class RecordRepository:
             "more_items": record["items"][1:],
             "provenance": {**record["provenance"], "source": names.get(row.source_id, record["provenance"]["source"]),
                            "arrived_at": row.arrived_at.isoformat(), "updated_at": row.updated_at.isoformat(),
-                           "version": row.version, "previous_versions": self.version_count(row.id)},
+                           "version": row.version,
+                           # A row at version 1 was never updated: no older versions to count.
+                           "previous_versions": self.version_count(row.id) if row.version > 1 else 0},
             "group": [{"id": member_id, "source": names.get(source_id, source_id)}
                       for member_id, source_id in members if member_id != row.id],
         }

@@ -27,7 +27,7 @@ from regie.store import acting
 from regie.store.models import User
 from regie.store.types import utcnow
 from regie.web.problems import Problem
-from regie.web.sessions import context_of, current_session, save_session
+from regie.web.sessions import context_of, current_session, save_session, session_user
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # A cross-site form cannot send a JSON body, so JSON login needs no token (see docs/security.md).
@@ -115,6 +115,9 @@ def stepped_up(request: Request, now: datetime | None = None) -> bool:
 
 
 def _load_user(request: Request, user_id: str) -> User | None:
+    loaded = session_user(request, user_id)  # read with the session, this request
+    if loaded is not None:
+        return loaded
     context = context_of(request)
     with context.db.session() as session:
         return context.accounts.user(session, user_id)
@@ -181,6 +184,21 @@ def choose_record(request: Request, owner_id: str | None) -> None:
         save_session(request, web)
 
 
+def prefetch_own_grant(session, app, user: User, state: dict) -> None:
+    """The policy's grant of ``user`` on their own record, computed while the session is
+    loaded (same transaction, same thread): :func:`_access` takes it instead of asking the
+    database again. Only the own record: a delegate's grant is always read when used."""
+    from regie.access.grants import grant_for
+
+    service = delegations_of(app)
+    state["own_grant"] = grant_for(session, service.keyring, user, user.id, service.clock(), service.today())
+
+
+def _own_grant(request: Request, actor: User) -> Grant | None:
+    grant = getattr(request.state, "own_grant", None)
+    return grant if grant is not None and grant.owner_id == actor.id and grant.actor_id == actor.id else None
+
+
 def _access(request: Request, actor: User) -> AccessContext:
     route = request.scope.get("route")
     method = "GET" if request.method == "HEAD" else request.method
@@ -188,7 +206,7 @@ def _access(request: Request, actor: User) -> AccessContext:
     chosen = acting_for(request)
     owner_id = chosen if chosen and isinstance(need, Need) else actor.id
     service = delegations_of(request.app)
-    grant = service.grant(actor, owner_id)
+    grant = (_own_grant(request, actor) if owner_id == actor.id else None) or service.grant(actor, owner_id)
     if grant is None and owner_id != actor.id:
         choose_record(request, None)  # revoked or expired: this session is back on its own record
         raise AccessRefused(ended=True)
@@ -223,13 +241,33 @@ def _api_access(request: Request) -> AccessContext:
     return _access(request, api_user(request))
 
 
+def _decided_without_database(request: Request) -> bool:
+    """Whether :func:`_access` can run on the event loop: the session's user and own grant
+    were loaded with the session and the request is about the user's own record (or is
+    refused before any lookup). Otherwise it reads the database, in a worker thread."""
+    if _bearer(request) is not None:
+        return False
+    web = current_session(request)
+    if web is None or web.user_id is None or web.stage != "full":
+        return True  # a redirect to the log-in step, or a 401: no lookup
+    user = session_user(request, web.user_id)
+    if user is None or _own_grant(request, user) is None:
+        return False
+    chosen = read_scratch(web).get(ACTING_KEY)
+    return not chosen or chosen == web.user_id
+
+
 async def record_access(request: Request) -> AccessContext:
     """Dependency for pages acting on a record (async: the store's scope must reach the handler)."""
+    if _decided_without_database(request):
+        return _enter(request, _page_access(request))
     return _enter(request, await run_in_threadpool(_page_access, request))
 
 
 async def api_record_access(request: Request) -> AccessContext:
     try:
+        if _decided_without_database(request):
+            return _enter(request, _api_access(request))
         return _enter(request, await run_in_threadpool(_api_access, request))
     except AccessRefused as exc:
         detail = ("Your access to this record has ended." if exc.ended

@@ -2,12 +2,16 @@
 
 Handlers change sessions only through the helpers below; the middleware then
 sets or clears the cookie on the way out.
+
+One thread hop and one database transaction per request load the session, its user and,
+for a signed-in session, the access policy's grant on the user's own record
+(:func:`regie.web.guards.prefetch_own_grant`): a request for one's own record then
+decides its access without going to the database (or a worker thread) again.
 """
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
-
 import anyio.to_thread
+from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +22,8 @@ from regie.store.types import utcnow
 from regie.web.context import AppContext
 
 SESSION_COOKIE = "regie_session"
+# Health checks and static files never use the session: no database work for them.
+_SESSIONLESS = ("/healthz", "/readyz", "/static/")
 
 
 class WebSessionMiddleware:
@@ -30,8 +36,18 @@ class WebSessionMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        token = _cookie(scope, SESSION_COOKIE)
-        state["web_session"] = await anyio.to_thread.run_sync(self._load, token) if token else None
+        token = None if scope.get("path", "").startswith(_SESSIONLESS) else _cookie(scope, SESSION_COOKIE)
+        state["web_session"] = None
+        if token:
+            try:
+                await anyio.to_thread.run_sync(self._load, token, state, scope.get("app"))
+            except OperationalError as exc:
+                # The database went away before any route ran (outside the app's error
+                # handlers): the same friendly 503 "try again" a route gives, not a bare 500.
+                from regie.web.app import database_unavailable
+
+                await database_unavailable(Request(scope), exc)(scope, receive, send)
+                return
         state["session_cookie"] = None  # ("set", token) or ("clear", "")
         secure = self.context.settings.https or scope.get("scheme") == "https"
         max_age = self.context.settings.session_absolute_hours * 3600
@@ -48,21 +64,29 @@ class WebSessionMiddleware:
 
         await self.app(scope, receive, send_with_cookie)
 
-    def _load(self, token: str) -> WebSession | None:
+    def _load(self, token: str, state: dict, app) -> None:
+        from regie.web.guards import prefetch_own_grant  # guards imports this module
+
         with self.context.db.session() as session:
-            return self.context.accounts.sessions.load(session, token, utcnow())
+            row, user = self.context.accounts.sessions.load_with_user(session, token, utcnow())
+            state["web_session"] = row
+            if row is not None and user is not None and row.user_id == user.id:
+                state["session_user"] = user
+                if row.stage == "full" and app is not None:
+                    prefetch_own_grant(session, app, user, state)
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
+    """The value of one cookie. Our tokens are URL-safe base64, so a plain split suffices
+    (http.cookies.SimpleCookie parses every cookie of the header with regular expressions)."""
+    prefix = name + "="
     for header, value in scope.get("headers", []):
         if header == b"cookie":
-            jar = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:
-                return None
-            if name in jar:
-                return jar[name].value
+            for part in value.decode("latin-1").split(";"):
+                part = part.strip()
+                if part.startswith(prefix):
+                    found = part[len(prefix):].strip('"')
+                    return found or None
     return None
 
 
@@ -77,6 +101,12 @@ def client_info(request: Request) -> ClientInfo:
 
 def current_session(request: Request) -> WebSession | None:
     return getattr(request.state, "web_session", None)
+
+
+def session_user(request: Request, user_id: str):
+    """The session's user as loaded with the session this request (None: not loaded)."""
+    user = getattr(request.state, "session_user", None)
+    return user if user is not None and user.id == user_id else None
 
 
 def ensure_session(request: Request) -> WebSession:
@@ -111,6 +141,8 @@ def end_session(request: Request) -> None:
         with context.db.session() as session:
             context.accounts.sessions.destroy(session, row)
     request.state.web_session = None
+    request.state.session_user = None
+    request.state.own_grant = None
     request.state.session_cookie = ("clear", "")
 
 

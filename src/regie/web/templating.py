@@ -25,6 +25,9 @@ environment = Environment(
     extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates ship with the code and change only with a new version (a restart): no stat()
+    # of every template file on every page.
+    auto_reload=False,
 )
 environment.filters["narrative"] = narrative_markup
 

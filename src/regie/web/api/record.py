@@ -38,7 +38,7 @@ def channel_of(request: Request) -> str:
 def record_of(request: Request, user: User) -> Iterator[RecordRepository]:
     context = context_of(request)
     service = RecordService(context.db, context.accounts.keyring)
-    with service.open(service.keys(user)) as repo:
+    with service.open(context.record_keys.keys(service, user)) as repo:
         yield repo
 
 

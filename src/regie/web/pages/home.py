@@ -8,7 +8,7 @@ from regie.web.guards import page_access_for, safe_next
 from regie.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from regie.web.pages import viewer
 from regie.web.pages._helpers import see_other
-from regie.web.sessions import context_of, current_session
+from regie.web.sessions import context_of, current_session, session_user
 from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -23,9 +23,11 @@ def home(request: Request) -> Response:
         return see_other("/setup")
     if row.stage == "second_factor":
         return see_other("/login/second-factor")
-    context = context_of(request)
-    with context.db.session() as session:
-        user = context.accounts.user(session, row.user_id)
+    user = session_user(request, row.user_id)  # loaded with the session
+    if user is None:
+        context = context_of(request)
+        with context.db.session() as session:
+            user = context.accounts.user(session, row.user_id)
     if user is None:
         return see_other("/login")
     return viewer.overview(request, page_access_for(request, user).owner)  # the record acted on (regie.access)

@@ -61,7 +61,7 @@ def presenter(request: Request) -> Presenter:
 def open_record(request: Request, user: User) -> Iterator[tuple[RecordRepository, RecordQueries]]:
     context = context_of(request)
     service = RecordService(context.db, context.accounts.keyring)
-    with service.open(service.keys(user)) as repo:
+    with service.open(context.record_keys.keys(service, user)) as repo:
         yield repo, RecordQueries(repo)
 
 
