@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -84,6 +85,19 @@ def test_fault_lower_volgnummer(publisher, anchor):
     assert rolled_back.header.volgnummer == 1
     with pytest.raises(ListVersionError):  # ... but refused as a rollback
         decide_replacement(held, rolled_back, list_name="Gegevensdienstnamenlijst")
+
+
+def test_fault_lower_volgnummer_serves_one_list_for_both_requests(tmp_path):
+    """The rolled-back list and its signature match even when a second passes between them."""
+    ticks = iter(range(1_000))
+    publisher = ListPublisher(default_config(), tmp_path,
+                              clock=lambda: datetime(2026, 3, 1, 9, 0, next(ticks) % 60, tzinfo=UTC))
+    publisher.publish(ListKind.OCL)
+    publisher.faults.lower_volgnummer.add(ListKind.OCL)
+    first, second = publisher.current(ListKind.OCL), publisher.current(ListKind.OCL)
+    assert first == second and first.volgnummer == 1
+    anchor = TrustAnchor.from_file(trust_anchor_path(tmp_path))
+    assert load_signed_list(first.xml, second.signature, ListKind.OCL, anchor).header.volgnummer == 1
 
 
 def test_fault_provider_disappears(publisher, anchor):

@@ -69,6 +69,7 @@ class ListPublisher:
         self._hidden: set[str] = set()
         self._volgnummers = self._load_volgnummers()
         self._current: dict[ListKind, Publication] = {}
+        self._rolled_back: dict[tuple[ListKind, int], Publication] = {}
         self.faults = Faults()
         self.publish()
 
@@ -130,7 +131,12 @@ class ListPublisher:
         with self._lock:
             publication = self._current[kind]
             if kind in self.faults.lower_volgnummer:
-                publication = self._make(kind, max(1, publication.volgnummer - 1))
+                # Built once per edition, like any publication: the list and its signature
+                # are two requests, and a rebuild a second later (Tijdstempel) would not match.
+                key = (kind, publication.volgnummer)
+                if key not in self._rolled_back:
+                    self._rolled_back[key] = self._make(kind, max(1, publication.volgnummer - 1))
+                publication = self._rolled_back[key]
             if kind in self.faults.bad_signature:
                 # A well-formed signature by the right key, over other bytes.
                 wrong = sign_detached(publication.xml + b"<!-- tampered -->", self._key)
