@@ -1,6 +1,11 @@
 """Record viewer render times with one user holding many record items (default 50,000).
 
     .venv/bin/python bench/bench_viewer.py [items] [--rounds N] [--database-url URL]
+    .venv/bin/python bench/bench_viewer.py 50000 --rounds 20 --compare-index
+
+``--compare-index`` times only the pages the encrypted search index serves (trend, search)
+with and without it, alternately in the same run (without: the user is marked as waiting
+for the reindex, so the pages read every row as before), in wall time and CPU time.
 
 Builds a record through the normal import path (FHIR JSON bundles of 500 resources: lab
 results, vital signs, medication, journal lines, encounters, problems, vaccinations,
@@ -130,6 +135,48 @@ def measure(client: TestClient, path: str, rounds: int) -> list[float]:
     return times
 
 
+def measure_cpu(client: TestClient, path: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one request; the app runs in this process (TestClient)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def compare_index(client: TestClient, app, email: str, pages: list[str], rounds: int) -> None:
+    from regie.store.record_models import RecordReindexPending
+
+    db = app.state.context.db
+    with db.session() as session:
+        user_id = app.state.context.accounts.by_email(session, email).id
+
+    def use_index(on: bool) -> None:
+        with db.session() as session:
+            session.query(RecordReindexPending).filter_by(user_id=user_id).delete()
+            if not on:
+                session.add(RecordReindexPending(user_id=user_id))
+
+    print("\n| Page | without index: p50 / p95 wall, mean CPU | with index: p50 / p95 wall, mean CPU | CPU ratio |")
+    print("|---|---|---|---|")
+    for path in pages:
+        times: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+        for on in (False, True):  # warm up both
+            use_index(on)
+            measure_cpu(client, path)
+        for _ in range(rounds):
+            for on in (False, True):  # alternately, so load changes hit both alike
+                use_index(on)
+                times[on].append(measure_cpu(client, path))
+        use_index(True)
+        cells = []
+        for on in (False, True):
+            wall = [w for w, _ in times[on]]
+            cells.append(f"{statistics.median(wall) * 1000:,.1f} / {p95(wall) * 1000:,.1f} ms, "
+                         f"{statistics.mean(c for _, c in times[on]) * 1000:,.1f} ms")
+        ratio = statistics.mean(c for _, c in times[False]) / statistics.mean(c for _, c in times[True])
+        print(f"| `{path}` | {cells[0]} | {cells[1]} | {ratio:.1f}x |")
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
@@ -140,6 +187,8 @@ def main() -> None:
     parser.add_argument("items", nargs="?", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--database-url")
+    parser.add_argument("--compare-index", action="store_true",
+                        help="time the trend and search pages with and without the search index")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     home = folder / "home"
@@ -154,6 +203,10 @@ def main() -> None:
         account = browser.register()
         seconds = build(client, app, account.email, args.items)
         print(f"built {args.items} items in {seconds:.0f} s")
+        if args.compare_index:
+            compare_index(client, app, account.email, ["/results/59261-8", "/results/59261-8?compare=14749-6",
+                                                       "/search?q=bloeddruk", "/search?q=hba1c"], args.rounds)
+            return
         pages = ["/record/upload", "/", "/record/results", "/record/medication", "/record/problems", "/timeline",
                  "/timeline?period=2020", "/results/59261-8", "/search?q=bloeddruk"]
         results = {path: measure(client, path, args.rounds) for path in pages}

@@ -190,3 +190,21 @@ def test_fixture_search_matches_reading_every_row(db: Database, tmp_path: Path) 
     assert import_standard(service, keys, resolve_into(tmp_path, {standard})[standard], standard) == []
     for needle in ("hoofdpijn", "consult", "S", "e", "xx-geen", "mg", "2017"):
         assert _search(service, keys, needle) == _search(service, keys, needle, without_index=True), needle
+
+
+def test_many_candidates_walk_the_date_index_and_page_alike(record, monkeypatch) -> None:
+    from regie.store import record_queries
+
+    service, keys, _ = record
+    by_id = {needle: _search(service, keys, needle) for needle in NEEDLES}
+    monkeypatch.setattr(record_queries, "_MAX_CANDIDATES_BY_ID", 1)  # every search takes the walk
+    for needle in NEEDLES:
+        assert _search(service, keys, needle) == by_id[needle], needle
+    with service.open(keys) as repo:  # pages of 7 with a cursor give the same rows in the same order
+        queries, cursor, paged = RecordQueries(repo), None, []
+        while True:
+            items, cursor = queries.items(Filters(q="mmol"), limit=7, cursor=cursor)
+            paged += [i["id"] for i in items]
+            if cursor is None:
+                break
+    assert paged == by_id["mmol"] and len(paged) == 30

@@ -41,6 +41,8 @@ _COLUMNS = (
     RecordResource.match_hash, RecordResource.identity, RecordResource.arrived_at, RecordResource.updated_at,
 )
 
+#: Columns read while walking the date index for many search-index candidates.
+_KEY_COLUMNS = (RecordResource.id, RecordResource.sort_date)
 #: Columns read while a content filter (text, status, code) decrypts rows in order.
 _SCAN_COLUMNS = (RecordResource.id, RecordResource.version, RecordResource.record_encrypted, RecordResource.sort_date)
 
@@ -173,13 +175,18 @@ class RecordQueries:
         content_filter = bool(needle or filters.status or filters.code or candidates is not None)
         # Filtering on content decrypts many rows that are then dropped: read only what the
         # filter needs, and the other columns of the rows kept afterwards.
-        base = self._base(filters, columns=_SCAN_COLUMNS if content_filter else _COLUMNS)
         if candidates is not None and len(candidates) <= _MAX_CANDIDATES_BY_ID:
-            base = base.where(RecordResource.id.in_(sorted(candidates)))
+            base = self._base(filters, columns=_SCAN_COLUMNS).where(RecordResource.id.in_(sorted(candidates)))
             candidates = None  # the database keeps only them
+        elif candidates is not None:  # many: walk the date index, fetch and decrypt only candidates
+            base = self._base(filters, columns=_KEY_COLUMNS)
+        else:
+            base = self._base(filters, columns=_SCAN_COLUMNS if content_filter else _COLUMNS)
         batch = limit + 1 if not content_filter else max(200, limit + 1)
         if max_rows is not None:
             batch = min(batch, max_rows)
+        if candidates is not None:
+            batch = 2000  # plain keys only; max_rows bounds what is decrypted
         position = decode_cursor(cursor, 2) if cursor else None
         found: list[tuple[Any, dict[str, Any]]] = []
         scanned = 0
@@ -193,10 +200,8 @@ class RecordQueries:
             order = ((RecordResource.sort_date.asc(), RecordResource.id.asc()) if ascending
                      else (RecordResource.sort_date.desc(), RecordResource.id.desc()))
             rows = self.repo.session.execute(statement.order_by(*order).limit(batch)).all()
-            for row in rows:
+            for row in (rows if candidates is None else self._with_blobs(rows, candidates)):
                 scanned += 1
-                if candidates is not None and row.id not in candidates:
-                    continue
                 record = self.repo._decrypt_record_if(row.id, row.version, row.record_encrypted, needle)
                 if record is not None and _matches(record["items"][0], filters, needle):
                     found.append((row, record))
@@ -217,6 +222,15 @@ class RecordQueries:
                     full[row.id] = row
             found = [(full[row.id], record) for row, record in found if row.id in full]
         return found, next_cursor
+
+    def _with_blobs(self, keys: list[Any], candidates: set[str]) -> list[Any]:
+        """The rows of ``keys`` (in their order) that are candidates, with their blobs."""
+        wanted = [row.id for row in keys if row.id in candidates]
+        if not wanted:
+            return []
+        fetched = {row.id: row for row in self.repo.session.execute(
+            self.repo._select_ids(RecordResource, wanted, *_SCAN_COLUMNS))}
+        return [fetched[row_id] for row_id in wanted if row_id in fetched]
 
     def _text_candidates(self, needle: str) -> set[str] | None:
         """Rows whose indexed text contains ``needle``; None when the index cannot tell
@@ -343,20 +357,26 @@ class RecordQueries:
         pairs, _ = self.scan(filters, limit=max_rows, max_rows=max_rows, candidates=candidates)
         return self.present(pairs, enrich=False)
 
-    def trend(self, codes: Iterable[str], *, max_rows: int = 5000) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """For a trend page: (the measurements that have one of ``codes``, newest first; one
-        small entry per measurement of the record for the list of other tests: category,
-        title, value, codes, components). From the search index, only the rows of those
-        codes are decrypted; without it (being rebuilt) every measurement is, as before."""
+    def trend(self, codes: Iterable[str], *, max_rows: int = 5000,
+              per_code: int = 1000) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """For a trend page: (the measurements with one of ``codes``, newest first, at most
+        ``per_code`` of each code; one small entry per kind of measurement in the record, for
+        the list of other tests: category, title, codes, components, "a number or not").
+        From the search index only the rows of those codes are decrypted; without it (while
+        the user's index is rebuilt) up to ``max_rows`` measurements are, as before."""
         index = self.repo.search_index()
         if index is None:
             items = self.measurements(max_rows=max_rows)
             return items, items
-        items = self.measurements(max_rows=max_rows, candidates=index.rows_with_codes(codes))
+        found: dict[str, dict[str, Any]] = {}
+        for code in dict.fromkeys(codes):
+            for item in self.measurements(max_rows=per_code, candidates=index.rows_with_codes([code])):
+                found.setdefault(item["id"], item)
+        items = sorted(found.values(), key=lambda i: (i["sort_date"], i["id"]), reverse=True)
         withdrawn = {row.id for row in self.repo.session.execute(self._withdrawn(RecordResource.id))}
-        visible = set(self.repo.categories) if self.repo.categories is not None else None
-        kinds = [entry for row_id, entry in index.trend_entries().items()
-                 if row_id not in withdrawn and (visible is None or entry.get("category") in visible)]
+        kinds = index.trend_kinds(withdrawn)
+        if self.repo.categories is not None:  # a delegate sees only the categories shared
+            kinds = [k for k in kinds if k.get("category") in self.repo.categories]
         return items, kinds
 
     # -- one item, its related items, documents -------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -53,13 +53,23 @@ def searched_strings(value: Any) -> Iterator[str]:
 
 
 def trend_entry(item: dict[str, Any]) -> dict[str, Any] | None:
-    """What the trend page needs to list this measurement's codes, or None for other items."""
+    """What the trend page needs to list this measurement's test, or None for other items.
+    Values are reduced to "a number or not": many rows then share one entry."""
     if item.get("category") not in MEASUREMENT_CATEGORIES:
         return None
     entry = {key: item.get(key) for key in _TREND_KEYS}
-    entry["components"] = [{"title": c.get("title"), "codes": c.get("codes", []), "value": c.get("value")}
+    entry["value"] = _numeric(item.get("value"))
+    entry["codes"] = [{"system": c.get("system"), "code": c.get("code")} for c in item.get("codes", ())]
+    entry["components"] = [{"title": c.get("title"), "value": _numeric(c.get("value")),
+                            "codes": [{"system": x.get("system"), "code": x.get("code")} for x in c.get("codes", ())]}
                            for c in item.get("components", ())]
     return entry
+
+
+def _numeric(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, dict) and value.get("type") == "quantity" and value.get("value") is not None:
+        return {"type": "quantity", "value": "0"}
+    return {"type": value.get("type")} if isinstance(value, dict) else None
 
 
 Entry = tuple[str, str, "dict[str, Any] | None"]  # (row id, text, trend entry)
@@ -70,39 +80,51 @@ def entry_for(row_id: str, items: list[dict[str, Any]]) -> Entry:
     return row_id, searchable_text(items), trend_entry(items[0])
 
 
+_HEADER_LENGTH = 4  # bytes: the length of the JSON header before the text
+
+
 def encode_segment(entries: list[Entry]) -> bytes:
-    return orjson.dumps({
-        "v": 1,
-        "ids": [e[0] for e in entries],
-        "text": ROW_SEP.join(e[1] for e in entries),
-        "trend": {str(i): e[2] for i, e in enumerate(entries) if e[2] is not None},
-    })
+    """A JSON header (row ids, where each row's text starts, each row's trend entry as an
+    index into the distinct entries) and then the rows' text as UTF-8, searched as bytes
+    (no JSON string to unescape on every search)."""
+    texts = [e[1].encode() for e in entries]
+    starts, position = [], 0
+    for text in texts:
+        starts.append(position)
+        position += len(text) + 1
+    kinds: list[dict[str, Any]] = []
+    seen: dict[bytes, int] = {}
+    kind_of = []
+    for _, _, trend in entries:
+        if trend is None:
+            kind_of.append(-1)
+            continue
+        key = orjson.dumps(trend, option=orjson.OPT_SORT_KEYS)
+        if key not in seen:
+            seen[key] = len(kinds)
+            kinds.append(trend)
+        kind_of.append(seen[key])
+    header = orjson.dumps({"v": 2, "ids": [e[0] for e in entries], "starts": starts, "kind": kind_of, "kinds": kinds})
+    return len(header).to_bytes(_HEADER_LENGTH, "big") + header + ROW_SEP.encode().join(texts)
 
 
 @dataclass
 class Segment:
     ids: list[str]
-    text: str
-    trend: dict[str, dict[str, Any]]
-    _starts: list[int] = field(default_factory=list)
+    starts: list[int]
+    kind: list[int]  # per row: index into kinds, -1 for rows that are no measurement
+    kinds: list[dict[str, Any]]
+    text: bytes
 
     @classmethod
     def decode(cls, plain: bytes) -> Segment:
-        data = orjson.loads(plain)
-        return cls(data["ids"], data["text"], data["trend"])
+        size = int.from_bytes(plain[:_HEADER_LENGTH], "big")
+        header = orjson.loads(plain[_HEADER_LENGTH:_HEADER_LENGTH + size])
+        return cls(header["ids"], header["starts"], header["kind"], header["kinds"],
+                   plain[_HEADER_LENGTH + size:])
 
-    def starts(self) -> list[int]:
-        """Offset in ``text`` where each row's text begins (computed on the first search)."""
-        if not self._starts and self.ids:
-            starts, position = [0], self.text.find(ROW_SEP)
-            while position >= 0:
-                starts.append(position + 1)
-                position = self.text.find(ROW_SEP, position + 1)
-            self._starts = starts
-        return self._starts
-
-    def rows_containing(self, needle: str) -> Iterator[str]:
-        text, starts = self.text, self.starts()
+    def rows_containing(self, needle: bytes) -> Iterator[str]:
+        text, starts = self.text, self.starts
         position = text.find(needle)
         while position >= 0:
             index = bisect.bisect_right(starts, position) - 1
@@ -110,12 +132,18 @@ class Segment:
             following = starts[index + 1] if index + 1 < len(starts) else len(text)
             position = text.find(needle, following)
 
+    def rows_of_kinds(self, kinds: set[int]) -> Iterator[str]:
+        for row_id, kind in zip(self.ids, self.kind):
+            if kind in kinds:
+                yield row_id
+
     def entries(self) -> Iterator[Entry]:
         """(row id, text, trend entry) per row."""
-        starts = self.starts()
+        starts, text = self.starts, self.text
         for i, row_id in enumerate(self.ids):
-            end = starts[i + 1] - 1 if i + 1 < len(starts) else len(self.text)
-            yield row_id, self.text[starts[i]:end], self.trend.get(str(i))
+            end = starts[i + 1] - 1 if i + 1 < len(starts) else len(text)
+            kind = self.kind[i]
+            yield row_id, text[starts[i]:end].decode(), self.kinds[kind] if kind >= 0 else None
 
 
 class SearchIndex:
@@ -130,9 +158,10 @@ class SearchIndex:
 
     def candidates(self, needle: str) -> set[str]:
         """Every row whose text (in any version indexed) contains ``needle`` (casefolded)."""
+        encoded = needle.encode()
         found: set[str] = set()
         for segment in self.segments:
-            found.update(segment.rows_containing(needle))
+            found.update(segment.rows_containing(encoded))
         return found
 
     def rows_with_codes(self, codes: Iterable[str]) -> set[str]:
@@ -140,18 +169,21 @@ class SearchIndex:
         wanted = set(codes)
         found: set[str] = set()
         for segment in self.segments:
-            for index, entry in segment.trend.items():
-                if wanted & _entry_codes(entry):
-                    found.add(segment.ids[int(index)])
+            kinds = {i for i, entry in enumerate(segment.kinds) if wanted & _entry_codes(entry)}
+            if kinds:
+                found.update(segment.rows_of_kinds(kinds))
         return found
 
-    def trend_entries(self) -> dict[str, dict[str, Any]]:
-        """The latest trend entry per measurement row."""
-        latest: dict[str, dict[str, Any]] = {}
+    def trend_kinds(self, hidden: set[str]) -> list[dict[str, Any]]:
+        """One trend entry per distinct kind of measurement that has a row not in ``hidden``
+        (withdrawn rows): enough to list every test the record has a trend of."""
+        out: dict[bytes, dict[str, Any]] = {}
         for segment in self.segments:
-            for index, entry in segment.trend.items():
-                latest[segment.ids[int(index)]] = entry
-        return latest
+            shown = {kind for row_id, kind in zip(segment.ids, segment.kind) if kind >= 0 and row_id not in hidden}
+            for kind in shown:
+                entry = segment.kinds[kind]
+                out.setdefault(orjson.dumps(entry, option=orjson.OPT_SORT_KEYS), entry)
+        return list(out.values())
 
 
 def _entry_codes(entry: dict[str, Any]) -> set[str]:
