@@ -68,7 +68,9 @@ def make_files(folder: Path, count: int, observations: int) -> dict[str, int]:
     folder.mkdir(parents=True, exist_ok=True)
     expected: dict[str, int] = {}
     for f in range(count):
-        entries = [{"resource": {"resourceType": "Patient", "id": "pat", "gender": "female"}}]
+        # The profile says STU3, so the upload page (which asks no version) reads them too.
+        entries = [{"resource": {"resourceType": "Patient", "id": "pat", "gender": "female",
+                                 "meta": {"profile": ["http://fhir.nl/fhir/StructureDefinition/nl-core-patient"]}}}]
         for i in range(observations):
             entries.append({"resource": {
                 "resourceType": "Observation", "id": f"f{f}-o{i}", "status": "final",

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from regie import __version__
 from regie.config import Settings
@@ -178,6 +178,36 @@ def _html_error(request: Request, status: int, title: str, text: str, back: str 
     return render(request, "error.html", status, title=gettext(title), text=gettext(text), back=back)
 
 
+def database_unavailable(request: Request, exc: OperationalError) -> Response:
+    """503 "try again" (a problem document on the API, a page elsewhere) with Retry-After.
+    Also used by the session middleware, which reads the database before any route runs."""
+    log.warning("database unavailable", extra={"error": type(exc.orig).__name__,
+                                               "route": route_template(request.scope)})
+    headers = {"Retry-After": "5"}
+    if _is_api(request):
+        return problem_response(503, "unavailable", "The database is briefly unavailable. Try again in a moment.",
+                                headers=headers)
+    return _unavailable_page(request, headers)
+
+
+def _unavailable_page(request: Request, headers: dict[str, str]) -> Response:
+    """A page that needs no database: the usual pages render through the visitor's session
+    (for the CSRF token), and an anonymous visitor's session would be created in the very
+    database that is away."""
+    from html import escape
+
+    language = language_of(request)
+    gettext = translations(language).gettext
+    title = escape(gettext(N_("Something went wrong")))
+    text = escape(gettext(N_("Something went wrong on our side. Try again later.")))
+    back = escape(gettext(N_("Back to your overview")))
+    page = (f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{title} · Regie</title><link rel="stylesheet" href="/static/regie-2.css"></head>'
+            f'<body><main id="main"><h1>{title}</h1><p>{text}</p><p><a href="/">{back}</a></p></main></body></html>')
+    return HTMLResponse(page, status_code=503, headers={**headers, "Cache-Control": "no-store"})
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> Response:
@@ -243,16 +273,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_database_unavailable(request: Request, exc: OperationalError) -> Response:
         # The database went away (restart, lost connection) or refused a write (disk full):
         # fail fast with "try again"; the pool replaces dead connections (pre-ping) after.
-        log.warning("database unavailable", extra={"error": type(exc.orig).__name__,
-                                                   "route": route_template(request.scope)})
-        headers = {"Retry-After": "5"}
-        if _is_api(request):
-            return problem_response(503, "unavailable", "The database is briefly unavailable. Try again in a moment.",
-                                    headers=headers)
-        response = _html_error(request, 503, N_("Something went wrong"),
-                               N_("Something went wrong on our side. Try again later."))
-        response.headers.update(headers)
-        return response
+        return database_unavailable(request, exc)
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> Response:
