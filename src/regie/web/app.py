@@ -86,16 +86,21 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     )
     app.state.context = context
 
+    # The most requested routes first: FastAPI tries the routers in this order and each
+    # router it passes costs a few microseconds (the record API was last: ~0.35 ms of CPU
+    # per item read). No route shadows another (tests/web/test_route_order.py), so the order
+    # changes nothing else; where paths overlap, the specific one still comes first.
+    app.include_router(api_record.router)
+    app.include_router(home.router)
+    app.include_router(record_pages.router)
+    app.include_router(viewer.router)  # after the upload page: /record/upload is not a category
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.include_router(home.router)
     app.include_router(auth.router)
     app.include_router(registration.router)
     app.include_router(password_reset.router)
     app.include_router(enrol.router)
     app.include_router(account.router)
-    app.include_router(record_pages.router)
-    app.include_router(viewer.router)  # after the upload page: /record/upload is not a category
     app.include_router(portability_pages.router)
     app.include_router(provider_pages.router)
     app.include_router(measurement_import.router)  # before /measurements/{id}
@@ -114,7 +119,6 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.include_router(leaving_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_collections.router)
-    app.include_router(api_record.router)
     app.include_router(api_owndata.router)
     app.include_router(api_sends.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
