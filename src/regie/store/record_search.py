@@ -27,8 +27,13 @@ _TREND_KEYS = ("category", "title", "value", "codes")
 #: Between the strings of one row / between rows in a segment's text. A needle holding one
 #: of them cannot be answered from the index (the callers then decrypt every row as before).
 STRING_SEP, ROW_SEP = "\x1f", "\x1e"
-#: Skipped: the HTML of a narrative repeats its text with markup nobody searches for.
-_SKIP_KEYS = frozenset({"narrative_html"})
+#: Not searched: what a person does not type into a search box and what is the same in
+#: thousands of items (a search for "loinc" or "observation" would match them all): kind,
+#: category and type keys, ids, profile and code-system URLs, references, date sort keys and
+#: precision, value types; and the narrative's HTML copy of its text. Searched: titles,
+#: codes and their displays, values and units, dates as given, details, notes, narrative.
+_SKIP_KEYS = frozenset({"narrative_html", "kind", "category", "resource_type", "resource_id", "profile",
+                        "system", "reference", "relation", "sort_key", "precision", "type"})
 
 
 def searchable_text(items: Iterable[dict[str, Any]]) -> str:
