@@ -1,14 +1,24 @@
-"""Peak memory of `regie import` on a big FHIR file (issue 9, benchmark 5): streamed, not
-loaded whole.
+"""Peak memory of importing a big FHIR file (issue 9, benchmark 5): streamed, not loaded whole.
 
-    .venv/bin/python bench/bench_memory.py [megabytes] [--database-url URL]
+    .venv/bin/python bench/bench_memory.py [megabytes] [--database-url URL] [--no-web]
 
 Writes a searchset Bundle of about ``megabytes`` MB (bench_viewer's resource mix), then
-measures the peak resident set (ru_maxrss) of three processes, each started on its own:
-Python with Regie's CLI imported (the floor), ``orjson.loads`` of the whole file (what
-reading it whole costs at least: the limit measured in the same run), and the real
-``regie import`` of the file into a fresh database (streamed in parts by
-regie.fhir.stream; REGIE_STREAM_IMPORT_BYTES lowers the threshold for small runs).
+measures the peak resident set (VmHWM, the kernel's high-water mark; for a finished child
+the same figure as ``ru_maxrss``) of each process, started on its own:
+
+- Python with Regie's CLI imported (the floor);
+- ``orjson.loads`` of the whole file (what reading it whole costs at least: the limit
+  measured in the same run);
+- the real ``regie import`` of the file into a fresh database (streamed in parts by
+  regie.fhir.stream);
+- `regie serve` receiving the file on the upload page (/record/upload, streamed the same
+  way): its VmHWM after start-up and sign-in, and after the upload. The page takes at most
+  the upload limits of regie.web.uploads (50 MB a request by default), so the web file is
+  the same Bundle cut to ``--web-megabytes`` (default 45).
+
+Target: < 300 MB for each importing process. REGIE_STREAM_IMPORT_BYTES lowers the
+streaming threshold for small (smoke) runs. XML files are read whole (only JSON Bundles
+are streamed): they are not measured here.
 """
 from __future__ import annotations
 
@@ -16,12 +26,15 @@ import argparse
 import os
 import platform
 import random
+import re
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +64,67 @@ def write_bundle(path: Path, megabytes: float) -> int:
     return count
 
 
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "paars-fietsje-wandelt-42"
+
+
+def vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _csrf(client: httpx.Client, path: str) -> str:
+    return CSRF.search(client.get(path).text).group(1)
+
+
+def web_upload(env: dict[str, str], path: Path, codes: list[str], log: Path) -> tuple[float, float, float, int]:
+    """(VmHWM after sign-in, VmHWM after the upload, seconds, status) of `regie serve`; the
+    status is -1 when the page imported the file whole instead of in parts."""
+    port = _free_port()
+    regie = [sys.executable, "-m", "regie.cli.main"]
+    server = subprocess.Popen([*regie, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=log.open("ab"))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"regie serve did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        with httpx.Client(base_url=base, timeout=600) as client:
+            client.post("/login", data={"email": "big@voorbeeld.nl", "password": PASSWORD,
+                                        "csrf_token": _csrf(client, "/login")})
+            done = client.post("/login/recovery", data={"code": codes[0], "csrf_token": _csrf(client, "/login/recovery")})
+            assert done.status_code == 303, done.text[:300]
+            token = _csrf(client, "/record/upload")
+            before = vm_hwm_mb(server.pid)
+            started = time.perf_counter()
+            with path.open("rb") as handle:  # httpx sends the file in chunks
+                answer = client.post("/record/upload", data={"csrf_token": token},
+                                     files={"files": (path.name, handle, "application/fhir+json")})
+            seconds = time.perf_counter() - started
+        # More entries than one part holds: the page must list the parts (it streamed the file).
+        streamed = "(part 2)" in answer.text
+        return before, vm_hwm_mb(server.pid), seconds, answer.status_code if streamed or "(part 1)" in answer.text \
+            or answer.status_code != 200 else -1
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def peak(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(peak RSS in MB, seconds) of one command."""
     started = time.perf_counter()
@@ -66,6 +140,8 @@ def main() -> None:
     parser.add_argument("megabytes", nargs="?", type=float, default=100.0)
     parser.add_argument("--database-url")
     parser.add_argument("--no-import", action="store_true", help="only the floor and the whole-file parse")
+    parser.add_argument("--no-web", action="store_true", help="skip the upload page")
+    parser.add_argument("--web-megabytes", type=float, default=45.0)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     path = folder / "export.json"
@@ -81,8 +157,9 @@ def main() -> None:
         env.setdefault("REGIE_STREAM_IMPORT_BYTES", str(min(size, 1024 * 1024)))
     regie = [sys.executable, "-m", "regie.cli.main"]
     subprocess.run([*regie, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*regie, "user", "create", "big@voorbeeld.nl", "--password-stdin"], env=env, check=True,
-                   capture_output=True, input=b"paars-fietsje-wandelt-42\n")
+    created = subprocess.run([*regie, "user", "create", "big@voorbeeld.nl", "--password-stdin", "--json"], env=env,
+                             check=True, capture_output=True, input=PASSWORD.encode() + b"\n")
+    codes = orjson.loads(created.stdout.splitlines()[-1])["recovery_codes"]
     floor, _ = peak([sys.executable, "-c", "import regie.cli.main, regie.store.ingest"], env)
     whole, whole_s = peak([sys.executable, "-c", f"import orjson; orjson.loads(open({str(path)!r}, 'rb').read())"], env)
     if args.no_import:
@@ -98,6 +175,20 @@ def main() -> None:
     print(f"| `regie import` of the file (streamed) | {imported:.0f} MB | {import_s:.1f} "
           f"({count / import_s:.0f} resources/s) |")
     print(f"import peak / whole-file parse peak: {imported / whole:.2f}; above the floor: {imported - floor:.0f} MB")
+    failed = imported >= 300
+    if not args.no_web:
+        web_path = folder / "upload.json"
+        web_count = write_bundle(web_path, min(args.megabytes, args.web_megabytes))
+        web_size = web_path.stat().st_size
+        before, after, web_s, status = web_upload(env, web_path, codes, folder / "serve.log")
+        print(f"\n| `regie serve`, upload page | VmHWM |\n|---|---|\n| after start-up and sign-in | {before:.0f} MB |\n"
+              f"| after uploading {web_size / 1_000_000:.0f} MB ({web_count} resources, {web_s:.1f} s, "
+              f"status {status}) | {after:.0f} MB |")
+        print(f"upload: {after - before:.0f} MB above the signed-in web process for a {web_size / 1_000_000:.0f} MB file")
+        failed = failed or after >= 300 or status != 200
+    print(f"target: every importing process < 300 MB: {'missed' if failed else 'met'}")
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

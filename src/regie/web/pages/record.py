@@ -1,6 +1,9 @@
 """The upload page: add FHIR files (several at once) to your health record."""
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -8,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from regie.fhir.stream import LARGE_FILE_BYTES, bundle_parts, is_large_bundle
 from regie.store.ingest import FileOutcome, RecordService
 from regie.store.models import User
 from regie.web.guards import page_owner
@@ -35,17 +39,42 @@ async def upload(request: Request, user: CurrentUser) -> Response:
     if not files or len(files) > MAX_FILES:
         return render(request, "record_upload.html", 400, outcomes=None, too_many=len(files) > MAX_FILES,
                       nothing=not files, max_files=MAX_FILES)
-    uploads = [(_safe_name(f.filename or "file"), await f.read()) for f in files]
-    context = context_of(request)
-    service = RecordService(context.db, context.accounts.keyring)
+    with tempfile.TemporaryDirectory(prefix="regie-upload-") as folder:
+        # Big searchset/collection Bundles are streamed in parts (regie.fhir.stream), as by
+        # `regie import`: copied in chunks to a private file under their own name, never read whole.
+        uploads: list[tuple[str, bytes]] = []
+        large: list[Path] = []
+        for f in files:
+            name = _safe_name(f.filename or "file")
+            if (f.size or 0) >= LARGE_FILE_BYTES and name.lower().endswith(".json") and name not in {p.name for p in large}:
+                path = Path(folder) / name
+                await run_in_threadpool(_copy, f, path)
+                if is_large_bundle(path):
+                    large.append(path)
+                    continue
+                path.unlink()
+                await f.seek(0)
+            uploads.append((name, await f.read()))
+        context = context_of(request)
+        service = RecordService(context.db, context.accounts.keyring)
 
-    def work() -> list[FileOutcome]:
-        keys = service.keys(user)
-        return service.import_many(keys, uploads, channel="web")  # atomic per file
+        def work() -> list[FileOutcome]:
+            keys = service.keys(user)
+            outcomes = service.import_many(keys, uploads, channel="web")  # atomic per file
+            for path in large:  # atomic per part; one source, the file's name
+                outcomes += service.import_many(keys, bundle_parts(path), source=path.name, channel="web",
+                                                batch_files=1)
+            return outcomes
 
-    outcomes = await run_in_threadpool(work)
+        outcomes = await run_in_threadpool(work)
     status = 200 if all(o.ok for o in outcomes) else 422
     return render(request, "record_upload.html", status, outcomes=outcomes, too_many=False, max_files=MAX_FILES)
+
+
+def _copy(upload: UploadFile, path: Path) -> None:
+    upload.file.seek(0)
+    with path.open("xb") as out:  # inside a folder only this process can read (mode 0700)
+        shutil.copyfileobj(upload.file, out, 1024 * 1024)
 
 
 def _safe_name(name: str) -> str:
