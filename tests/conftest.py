@@ -214,3 +214,47 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
     folder = OUTPUT / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --- Order: long tests first ------------------------------------------------------------------
+# xdist hands out tests in collection order. A long test that starts near the end keeps the run
+# going while the other workers are done, so the tests known to take long go first, longest
+# first, and the many short ones fill in around them. Seconds are rough figures on a quiet
+# 2-core machine (`make test` prints the slowest); a new test of 15 s or more belongs here.
+LONG_TESTS: dict[str, int] = {
+    "tests/browser/test_collect_journey.py": 65,
+    "tests/reliability/test_soak.py": 65,
+    "tests/browser/test_viewer_pages.py": 52,
+    "tests/bench/test_bench_smoke.py::test_benchmark_runs_with_tiny_sizes[bench_load.py]": 43,
+    "tests/reliability/test_postgres_restart.py": 40,
+    "tests/reliability/test_process_crashes.py": 35,
+    "tests/browser/test_owndata_pages.py": 28,
+    "tests/browser/test_send_journeys.py": 27,
+    "tests/collect/test_collect_killed.py": 26,
+    "tests/cli/test_demo.py": 25,
+    "tests/bench/test_bench_smoke.py::test_benchmark_runs_with_tiny_sizes[bench_memory.py]": 25,
+    "tests/browser/test_delegation_journeys.py": 25,
+    "tests/bench/test_bench_smoke.py::test_benchmark_runs_with_tiny_sizes[bench_collect.py]": 24,
+    "tests/browser/test_login_journeys.py": 23,
+    "tests/web/test_two_processes": 20,
+    "tests/browser/test_password_reset_journey.py": 20,
+    "tests/browser/": 15,
+    "tests/bench/": 12,
+    "tests/reliability/": 12,
+    "tests/cli/test_serve_workers_metrics.py": 12,
+    "tests/cli/test_graceful_shutdown.py": 10,
+    "tests/cli/test_worker_cli.py": 10,
+    "tests/collect/test_collect_sigterm.py": 10,
+    "tests/collect/test_collect_writelock.py": 10,
+}
+
+
+def _expected_seconds(nodeid: str) -> int:
+    # The longest matching prefix decides (a single test before its file, a file before its folder).
+    matches = [prefix for prefix in LONG_TESTS if nodeid.startswith(prefix)]
+    return LONG_TESTS[max(matches, key=len)] if matches else 0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Stable sort: the short tests keep their order (and their module fixtures stay together).
+    items.sort(key=lambda item: -_expected_seconds(item.nodeid))
