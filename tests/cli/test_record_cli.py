@@ -124,3 +124,14 @@ def test_db_upgrade_builds_the_indexes_old_records_lack(env, tmp_path: Path) -> 
         assert unknown.exit_code == 2 and "no account with e-mail address" in unknown.output
     finally:
         db.dispose()
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(env, tmp_path: Path) -> None:
+    patient = tmp_path / "patient.json"
+    patient.write_bytes(orjson.dumps({"resourceType": "Patient", "id": "p1", "gender": "female"}))
+    args = ("import", "--user", "patient@voorbeeld.nl", "--fhir-version", "R4", str(patient))
+    piped = run(env, *args)
+    assert piped.exit_code == 0 and "Importing" not in piped.output and "Import summary" in piped.output
+    terminal = run({**env, "FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"}, *args)  # Rich: behave as a terminal
+    assert terminal.exit_code == 0, terminal.output
+    assert "Importing" in terminal.output and "1/1" in terminal.output

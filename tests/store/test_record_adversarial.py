@@ -24,6 +24,9 @@ GOOD = orjson.dumps({
                       "valueQuantity": {"value": 70.5, "unit": "kg"}}},
     ],
 })
+GOOD_XML = (b'<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource>'
+            b'<Patient><id value="p2"/><gender value="male"/><birthDate value="1971-02-03"/></Patient>'
+            b'</resource></entry></Bundle>')
 XML_BOMB = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
             b'<Patient xmlns="http://hl7.org/fhir"><id value="&lol2;"/></Patient>')
 
@@ -55,11 +58,17 @@ def _mutations() -> st.SearchStrategy[bytes]:
         lambda k: GOOD.replace(b'"gender"', orjson.dumps("x" + k) + b':1,"gender"'))
     bad_date = st.text(max_size=12).map(lambda d: GOOD.replace(b'"1970-01-01"', orjson.dumps(d + "!")))
     deep = st.integers(50, 3000).map(lambda n: b'{"resourceType":"Patient","extension":' + b"[" * n + b"]" * n + b"}")
+    xml_truncated = st.integers(1, len(GOOD_XML) - 1).map(lambda n: GOOD_XML[:n])
+    xml_flipped = st.tuples(st.integers(0, len(GOOD_XML) - 1), st.sampled_from(b'<>/"=&x\x00')).map(
+        lambda t: GOOD_XML[: t[0]] + bytes([t[1]]) + GOOD_XML[t[0] + 1 :])
+    xml_bad_date = st.text(max_size=12).map(lambda d: GOOD_XML.replace(b"1971-02-03", d.encode() + b"!"))
+    xml_entity = st.sampled_from([b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>', b"<!ENTITY e 'x'>"]).map(
+        lambda d: d + GOOD_XML)
     return st.one_of(truncated, flipped, wrong_type, unknown_field, bad_date, deep, st.binary(max_size=200),
-                     st.just(XML_BOMB))
+                     st.just(XML_BOMB), xml_truncated, xml_flipped, xml_bad_date, xml_entity)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=_mutations())
 def test_malformed_input_leaves_the_record_unchanged(record, data: bytes) -> None:
     service, keys = record
@@ -68,6 +77,7 @@ def test_malformed_input_leaves_the_record_unchanged(record, data: bytes) -> Non
     if outcome.ok:  # a harmless mutation (e.g. inside a string) may still be valid FHIR
         return
     assert outcome.error and outcome.error.startswith("upload.json") and outcome.error_reason
+    assert "internal error" not in outcome.error  # a specific reason, not a crash
     assert _state(service, keys) == before
 
 

@@ -229,6 +229,8 @@ def test_database_file_holds_no_medical_text(tmp_path: Path) -> None:
     secrets_ |= birth_dates
     db.dispose()  # checkpoints the WAL into the main file
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("record.sqlite3*"))
+    # Also as the search index would hold them (casefolded), had it been left unencrypted.
+    secrets_ |= {s.casefold() for s in secrets_}
     leaked = sorted(s for s in secrets_ if s.encode() in raw)
     assert leaked == []
     assert load  # the fixture loader resolved placeholders into tmp_path, not the project
