@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from itertools import chain
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from regie.fhir import FhirVersion
+from regie.fhir.errors import FhirReadError
+from regie.fhir.reader import read_bytes
 from regie.fhir.stream import LARGE_FILE_BYTES, bundle_parts, is_large_bundle
 from regie.store.ingest import FileOutcome, RecordService
 from regie.store.models import User
@@ -62,13 +66,26 @@ async def upload(request: Request, user: CurrentUser) -> Response:
             keys = service.keys(user)
             outcomes = service.import_many(keys, uploads, channel="web")  # atomic per file
             for path in large:  # atomic per part; one source, the file's name
-                outcomes += service.import_many(keys, bundle_parts(path), source=path.name, channel="web",
-                                                batch_files=1)
+                parts = bundle_parts(path)
+                first = next(parts, None)
+                if first is None:
+                    continue
+                outcomes += service.import_many(keys, chain([first], parts), source=path.name, channel="web",
+                                                fhir_version=_version_of(*first), batch_files=1)
             return outcomes
 
         outcomes = await run_in_threadpool(work)
     status = 200 if all(o.ok for o in outcomes) else 422
     return render(request, "record_upload.html", status, outcomes=outcomes, too_many=False, max_files=MAX_FILES)
+
+
+def _version_of(name: str, data: bytes) -> FhirVersion | None:
+    """The FHIR version of a streamed Bundle, from its first part: the page asks none, and a
+    later part may hold no entry with a profile that tells (one Bundle, one version)."""
+    try:
+        return read_bytes(data, name=name).fhir_version
+    except FhirReadError:
+        return None  # the first part's import reports why
 
 
 def _copy(upload: UploadFile, path: Path) -> None:
