@@ -101,6 +101,19 @@ def _worker_child(settings_json: str) -> None:
     Worker(JobContext(settings, Database(settings.resolved_database_url)), schedule=False).run()
 
 
+def _upgraded(settings: Settings) -> None:
+    """`regie db upgrade` before each start, as a deployment does: while a long loop runs,
+    the code it tests may gain a migration, which the processes would then refuse to run without."""
+    from regie.store.db import Database
+    from regie.store.migrate import upgrade
+
+    database = Database(settings.resolved_database_url)
+    try:
+        upgrade(database.engine)
+    finally:
+        database.dispose()
+
+
 class Process:
     """`regie serve` or `regie worker`, as a fork of this process or as the real command."""
 
@@ -109,6 +122,7 @@ class Process:
         self.handle: multiprocessing.Process | subprocess.Popen | None = None
 
     def start(self) -> None:
+        _upgraded(self.settings)
         if self.mode == "fork":
             fork = multiprocessing.get_context("fork")
             target, args = ((_serve_child, (self.settings.model_dump_json(), self.port)) if self.kind == "web"
