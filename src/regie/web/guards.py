@@ -28,6 +28,7 @@ from regie.store.models import User
 from regie.store.types import utcnow
 from regie.web.problems import Problem
 from regie.web.sessions import context_of, current_session, save_session, session_user
+from regie.web.uploads import form_options
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # A cross-site form cannot send a JSON body, so JSON login needs no token (see docs/security.md).
@@ -64,7 +65,7 @@ async def csrf_guard(request: Request) -> None:
     if submitted is None and (
         content_type.startswith("application/x-www-form-urlencoded") or content_type.startswith("multipart/form-data")
     ):
-        form = await request.form()
+        form = await request.form(**form_options(request.url.path))  # upload limits: regie.web.uploads
         value = form.get("csrf_token")
         submitted = value if isinstance(value, str) else None
     if session is None or not submitted or not hmac.compare_digest(submitted, session.csrf_token):
@@ -184,14 +185,15 @@ def choose_record(request: Request, owner_id: str | None) -> None:
         save_session(request, web)
 
 
-def prefetch_own_grant(session, app, user: User, state: dict) -> None:
+def prefetch_own_grant(connection, app, user: User, state: dict) -> None:
     """The policy's grant of ``user`` on their own record, computed while the session is
-    loaded (same transaction, same thread): :func:`_access` takes it instead of asking the
+    loaded (same connection, same thread): :func:`_access` takes it instead of asking the
     database again. Only the own record: a delegate's grant is always read when used."""
-    from regie.access.grants import grant_for
+    from regie.access.grants import own_grant
 
     service = delegations_of(app)
-    state["own_grant"] = grant_for(session, service.keyring, user, user.id, service.clock(), service.today())
+    managed = service.accounts.sessions.queries(connection.dialect).managed_record(connection, user.id)
+    state["own_grant"] = own_grant(service.keyring, user, managed, service.today())
 
 
 def _own_grant(request: Request, actor: User) -> Grant | None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from babel.numbers import format_decimal
+
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,6 +34,8 @@ class UploadLimit:
     form: str  # the page with the form, where "go back" leads
     max_files: int
     max_file_bytes: int | None  # None: the body limit decides (the archive has limits of its own)
+    # The largest plain form field: the CSV import sends the file back as base64 when it imports.
+    max_field_bytes: int = 1024 * 1024
 
 
 #: Every page route that takes files. tests/security/test_upload_limits.py checks each one, and
@@ -39,7 +43,8 @@ class UploadLimit:
 LIMITS: dict[str, UploadLimit] = {
     "/record/upload": UploadLimit("/record/upload", 100, FHIR_MAX_BYTES),
     "/export/import": UploadLimit("/export/import", 1, None),
-    "/measurements/import": UploadLimit("/measurements/import", 1, CSV_MAX_BYTES),
+    "/measurements/import": UploadLimit("/measurements/import", 1, CSV_MAX_BYTES,
+                                        max_field_bytes=(CSV_MAX_BYTES + 2) // 3 * 4),
     "/measurements/import/fhir": UploadLimit("/measurements/import", 1, CSV_MAX_BYTES * 4),
     "/send/document": UploadLimit("/send/document", 1, MAX_PDF_BYTES),
 }
@@ -52,19 +57,32 @@ def body_limits(upload_max_bytes: int) -> dict[str, int]:
               "/api/v1/sends": 16 * 1024 * 1024}
     for path, limit in LIMITS.items():
         if path not in limits and limit.max_file_bytes is not None:
-            limits[path] = limit.max_files * limit.max_file_bytes + FORM_OVERHEAD
+            limits[path] = max(limit.max_files * limit.max_file_bytes, limit.max_field_bytes) + FORM_OVERHEAD
     return limits
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f}"
+def form_options(path: str) -> dict[str, int]:
+    """Limits for the form parser (the CSRF guard reads the body first, and the form is read once).
+
+    One file more than allowed, so the parser stops early yet :func:`refusal` still sees the excess
+    and says so in the visitor's language; other paths keep the parser's defaults."""
+    limit = LIMITS.get(path)
+    if limit is None:
+        return {}
+    return {"max_files": limit.max_files + 1, "max_part_size": limit.max_field_bytes}
+
+
+def _megabytes(size: int, language: str) -> str:
+    """The limit in MB as the visitor writes numbers, rounded down to one decimal ("3,6")."""
+    return format_decimal(int(size * 10 / (1024 * 1024)) / 10, locale=language)
 
 
 def refusal(request: Request, form: FormData) -> Response | None:
     """A page refusing the upload when it breaks its path's limits, else None (go on)."""
     limit = LIMITS[request.url.path]
     files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
-    gettext = translations(pick_language(request.cookies.get(LANGUAGE_COOKIE))).gettext
+    language = pick_language(request.cookies.get(LANGUAGE_COOKIE))
+    gettext = translations(language).gettext
     if len(files) > limit.max_files:
         text = (gettext(N_("You can send at most {count} files at once. Nothing was stored.")).format(count=limit.max_files)
                 if limit.max_files > 1 else gettext(N_("Send one file at a time. Nothing was stored.")))
@@ -73,7 +91,7 @@ def refusal(request: Request, form: FormData) -> Response | None:
         if limit.max_file_bytes is not None and (upload.size or 0) > limit.max_file_bytes:
             name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:100]
             text = gettext(N_("The file {name} is larger than {size} MB. Nothing was stored.")).format(
-                name=name, size=_megabytes(limit.max_file_bytes))
+                name=name, size=_megabytes(limit.max_file_bytes, language))
             return _refused_page(request, 413, text, limit)
     return None
 
@@ -98,7 +116,7 @@ def too_large_page(scope: Scope, max_bytes: int) -> bytes:
     return environment.get_template("upload_too_large.html").render(
         lang=language, title=gettext(N_("The upload is too large")), back=back, back_text=gettext(N_("Go back")),
         text=gettext(N_("What you sent is larger than {size} MB. Choose a smaller file, or fewer files at once. "
-                        "Nothing was stored.")).format(size=_megabytes(max_bytes)),
+                        "Nothing was stored.")).format(size=_megabytes(max_bytes, language)),
     ).encode()
 
 
