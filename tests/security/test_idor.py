@@ -3,7 +3,7 @@
 The owner (A, tests/security/conftest.py) gets one of every kind of object a route takes by id:
 record items (a plain one and a document with its Binary), notes, measurements, diary entries,
 questionnaires, delegations, share links, collections (a receipt) and their batch, long-lived
-consents, sends, API tokens and second factors. A second user (B), signed in to their own
+consents, sends, API tokens and second factors (an app code and a passkey). A second user (B), signed in to their own
 record, then requests every route of ``regie.access.ROUTES`` that has an id in its path with each
 of A's ids of that kind (every method, with B's CSRF token). Every answer must be 403 or 404 (or a
 redirect back to a page of B's own), never a 2xx, and no answer may carry A's data. Afterwards
@@ -30,7 +30,7 @@ from regie.fhir.version import FhirVersion
 from regie.sharelinks.selection import Selection
 from regie.sharelinks.service import ShareLinks
 from regie.store.ingest import RecordService
-from regie.store.models import WebSession
+from regie.store.models import Passkey, WebSession
 from regie.store.types import utcnow
 from regie.web.collecting import collections_of
 from regie.web.pages.questionnaires import tasks_of
@@ -42,7 +42,8 @@ DIARY = "Dagboek-van-IDOR-test"
 NOTE = "Notitie-van-IDOR-test"
 LINK = "Deellink-van-IDOR-test"
 DOCUMENT = "Brief-van-IDOR-test"
-SECRETS = (ALLERGY, DIAGNOSIS, WEIGHT, DIARY, NOTE, LINK, DOCUMENT, "huisartsdevries", "helper-idor")
+SECRETS = (ALLERGY, DIAGNOSIS, WEIGHT, DIARY, NOTE, LINK, DOCUMENT, "huisartsdevries", "helper-idor",
+           "Sleutel van A")
 PROVIDER = "huisartsdevries@medmij"
 
 
@@ -96,13 +97,18 @@ def _owners_ids(owner: Owner) -> dict[str, list[str]]:
                                                   [{"resourceType": "Task", "id": "t1", "status": "requested"}])
     with context.db.session() as session:
         token = tokens.create(session, user.id, "idor", ClientInfo())
+        passkey = Passkey(user_id=user.id, credential_id=secrets.token_bytes(16), public_key=b"sleutel",
+                          name="Sleutel van A")
+        session.add(passkey)
+        session.flush()
+        passkey_id = passkey.id
     factor = context.accounts.begin_totp(user.id)
     return {
         "item_id": item_ids, "note_id": [note.json()["id"]],
         "row_id": [owner.ids["row_id"], diary.json()["id"], questionnaire],
         "delegation_id": [delegation], "link_id": [link.link_id], "collection_id": [collection],
         "batch_id": [batch], "consent_id": [c["id"] for c in consents], "send_id": [send],
-        "token_id": [token.id], "factor_id": [factor.factor_id],
+        "token_id": [token.id], "factor_id": [factor.factor_id], "passkey_id": [passkey_id],
     }
 
 
@@ -117,6 +123,7 @@ def _what_a_sees(owner: Owner, ids: dict[str, list[str]]) -> dict[str, object]:
         "consents": client.get("/api/v1/consents").json(),
         "send": client.get(f"/api/v1/sends/{ids['send_id'][0]}").status_code,
         "tokens": sorted(t["id"] for t in client.get("/api/v1/tokens").json()),
+        "account": client.get("/account").text.count("Sleutel van A"),
         "delegation": "ingetrokken" not in client.get(f"/delegations/{ids['delegation_id'][0]}").text.lower(),
         "link": client.get(f"/share-links/{ids['link_id'][0]}").text.count("Ingetrokken"),
     }
@@ -137,7 +144,7 @@ def _urls(path: str, ids: dict[str, list[str]]) -> list[str]:
 def test_another_users_ids_get_nothing_on_any_route(owner: Owner) -> None:
     ids = _owners_ids(owner)
     before = _what_a_sees(owner, ids)
-    assert all(status == 200 for status in before["items"]) and before["send"] == 200
+    assert all(status == 200 for status in before["items"]) and before["send"] == 200 and before["account"] > 0, before
     context = owner.app.state.context
     attacker = sign_in(owner.app, context, make_user(context, f"b-{secrets.token_hex(3)}@voorbeeld.nl"))
     with context.db.session() as session:  # B just gave their second factor again (step-up)
@@ -164,5 +171,5 @@ def test_another_users_ids_get_nothing_on_any_route(owner: Owner) -> None:
     assert not wrong, wrong
     assert sum(answers.values()) > 100 and answers.get(404, 0) > 50, answers
     assert tried >= {"item_id", "note_id", "row_id", "delegation_id", "link_id", "collection_id", "batch_id",
-                     "consent_id", "send_id", "token_id", "factor_id"}, tried
+                     "consent_id", "send_id", "token_id", "factor_id", "passkey_id"}, tried
     assert _what_a_sees(owner, ids) == before
