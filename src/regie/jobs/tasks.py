@@ -15,12 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import update
-
 from regie.config import Settings
-from regie.jobs.queue import ClaimedJob, JobQueue
+from regie.jobs.queue import ClaimedJob
 from regie.store.db import Database
-from regie.store.types import utcnow
 
 log = logging.getLogger("regie.jobs")
 
@@ -78,26 +75,11 @@ def refresh_lists(context: JobContext, job: ClaimedJob) -> None:
 
 
 def cleanup(context: JobContext, job: ClaimedJob) -> None:
-    """Expired web sessions, long-expired pending authorizations (their PKCE verifier and
-    state hash), finished jobs after a week, and the rows of accounts whose deletion stopped
-    after their key was destroyed (docs/leaving.md)."""
-    from regie.accounts.sessions import SessionStore
-    from regie.leaving.erase import finish_pending
-    from regie.store.collect_models import Collection
+    """Everything that expired (sessions, links, invitations, OAuth states, counters, old
+    jobs, stopped erasures, old outbox mail): see :mod:`regie.jobs.cleanup`."""
+    from regie.jobs.cleanup import run
 
-    now = utcnow()
-    with context.db.session() as session:
-        sessions = SessionStore(context.settings).purge_expired(session, now)
-        authorizations = session.execute(
-            update(Collection)
-            .where(Collection.state == "pending", Collection.authorize_expires_at < now - timedelta(days=1),
-                   Collection.verifier_encrypted.is_not(None))
-            .values(verifier_encrypted=None, state_hash=None)
-        ).rowcount or 0
-    jobs = JobQueue(context.db).purge_finished(timedelta(days=7), now)
-    erased = len(finish_pending(context.db))
-    log.info("clean-up done", extra={"sessions": sessions, "authorizations": authorizations, "jobs": jobs,
-                                     "erased_accounts": erased})
+    run(context.db, context.settings)
 
 
 def recollect(context: JobContext, job: ClaimedJob) -> None:

@@ -33,6 +33,8 @@ REQUEST_SECONDS = Histogram(
 JOBS = Counter("regie_jobs_run", "Background jobs run, by kind and outcome.", ["kind", "outcome"])
 JOB_SECONDS = Histogram("regie_job_duration_seconds", "Time a background job ran.", ["kind"],
                         buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900))
+CLEANUP = Counter("regie_cleanup_removed", "Expired rows and files removed or made harmless by the clean-up job, "
+                  "by kind (regie.jobs.cleanup).", ["kind"])
 COLLECTIONS = Counter(
     "regie_collections_finished", "Collections finished, per provider, service and outcome "
     "(complete, partial, failed, interrupted).", ["provider_id", "service", "outcome"],
@@ -48,6 +50,11 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 def observe_job(kind: str, outcome: str, seconds: float) -> None:
     JOBS.labels(kind, outcome).inc()
     JOB_SECONDS.labels(kind).observe(seconds)
+
+
+def observe_cleanup(counts: dict[str, int]) -> None:
+    for kind, count in counts.items():
+        CLEANUP.labels(kind).inc(count)
 
 
 def provider_id(name: str) -> str:

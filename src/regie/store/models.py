@@ -206,3 +206,5 @@ from regie.store import questionnaire_models  # noqa: E402,F401
 from regie.store import delegation_models  # noqa: E402,F401
 # Share links for a doctor and the emergency card.
 from regie.store import sharelinks_models  # noqa: E402,F401
+# Indexes for the periodic clean-up (regie.jobs.cleanup).
+from regie.store import cleanup_indexes  # noqa: E402,F401
