@@ -55,6 +55,18 @@ def active(row: Delegation, now: datetime) -> bool:
             and (row.valid_until is None or row.valid_until > now))
 
 
+def own_grant(keyring: KeyRing, owner: User, managed: ManagedRecord | None, today: date) -> Grant:
+    """What a person may do on their own record, from rows the caller already read (the web
+    layer loads them with the session): :func:`grant_for` with ``actor`` the owner."""
+    return _own(owner.id, band_of(birth_date_of(keyring, owner, managed), today) if managed is not None else None)
+
+
+def _own(owner_id: str, band: AgeBand | None) -> Grant:
+    if band is not None and band is not AgeBand.FROM_16:
+        return Grant(owner_id, owner_id, Role.OWNER, CHILD_INVOLVED, reason="child-12-16")
+    return Grant(owner_id, owner_id, Role.OWNER, EVERYTHING)
+
+
 def grant_for(session: Session, keyring: KeyRing, actor: User, owner_id: str, now: datetime,
               today: date) -> Grant | None:
     """What ``actor`` may do on the record of ``owner_id`` now; None: nothing at all."""
@@ -64,9 +76,7 @@ def grant_for(session: Session, keyring: KeyRing, actor: User, owner_id: str, no
     managed = session.scalar(select(ManagedRecord).where(ManagedRecord.user_id == owner_id))
     band = band_of(birth_date_of(keyring, owner, managed), today) if managed is not None else None
     if actor.id == owner_id:
-        if band is not None and band is not AgeBand.FROM_16:
-            return Grant(owner_id, actor.id, Role.OWNER, CHILD_INVOLVED, reason="child-12-16")
-        return Grant(owner_id, actor.id, Role.OWNER, EVERYTHING)
+        return _own(owner_id, band)
     rows = session.scalars(
         select(Delegation).where(Delegation.user_id == owner_id, Delegation.delegate_user_id == actor.id,
                                  Delegation.revoked_at.is_(None))

@@ -185,14 +185,15 @@ def choose_record(request: Request, owner_id: str | None) -> None:
         save_session(request, web)
 
 
-def prefetch_own_grant(session, app, user: User, state: dict) -> None:
+def prefetch_own_grant(connection, app, user: User, state: dict) -> None:
     """The policy's grant of ``user`` on their own record, computed while the session is
-    loaded (same transaction, same thread): :func:`_access` takes it instead of asking the
+    loaded (same connection, same thread): :func:`_access` takes it instead of asking the
     database again. Only the own record: a delegate's grant is always read when used."""
-    from regie.access.grants import grant_for
+    from regie.access.grants import own_grant
 
     service = delegations_of(app)
-    state["own_grant"] = grant_for(session, service.keyring, user, user.id, service.clock(), service.today())
+    managed = service.accounts.sessions.queries(connection.dialect).managed_record(connection, user.id)
+    state["own_grant"] = own_grant(service.keyring, user, managed, service.today())
 
 
 def _own_grant(request: Request, actor: User) -> Grant | None:

@@ -67,13 +67,13 @@ class WebSessionMiddleware:
     def _load(self, token: str, state: dict, app) -> None:
         from regie.web.guards import prefetch_own_grant  # guards imports this module
 
-        with self.context.db.session() as session:
-            row, user = self.context.accounts.sessions.load_with_user(session, token, utcnow())
+        with self.context.db.engine.begin() as connection:
+            row, user = self.context.accounts.sessions.load_for_request(connection, token, utcnow())
             state["web_session"] = row
             if row is not None and user is not None and row.user_id == user.id:
                 state["session_user"] = user
                 if row.stage == "full" and app is not None:
-                    prefetch_own_grant(session, app, user, state)
+                    prefetch_own_grant(connection, app, user, state)
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
