@@ -434,7 +434,7 @@ def wait_for(condition, timeout: float, what: str) -> None:
 def process_crash_loop(folder: Path, database_url: str, *, kills: int, seed: int, mode: str = "fork",
                        files: int = 24, observations: int = 10, per_attempt: int = 6,
                        operations: tuple[str, ...] = OPERATIONS, max_attempts: int | None = None,
-                       leaver_observations: int = 1500,
+                       leaver_observations: int = 1500, latency: float = 0.15,
                        log=lambda line: None) -> ProcessCrashRun:
     rng = random.Random(seed)
     started = time.monotonic()
@@ -444,7 +444,8 @@ def process_crash_loop(folder: Path, database_url: str, *, kills: int, seed: int
         expected = make_files(folder / "files", files, observations)
         names = sorted(expected)
         big = leaver_file(folder, leaver_observations)
-        world.network.fault("huisartsdevries", "*", kind="none", latency=0.15)
+        # Every FHIR request of the GP waits: a collection runs for seconds, long enough to be killed.
+        world.network.fault("huisartsdevries", "*", kind="none", latency=latency)
         world.start()
         world.sign_in(world.page, OWNER, list(world.owner["recovery_codes"]))
         complete: dict[str, int] = {}
