@@ -40,21 +40,49 @@ def searchable_text(items: Iterable[dict[str, Any]]) -> str:
     """The casefolded strings of a row's items, as the text search compares them."""
     parts: list[str] = []
     for item in items:
-        parts.extend(searched_strings(item))
-    return STRING_SEP.join(p.casefold().replace(STRING_SEP, " ").replace(ROW_SEP, " ") for p in parts)
+        _collect(item, parts)
+    text = STRING_SEP.join(parts)
+    if text.count(STRING_SEP) != max(len(parts) - 1, 0) or ROW_SEP in text:  # a separator inside a string
+        text = STRING_SEP.join(p.replace(STRING_SEP, " ").replace(ROW_SEP, " ") for p in parts)
+    return text.casefold()  # per character: the separators stay where they are
 
 
-def searched_strings(value: Any) -> Iterator[str]:
+def searched_strings(value: Any) -> list[str]:
     """Every string of an item that text search looks in."""
+    out: list[str] = []
     if isinstance(value, str):
-        yield value
+        out.append(value)
     elif isinstance(value, dict):
-        for key, v in value.items():
-            if key not in _SKIP_KEYS:
-                yield from searched_strings(v)
+        _collect(value, out)
     elif isinstance(value, list):
-        for v in value:
-            yield from searched_strings(v)
+        _collect_list(value, out)
+    return out
+
+
+# Plain recursion appending to one list: a generator per nested value cost more than the
+# rest of building the index (it runs for every row an import writes).
+def _collect(value: dict[str, Any], out: list[str]) -> None:
+    for key, v in value.items():
+        if key in _SKIP_KEYS:
+            continue
+        kind = type(v)
+        if kind is str:
+            out.append(v)
+        elif kind is dict:
+            _collect(v, out)
+        elif kind is list:
+            _collect_list(v, out)
+
+
+def _collect_list(value: list[Any], out: list[str]) -> None:
+    for v in value:
+        kind = type(v)
+        if kind is str:
+            out.append(v)
+        elif kind is dict:
+            _collect(v, out)
+        elif kind is list:
+            _collect_list(v, out)
 
 
 def trend_entry(item: dict[str, Any]) -> dict[str, Any] | None:
