@@ -6,6 +6,8 @@
 ``--compare-index`` times only the pages the encrypted search index serves (trend, search)
 with and without it, alternately in the same run (without: the user is marked as waiting
 for the reindex, so the pages read every row as before), in wall time and CPU time.
+``--index-cost ROUNDS`` instead imports ``items`` resources for a fresh user ROUNDS times
+with and without writing the search index, alternately, and reports the CPU seconds.
 
 Builds a record through the normal import path (FHIR JSON bundles of 500 resources: lab
 results, vital signs, medication, journal lines, encounters, problems, vaccinations,
@@ -181,6 +183,39 @@ def compare_index(client: TestClient, app, email: str, pages: list[str], rounds:
         print(f"| `{path}` | {cells[0]} | {cells[1]} | {ratio:.1f}x |")
 
 
+def index_cost(items: int, rounds: int) -> None:
+    """Import CPU with and without the search index writes (alternately, a fresh user each)."""
+    from regie.store import record as record_module
+    from tests.store.record_helpers import new_user, service_for
+
+    folder = Path(tempfile.mkdtemp())
+    db = Database(f"sqlite:///{folder / 'cost.sqlite3'}")
+    upgrade(db.engine)
+    service, keyring = service_for(db)
+    rng = random.Random(4)
+    bundles = [orjson.dumps({"resourceType": "Bundle", "type": "collection",
+                             "entry": [{"resource": resource(n, rng)} for n in range(s, min(items, s + 500))]})
+               for s in range(0, items, 500)]
+    real_add, real_entry = record_module.RecordRepository._add_search_segment, record_module.entry_for
+    cpu: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(rounds):
+        for on in (False, True):
+            record_module.RecordRepository._add_search_segment = real_add if on else (lambda self, e, now: None)
+            record_module.entry_for = real_entry if on else (lambda row_id, items: None)
+            keys = service.keys(new_user(db, keyring))
+            started = time.process_time()
+            for i, data in enumerate(bundles):
+                outcome = service.import_bytes(keys, data, name=f"b{i}.json", fhir_version=FhirVersion.STU3,
+                                               channel="cli")
+                assert outcome.ok, outcome.error
+            cpu[on].append(time.process_time() - started)
+    record_module.RecordRepository._add_search_segment, record_module.entry_for = real_add, real_entry
+    for on in (False, True):
+        print(f"search index {'written' if on else 'not written'}: {statistics.mean(cpu[on]):.2f} CPU s mean, "
+              f"{items / min(cpu[on]):,.0f} resources per CPU s (best of {rounds})")
+    print(f"cost of the index: {sum(cpu[True]) / sum(cpu[False]) - 1:+.1%} CPU")
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
@@ -191,9 +226,13 @@ def main() -> None:
     parser.add_argument("items", nargs="?", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--database-url")
+    parser.add_argument("--index-cost", type=int, metavar="ROUNDS",
+                        help="import CPU with and without writing the search index, alternately")
     parser.add_argument("--compare-index", action="store_true",
                         help="time the trend and search pages with and without the search index")
     args = parser.parse_args()
+    if args.index_cost:
+        return index_cost(args.items, args.index_cost)
     folder = Path(tempfile.mkdtemp())
     home = folder / "home"
     home.mkdir()
