@@ -51,7 +51,8 @@ Then `.venv/bin/python scripts/reliability/report.py` rewrites this page. Each s
   absent and nothing complete before is gone; stored resources equal the sum of the import audit entries
   (every file and collected response is stored with its audit entry in one transaction); no orphan rows,
   `integrity_check` `ok`; a killed collection ends `interrupted` with "try again" (or `done`/`failed`),
-  never stays running; a killed job is queued again and run to the end; a killed deletion leaves the
+  never stays queued or running (killed before its callback was taken in, it stays `pending` until the
+  authorization expires: no job was started, and the patient is offered a retry); a killed job is queued again and run to the end; a killed deletion leaves the
   account either whole or without key, and then the clean-up leaves no row that names it; the other
   account's record is unchanged. At the end the uploaded files equal a clean import of exactly the files
   that completed, into a second account.
@@ -136,13 +137,14 @@ def _soak(runs: list[dict]) -> list[str]:
 def _process(runs: list[dict]) -> list[str]:
     lines = ["## Crash loop of the processes", "",
              "| Database | Mode | Seed | Attempts | Kills | Kills survived | Per operation (kills / attempts) | "
-             "Collections interrupted | Jobs resumed | Files complete / in play | Resources | Data lost | "
+             "Collections interrupted / never authorized | Jobs resumed | Files complete / in play | Resources | Data lost | "
              "Problems | Seconds |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         ops = ", ".join(f"{k} {v['kills']}/{v['attempts']}" for k, v in r["by_operation"].items())
         lines.append(f"| {r['database']} | {r['mode']} | {r['seed']} | {r['attempts']} | {r['kills']} | "
-                     f"{r['survived']} | {ops} | {r['collections_interrupted']} | {r['jobs_resumed']} | "
+                     f"{r['survived']} | {ops} | {r['collections_interrupted']} / {r.get('collections_never_authorized', 0)} | "
+                     f"{r['jobs_resumed']} | "
                      f"{r['files_complete']} / {r['files']} | {r['resources']} | {r['data_lost']} | "
                      f"{len(r['problems'])} | {r['seconds']} |")
     return lines + [""]

@@ -65,6 +65,7 @@ class ProcessCrashRun:
     finished_before_kill: int = 0
     by_operation: dict[str, dict[str, int]] = field(default_factory=dict)
     collections_interrupted: int = 0
+    collections_never_authorized: int = 0  # killed before the callback was taken in
     jobs_resumed: int = 0
     restarts: int = 0
     files: int = 0
@@ -565,9 +566,13 @@ def _attempt(world: World, run: ProcessCrashRun, operation: str, rng: random.Ran
         problems.append("the export changed the record")
     if operation == "collect":
         try:
+            # "pending": the kill came before the callback was taken in; no job was started, and
+            # the authorization expires like any the patient did not finish (the page offers a retry).
             wait_for(lambda: world.api.get(f"/api/v1/collections/{cid}").json()["state"]
-                     in ("done", "failed", "interrupted"), 60, "the collection to end")
+                     in ("done", "failed", "interrupted", "pending"), 60, "the collection to end")
             view = world.api.get(f"/api/v1/collections/{cid}").json()
+            if view["state"] == "pending":
+                run.collections_never_authorized += 1
             if view["state"] == "interrupted":
                 run.collections_interrupted += 1
                 if "Probeer het opnieuw" not in (view.get("error") or {}).get("message", ""):
