@@ -331,3 +331,23 @@ def test_the_in_process_worker_runs_it(db: Database, settings: Settings) -> None
         worker.stop()
     with db.session() as s:
         assert s.get(WebSession, gone) is None
+
+
+def test_migration_0023_goes_down_and_up_again(db: Database) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from regie.store.migrate import alembic_config, upgrade
+
+    def names() -> set[str]:
+        found = inspect(db.engine)
+        return {i["name"] for t in ("users", "web_sessions", "collections", "delegations")
+                for i in found.get_indexes(t)}
+
+    wanted = {"ix_users_shredded", "ix_web_sessions_last_seen_at", "ix_collections_open_authorizations",
+              "ix_delegations_open_invitations"}
+    assert wanted <= names()
+    command.downgrade(alembic_config(db.engine), "0022")
+    assert not wanted & names()
+    upgrade(db.engine)
+    assert wanted <= names()
