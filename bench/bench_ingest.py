@@ -191,7 +191,7 @@ def main() -> None:
             worst = max(worst, ms)
         print(f"  page of 50, slowest category {worst:6.1f}")
         q = lambda: service.open(keys).__enter__().page(q="bloeddruk", limit=50)  # noqa: E731
-        print(f"  q search (decrypts to fill)  {timed(q, repeat=3):6.1f}")
+        print(f"  q search (search index)      {timed(q, repeat=3):6.1f}")
         db.dispose()
         print(f"(run id {secrets.token_hex(2)})")
 

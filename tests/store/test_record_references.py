@@ -120,12 +120,13 @@ def test_import_many_is_atomic_per_file_inside_a_shared_transaction(db: Database
 
 
 def test_the_text_search_prefilter_never_drops_a_match() -> None:
-    from regie.store.record import _strings, could_contain
+    from regie.store.record import could_contain
+    from regie.store.record_search import searched_strings
 
     record = {"items": [{"title": "Straße Ǆ \u212a ﬁle", "notes": ["a\"b\\c\nd", "İstanbul ΣΑΣ", "Bloeddruk"]}],
               "provenance": {"file": "x.json"}}
     plain = orjson.dumps(record)
-    for text in _strings(record["items"]):
+    for text in searched_strings(record["items"]):
         folded = text.casefold()
         for i in range(len(folded)):
             for j in range(i + 1, min(len(folded), i + 6) + 1):

@@ -208,3 +208,14 @@ def test_many_candidates_walk_the_date_index_and_page_alike(record, monkeypatch)
             if cursor is None:
                 break
     assert paged == by_id["mmol"] and len(paged) == 30
+
+
+def test_the_repository_page_of_the_api_uses_the_index_too(record, monkeypatch) -> None:
+    service, keys, _ = record
+    with service.open(keys) as repo:
+        with_index = {n: [i["id"] for i in repo.page(q=n, limit=200)[0]] for n in NEEDLES}
+        counting = _Counting(repo, monkeypatch)
+        assert repo.page(q="rugpijn", limit=50)[0][0]["title"] == "Rugpijn" and counting.count == 1
+        repo.search_index = lambda: None
+        for needle in NEEDLES:
+            assert [i["id"] for i in repo.page(q=needle, limit=200)[0]] == with_index[needle], needle

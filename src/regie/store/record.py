@@ -43,7 +43,7 @@ from regie.store.record_models import (
     RecordSearchSegment,
     RecordSource,
 )
-from regie.store.record_search import Entry, SearchIndex, Segment, encode_segment, entry_for, merge
+from regie.store.record_search import Entry, SearchIndex, Segment, encode_segment, entry_for, merge, searched_strings
 from regie.store.types import utcnow
 
 CHANNELS = ("web", "api-session", "api-token", "cli", "collect")
@@ -223,17 +223,6 @@ def could_contain(plain: bytes, needle: str) -> bool:
     if plain.isascii():  # the common case: ASCII case folding is lower(), on the bytes
         return needle.isascii() and needle.encode() in plain.lower()
     return needle in plain.decode().casefold()
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
 
 
 def _entries_by_url(doc: ParsedDocument) -> dict[str, tuple[str, str]]:
@@ -720,6 +709,15 @@ class RecordRepository:
             base = base.where(RecordResource.sort_date >= since)
         position = decode_cursor(cursor, 2) if cursor else None
         needle = q.casefold().strip() if q else None
+        # The search index names the rows that can match (docs/storage.md): only they are decrypted.
+        index = self.search_index() if needle and SearchIndex.answers(needle) else None
+        candidates = index.candidates(needle) if index is not None and needle else None
+        if candidates is not None:
+            if not candidates:
+                return [], None
+            if len(candidates) <= 2000:
+                base = base.where(RecordResource.id.in_(sorted(candidates)))
+                candidates = None
         found: list[tuple[RecordResource, dict[str, Any]]] = []
         batch = limit + 1 if needle is None else max(200, limit + 1)
         while len(found) <= limit:
@@ -731,10 +729,12 @@ class RecordRepository:
                 statement.order_by(RecordResource.sort_date.desc(), RecordResource.id.desc()).limit(batch)
             ).all()
             for row in rows:
+                if candidates is not None and row.id not in candidates:
+                    continue
                 record = self._decrypt_record_if(row.id, row.version, row.record_encrypted, needle)
                 if record is None:
                     continue
-                if needle is None or any(needle in s.casefold() for s in _strings(record["items"])):
+                if needle is None or any(needle in s.casefold() for s in searched_strings(record["items"])):
                     found.append((row, record))
                     if len(found) > limit:
                         break
