@@ -23,7 +23,7 @@ from sqlalchemy import Column, Table, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from regie.store.db import Database
-from regie.store.models import ApiToken, Base, Throttle, User, WebSession
+from regie.store.models import ApiToken, Base, EmailToken, Throttle, User, WebSession
 
 #: Stands in for the wrapped key once it is destroyed: empty, so nothing can unwrap it.
 SHREDDED = b""
@@ -77,6 +77,9 @@ def shred(session: Session, user_id: str) -> str | None:
     ))
     session.execute(delete(WebSession).where(WebSession.user_id == user_id))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    # A registration link has no user_id (it was sent before the account existed) but
+    # holds the address: it goes here, in the step that forgets the address.
+    session.execute(delete(EmailToken).where(EmailToken.email == email))
     return email
 
 
