@@ -31,8 +31,11 @@ browser:
 demo: $(STAMP)
 	REGIE_HOME=$(DEMO_HOME) $(BIN)/regie demo
 
+# Four workers on two cores: many long tests mostly wait (docs/development.md).
+TEST_WORKERS ?= 4
+
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # The benchmarks at full size (minutes; never part of `make test`, which runs a tiny
 # smoke version of each). Results go to the terminal; docs/benchmarks.md records them.
