@@ -11,6 +11,7 @@ and exits 1 when any check failed. The checks: tests/reliability/process_crashes
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -29,6 +30,8 @@ def main() -> int:
                         help="fork: forked processes (fast); cli: the `regie serve` and `regie worker` commands")
     parser.add_argument("--files", type=int, default=40)
     args = parser.parse_args()
+    # Stopped with SIGTERM: leave through the clean-ups (the servers, the schema, the folder).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="regie-pcrash-") as tmp, database(args.database, Path(tmp)) as url:
         run = process_crash_loop(Path(tmp), url, kills=args.kills, seed=args.seed, mode=args.mode,
                                  files=args.files, log=lambda line: print(line, flush=True))
