@@ -1,0 +1,48 @@
+"""The read path's database work per request, counted with a statement listener: the
+session, its user and the own-record grant take one transaction of two statements, and a
+JSON item read (with its audit entry) one more transaction (docs/benchmarks.md, Load)."""
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from regie.accounts.activity import ClientInfo
+from regie.fhir import FhirVersion
+from regie.store.ingest import RecordService
+from regie.store.types import utcnow
+from regie.web.sessions import SESSION_COOKIE
+from tests.web.test_record_api import _bundle, _obs
+
+CLIENT = ClientInfo(ip="127.0.0.1", user_agent="test")
+
+
+def test_an_item_read_takes_two_transactions_and_writes_its_audit_entry(app) -> None:
+    context = app.state.context
+    user = context.accounts.register("lezer@voorbeeld.nl", "paars-fietsje-wandelt-42", CLIENT)
+    service = RecordService(context.db, context.accounts.keyring)
+    outcome = service.import_bytes(service.keys(user), _bundle(_obs("w1", 1, "29463-7", "Gewicht", 70.5)),
+                                   name="a.json", fhir_version=FhirVersion.R4, channel="cli")
+    assert outcome.ok, outcome.error
+    with context.db.session() as session:
+        token, _row = context.accounts.sessions.create(session, CLIENT, utcnow(), user_id=user.id, stage="full")
+    statements: list[str] = []
+    commits: list[int] = []
+    engine = context.db.engine
+    listen = lambda conn, cursor, sql, params, ctx, many: statements.append(" ".join(sql.split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    event.listen(engine, "commit", lambda conn: commits.append(len(statements)))
+    with TestClient(app) as client:
+        client.cookies.set(SESSION_COOKIE, token)
+        items = client.get("/api/v1/record/items").json()["items"]
+        statements.clear(), commits.clear()
+        answer = client.get(f"/api/v1/record/items/{items[0]['id']}")
+    assert answer.status_code == 200 and answer.json()["id"] == items[0]["id"]
+    assert answer.headers["cache-control"] == "no-store"
+    # First transaction: the session joined with its user, then the managed-record row.
+    assert statements[0].startswith("SELECT web_sessions.id") and "JOIN users" in statements[0]
+    assert statements[1].startswith("SELECT managed_records.")
+    assert commits[0] == 2
+    # Second: the record reads and the audit entry, committed together.
+    assert len(commits) == 2
+    assert sum(s.startswith("INSERT INTO audit_entries") for s in statements) == 1
+    assert len(statements) <= 9, statements
