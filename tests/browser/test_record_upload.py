@@ -52,8 +52,6 @@ def test_dropped_files_are_imported_each_with_its_outcome(page: Page, live_serve
     expect(page.locator("main")).to_contain_text("72,5")
 
 
-@pytest.mark.xfail(strict=True, reason="known: a long error reason makes the outcome table 379 px wide on a "
-                                       "375 px phone (the cell needs overflow-wrap in the versioned site CSS)")
 def test_the_outcomes_fit_a_phone(page: Page, live_server: LiveServer, output_dir: Path, database_url: str) -> None:
     register_with_totp(page, live_server, "sanne@voorbeeld.nl")
     page.goto(live_server.base_url + "/record/upload")
