@@ -255,6 +255,7 @@ def _expected_seconds(nodeid: str) -> int:
     return LONG_TESTS[max(matches, key=len)] if matches else 0
 
 
+@pytest.hookimpl(trylast=True)  # after pytest grouped the tests by their fixtures
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Stable sort: the short tests keep their order (and their module fixtures stay together).
     items.sort(key=lambda item: -_expected_seconds(item.nodeid))
