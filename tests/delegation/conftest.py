@@ -6,6 +6,7 @@ import socket
 import time
 from dataclasses import dataclass
 from email import policy
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from regie.config import Settings
 from regie.web.app import create_app
 from tests.conftest import migrate
-from tests.web.helpers import Browser, TestClock
+from tests.web.helpers import LINK, Browser, TestClock
 
 
 class Inbox:
@@ -26,6 +27,18 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
+
+    def take_link(self, to: str, path_prefix: str) -> str:
+        """The path of the newest link to ``path_prefix`` mailed to ``to``; that message is
+        taken out, so a test counting invitations does not count registration mail."""
+        for message in reversed(self.messages):
+            if message["To"] != to:
+                continue
+            for url in LINK.findall(message.get_content()):
+                if urlsplit(url).path.startswith(path_prefix):
+                    self.messages.remove(message)
+                    return urlsplit(url).path
+        raise AssertionError(f"no e-mail to {to} with a link to {path_prefix}")
 
     def wait(self, count: int) -> list[email.message.EmailMessage]:
         deadline = time.monotonic() + 5
@@ -50,7 +63,7 @@ class Site:
     def browser(self) -> Browser:
         """A new visitor with an own cookie jar; TOTP codes on the shared test clock."""
         client = TestClient(self.app, base_url="http://localhost", raise_server_exceptions=False)
-        return Browser(client, self.app.state.context, self.clock)
+        return Browser(client, self.app.state.context, self.clock, mail_link=self.inbox.take_link)
 
 
 @pytest.fixture

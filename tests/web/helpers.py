@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -69,11 +70,15 @@ class Account:
 class Browser:
     __test__ = False
 
-    def __init__(self, client: TestClient, context: AppContext, clock: TestClock | None = None) -> None:
+    def __init__(self, client: TestClient, context: AppContext, clock: TestClock | None = None,
+                 mail_link: Callable[[str, str], str] | None = None) -> None:
         self.client = client
         self.context = context
         self.clock = clock or TestClock()
         context.accounts.clock = self.clock
+        # Where registration mail is read: the outbox (no SMTP configured), or the caller's
+        # SMTP inbox (a function of address and path prefix that returns the link's path).
+        self.mail_link = mail_link or (lambda to, prefix: link_in_mail(context.settings.home, to, prefix))
 
     def csrf(self, path: str) -> str:
         page = self.client.get(path)
@@ -89,7 +94,7 @@ class Browser:
         email = email or f"patient-{secrets.token_hex(4)}@voorbeeld.nl"
         asked = self.post_form("/register", {"email": email})
         assert asked.status_code == 200, asked.text
-        link = link_in_mail(self.context.settings.home, email.lower(), "/register/continue/")
+        link = self.mail_link(email.lower(), "/register/continue/")
         opened = self.client.get(link, follow_redirects=False)
         assert opened.headers.get("location") == "/register/password", opened.text
         response = self.post_form("/register/password", {"password": password, "password_repeat": password})
