@@ -364,7 +364,7 @@ class RecordRepository:
 
     def source_names(self) -> dict[str, str]:
         if self._source_names is None:
-            rows = self.session.execute(
+            rows = self.session.connection().execute(
                 self._select(RecordSource, RecordSource.id, RecordSource.name_encrypted)
             ).all()
             self._source_names = {
@@ -761,7 +761,8 @@ class RecordRepository:
         hashes = sorted({r.match_hash for r in rows if r.match_hash})
         groups: dict[str, list[tuple[str, str]]] = {}
         if hashes:
-            for row_id, source_id, match_hash in self.session.execute(
+            # Core on the session's connection: plain tuples, no ORM result handling.
+            for row_id, source_id, match_hash in self.session.connection().execute(
                 self._select(RecordResource, RecordResource.id, RecordResource.source_id,
                              RecordResource.match_hash)
                 .where(RecordResource.match_hash.in_(hashes))

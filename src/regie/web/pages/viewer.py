@@ -110,7 +110,7 @@ def overview(request: Request, user: User) -> Response:
     with open_record(request, user) as (repo, q):
         last = q.last_visit(user.id)
         sources = q.sources(since=last)
-        counts = q.category_counts()
+        counts = q.counts_of(sources)  # the same counts as q.category_counts(), no second read
         sections = q.overview(now.strftime("%Y-%m-%dT%H:%M:%S")) if counts else {}
         shown = [i["id"] for section in sections.values() for i in section]
         repo.audit(user.id, "overview", ["overview"], "web")
