@@ -1,6 +1,7 @@
 """Kill -9 the web process and the worker at seeded random points during an import (the
-upload page), a collection (against the sandbox), an export (the download) and an account
-deletion (the page; the worker finishing deletions), then restart them and check.
+upload page), a collection (against the sandbox), an export (the download), an account
+deletion (the page; the worker finishing deletions) and a scheduled re-collect (a
+long-lived consent's refresh token, run by the worker as a job), then restart them and check.
 
 Shared by the suite (tests/reliability/test_process_crashes.py, about ten kills) and the long
 run (scripts/reliability/process_crash_loop.py, 50 and more). ``mode="fork"`` forks the
@@ -16,6 +17,9 @@ After every attempt, with the processes started again:
 - no orphan rows; on SQLite ``PRAGMA integrity_check`` is ``ok``;
 - a killed collection ends ``interrupted`` (with "try again"), ``done`` or ``failed``, never
   stays running; a killed job goes back to the queue and is run to the end (or is failed);
+- a killed scheduled re-collect: its job runs again to the end, its collection ends ``done``
+  or ``interrupted``/``failed`` with a receipt, and the consent stays usable (kept, not
+  refused; at the end one more re-collect with it runs to ``done``);
 - a killed account deletion leaves the account either whole (its record as before) or
   without its key, and then the worker's clean-up removes every row that names it;
 - the other account's record is never touched.
@@ -36,6 +40,7 @@ import threading
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -47,7 +52,7 @@ from tests.reliability.crashes import (
 )
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-OPERATIONS = ("import", "collect", "export", "delete", "worker")
+OPERATIONS = ("import", "collect", "export", "delete", "worker", "recollect")
 SERVICES = ["49", "51", "904"]
 OK_STATUS = {"import": 200, "collect": 200, "export": 200, "delete": 303}
 
@@ -67,6 +72,7 @@ class ProcessCrashRun:
     collections_interrupted: int = 0
     collections_never_authorized: int = 0  # killed before the callback was taken in
     jobs_resumed: int = 0
+    recollects_interrupted: int = 0  # scheduled re-collects marked interrupted after a kill
     restarts: int = 0
     files: int = 0
     files_complete: int = 0
@@ -431,6 +437,94 @@ def wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def keep_consent(world: World) -> str:
+    """A collection with long-lived consent (a refresh token from the sandbox): the consent
+    the scheduled re-collects use. Its id."""
+    from tests.collect.harness import GP, consent
+
+    started = world.api.post("/api/v1/collections", json={"provider": GP, "services": SERVICES, "long_lived": True})
+    assert started.status_code == 201, started.text
+    back = httpx.URL(consent(started.json()["authorization_url"]))
+    answer = world.api.get(f"{back.path}?{back.query.decode()}")
+    assert answer.status_code == 200, answer.text[:300]
+    cid = started.json()["id"]
+    wait_for(lambda: world.api.get(f"/api/v1/collections/{cid}").json()["state"] not in ("pending", "queued", "running"),
+             120, "the long-lived collection to end")
+    [kept] = world.api.get("/api/v1/consents").json()["consents"]
+    return kept["id"]
+
+
+def start_recollect(world: World, consent_id: str) -> str:
+    """Make the consent's re-collect due and queue its job, as the worker's fan-out does."""
+    from sqlalchemy import update
+
+    from regie.jobs.queue import JobQueue
+    from regie.jobs.tasks import RECOLLECT
+    from regie.store.collect_models import MedMijConsent
+    from regie.store.db import Database
+    from regie.store.types import utcnow
+
+    database = Database(world.settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            session.execute(update(MedMijConsent).where(MedMijConsent.id == consent_id)
+                            .values(next_run_at=utcnow() - timedelta(minutes=1)))
+        job = JobQueue(database).enqueue(RECOLLECT, {"consent": consent_id, "user": world.owner["id"]},
+                                         singleton=f"recollect:{consent_id}")
+    finally:
+        database.dispose()
+    assert job is not None, "a re-collect job of this consent was still unfinished"
+    return job
+
+
+def scheduled_collections(world: World) -> list[dict]:
+    """The owner's scheduled collections, newest first."""
+    rows = world.api.get("/api/v1/collections", params={"limit": 200}).json()["collections"]
+    return [row for row in rows if row["channel"] == "schedule"]
+
+
+def _recollect_problems(world: World, run: ProcessCrashRun, consent_id: str, before: int) -> list[str]:
+    """After the job ended: at most one new scheduled collection (none when the kill came
+    before the job took the consent and its rerun found it no longer due), ended with a
+    receipt; the consent kept."""
+    problems: list[str] = []
+    if consent_id not in {c["id"] for c in world.api.get("/api/v1/consents").json()["consents"]}:
+        problems.append("the long-lived consent is gone: no longer usable")
+    rows = scheduled_collections(world)
+    if len(rows) > before + 1:
+        problems.append(f"{len(rows) - before} scheduled collections for one due run")
+    if len(rows) == before:
+        return problems
+    cid = rows[0]["id"]
+    try:
+        wait_for(lambda: world.api.get(f"/api/v1/collections/{cid}").json()["state"]
+                 in ("done", "failed", "interrupted"), 30, "the scheduled collection to end")
+    except AssertionError as exc:
+        return problems + [f"stuck scheduled collection: {exc}"]
+    view = world.api.get(f"/api/v1/collections/{cid}").json()
+    if not view.get("receipt"):
+        problems.append(f"a scheduled collection ended {view['state']} without a receipt")
+    if view["state"] == "interrupted":
+        run.recollects_interrupted += 1
+        if "Probeer het opnieuw" not in (view.get("error") or {}).get("message", ""):
+            problems.append(f"an interrupted re-collect without 'try again': {view.get('error')}")
+    elif view["state"] == "failed":  # a refused refresh token: the consent was lost
+        problems.append(f"the scheduled re-collect failed: {view.get('error')}")
+    return problems
+
+
+def consent_usable(world: World, consent_id: str) -> list[str]:
+    """One more re-collect with the consent, not killed: it must run to "done"."""
+    before = len(scheduled_collections(world))
+    job = start_recollect(world, consent_id)
+    wait_for(lambda: job_state(world.settings.database_url, job) in ("done", "failed"), 120, "the last re-collect")
+    rows = scheduled_collections(world)
+    if len(rows) != before + 1:
+        return [f"the last re-collect made {len(rows) - before} collections"]
+    view = world.api.get(f"/api/v1/collections/{rows[0]['id']}").json()
+    return [] if view["state"] == "done" else [f"the consent is no longer usable: {view['state']} {view.get('error')}"]
+
+
 # --- the loop ---------------------------------------------------------------------------
 def process_crash_loop(folder: Path, database_url: str, *, kills: int, seed: int, mode: str = "fork",
                        files: int = 24, observations: int = 10, per_attempt: int = 6,
@@ -465,6 +559,14 @@ def process_crash_loop(folder: Path, database_url: str, *, kills: int, seed: int
         start_export(world).done.wait(300)
         spans["export"] = time.monotonic() - t0
         spans["delete"] = spans["worker"] = 0.5  # set by the first attempt of each
+        consent_id = ""
+        if "recollect" in operations:
+            consent_id = keep_consent(world)
+            t0 = time.monotonic()
+            job = start_recollect(world, consent_id)
+            wait_for(lambda: job_state(world.settings.database_url, job) in ("done", "failed"), 120,
+                     "the first re-collect")
+            spans["recollect"] = time.monotonic() - t0
         baseline_clean = summary(world.settings, CLEAN)
         max_attempts = max_attempts or kills * 4
         while run.kills < kills and run.attempts < max_attempts:
@@ -472,7 +574,7 @@ def process_crash_loop(folder: Path, database_url: str, *, kills: int, seed: int
             operation = operations[(run.attempts - 1) % len(operations)]
             run.count(operation, "attempts")
             problems, killed, note = _attempt(world, run, operation, rng, spans, expected, complete, names,
-                                              per_attempt, folder, big)
+                                              per_attempt, folder, big, consent_id)
             if summary(world.settings, CLEAN) != baseline_clean:
                 problems.append("the other account's record changed")
             run.problems += [f"attempt {run.attempts} ({operation}{note}): {p}" for p in problems]
@@ -487,6 +589,8 @@ def process_crash_loop(folder: Path, database_url: str, *, kills: int, seed: int
                 run.finished_before_kill += 1
             log(f"attempt {run.attempts}: {operation} {'killed' if killed else 'finished'}{note}, "
                 f"problems {len(problems)}")
+        if consent_id:  # after every kill, the consent still gives a whole re-collect
+            run.problems += [f"the end: {p}" for p in consent_usable(world, consent_id)]
         stored, audited = world.stored_equals_audited()
         run.resources = stored
         world.web.stop()
@@ -505,7 +609,7 @@ def process_crash_loop(folder: Path, database_url: str, *, kills: int, seed: int
 
 def _attempt(world: World, run: ProcessCrashRun, operation: str, rng: random.Random, spans: dict[str, float],
              expected: dict[str, int], complete: dict[str, int], names: list[str], per_attempt: int,
-             folder: Path, big: Path) -> tuple[list[str], bool, str]:
+             folder: Path, big: Path, consent_id: str = "") -> tuple[list[str], bool, str]:
     url = world.settings.database_url
     problems: list[str] = []
     leaver: dict | None = None
@@ -522,6 +626,12 @@ def _attempt(world: World, run: ProcessCrashRun, operation: str, rng: random.Ran
         fresh = httpx.Client(base_url=f"http://127.0.0.1:{world.port}", timeout=60)
         t0 = time.monotonic()
         request = start_deletion(world, leaver, fresh)
+    elif operation == "recollect":
+        scheduled_before = len(scheduled_collections(world))
+        job = start_recollect(world, consent_id)
+        # The kill is aimed at the job's run, not at the worker's idle polling before it.
+        wait_for(lambda: job_state(url, job) != "queued", 30, "the worker to claim the re-collect")
+        t0 = time.monotonic()
     else:
         leaver = shredded_leaver(world, [folder / "files" / n for n in rng.sample(names, 2)] + [big])
         # The kill is aimed at the job's run, not at the worker's idle polling before it.
@@ -529,28 +639,30 @@ def _attempt(world: World, run: ProcessCrashRun, operation: str, rng: random.Ran
         t0 = time.monotonic()
     delay = rng.uniform(0.0, spans[operation] * 1.1)
     time.sleep(max(0.0, delay - (time.monotonic() - t0)))
-    target = world.worker if operation == "worker" else world.web
-    if operation == "worker":
-        state = job_state(url, leaver["job"])
+    in_worker = operation in ("worker", "recollect")
+    target = world.worker if in_worker else world.web
+    if in_worker:
+        job_id = leaver["job"] if operation == "worker" else job
+        state = job_state(url, job_id)
         running = state == "running"
         if state == "done":  # the next delays are spread over how long the job took
-            spans["worker"] = job_seconds(url, leaver["job"])
+            spans[operation] = job_seconds(url, job_id)
     else:
         running = not request.done.is_set()
     target.kill()
-    if operation != "worker":
+    if not in_worker:
         request.done.wait(60)
         if not running:  # the next delays are spread over how long this one took
             spans[operation] = request.finished_at - t0
     note = f" after {delay:.2f} s"
-    if operation != "worker" and not running and request.status != OK_STATUS[operation]:
+    if not in_worker and not running and request.status != OK_STATUS[operation]:
         problems.append(f"the {operation} finished before the kill but answered {request.status} ({request.error})")
     if operation == "delete":
         fresh.close()
     # Restart. A collection's last heartbeat must be stale before the web process starts, so
     # it is seen as interrupted; a job's before the worker starts, so it is queued again.
     time.sleep(max(world.settings.collect_stale_after_seconds, world.settings.jobs_stale_after_seconds) + 0.1
-               if operation in ("collect", "worker") and running else 0.0)
+               if operation in ("collect", "worker", "recollect") and running else 0.0)
     target.start()
     run.restarts += 1
 
@@ -579,6 +691,16 @@ def _attempt(world: World, run: ProcessCrashRun, operation: str, rng: random.Ran
                     problems.append(f"an interrupted collection without 'try again': {view.get('error')}")
         except AssertionError as exc:
             problems.append(f"stuck collection: {exc}")
+    if operation == "recollect":
+        try:
+            wait_for(lambda: job_state(url, job) in ("done", "failed"), 60, "the killed re-collect job to end")
+            if running and job_state(url, job) == "done":
+                run.jobs_resumed += 1
+            if job_state(url, job) == "failed":
+                problems.append("the re-collect job failed")
+        except AssertionError as exc:
+            problems.append(f"stuck job: {exc}")
+        problems += _recollect_problems(world, run, consent_id, scheduled_before)
     if leaver is not None:
         if operation == "worker" and running:
             try:

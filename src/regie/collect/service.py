@@ -375,15 +375,17 @@ class Collections:
         except Exception:  # metrics never break a collection
             log.debug("collection metrics not recorded", exc_info=True)
 
-    def sweep_interrupted(self, now: datetime | None = None) -> int:
+    def sweep_interrupted(self, now: datetime | None = None, user_id: str | None = None) -> int:
         """Start-up: jobs left queued/running whose heartbeat is stale belonged to a process
         that stopped. Mark them interrupted, with a receipt that says so. The one scan
         across users (by state and heartbeat, at start-up: a multi-shard query on Citus,
-        docs/scale.md); each row is then written by its (user_id, id)."""
+        docs/scale.md); each row is then written by its (user_id, id). With *user_id*:
+        only that patient's (a scheduled re-collect run again after its worker died)."""
         now = now or utcnow()
         limit = now - timedelta(seconds=self.settings.collect_stale_after_seconds)
         with self.db.session() as session:
             rows = session.scalars(select(Collection).where(
+                *((Collection.user_id == user_id,) if user_id is not None else ()),
                 Collection.state.in_(("queued", "running")),
                 (Collection.heartbeat_at.is_(None)) | (Collection.heartbeat_at < limit),
             )).all()
