@@ -1,8 +1,8 @@
 """Crash safety of the processes: `regie serve` and `regie worker` killed (SIGKILL) at seeded
 random points during an upload, a collection, an export and an account deletion (and the
-worker while it finishes one), restarted, and the record checked after each kill
-(tests/reliability/process_crashes.py). Eight kills per database here (forked
-processes); the long run with the real commands and 50+ kills is
+worker while it finishes one, and while it runs a scheduled re-collect), restarted, and the
+record checked after each kill (tests/reliability/process_crashes.py). Eight kills per
+database here over the six operations (forked processes); the long run with the real commands and 50+ kills is
 scripts/reliability/process_crash_loop.py."""
 from __future__ import annotations
 
