@@ -24,7 +24,7 @@ Issue 10 (reliability half): the crash, the broken provider and the failing data
 |---|---|---|
 | Crash safety (kill -9 during import) | `tests/reliability/test_crash_loop.py` (5 kills per database, forked imports) | `.venv/bin/python scripts/reliability/crash_loop.py --kills 50 --database sqlite` (and `--database postgres`; `--mode cli` kills the real `regie import` command) |
 | Crash safety of the processes (kill -9 of the web process and the worker during upload, collection, export, account deletion, scheduled re-collect) | `tests/reliability/test_process_crashes.py` (8 kills per database over the six operations, forked processes; about a minute each on a quiet machine) | `.venv/bin/python scripts/reliability/process_crash_loop.py --kills 50 --database sqlite` (and `--database postgres`; `--mode cli` kills the real `regie serve` and `regie worker`) |
-| Provider faults soak | `tests/reliability/test_soak.py` (~40 s, SQLite) | `.venv/bin/python scripts/reliability/soak.py --minutes 10 --database sqlite` (and `postgres`) |
+| Provider faults soak | `tests/reliability/test_soak.py` (one minute, asserted; SQLite) | `.venv/bin/python scripts/reliability/soak.py --minutes 10 --database sqlite` (and `postgres`) |
 | Database faults | `tests/reliability/test_database_faults.py` (both databases), `tests/reliability/test_postgres_restart.py` (a private PostgreSQL restarted) | — |
 | Load held | — | `.venv/bin/python scripts/reliability/load_held.py --minutes 5` (PostgreSQL) |
 | Export killed | `tests/reliability/test_export_killed.py` (4 kills per database) | — |
