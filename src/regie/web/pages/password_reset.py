@@ -13,18 +13,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from regie.accounts import activity, email_links
-from regie.accounts.email_flows import PendingLink
+from regie.accounts.email_flows import EmailFlows, PendingLink
 from regie.accounts.errors import InvalidSecondFactor, Throttled, ValidationFailed
 from regie.accounts.sessions import read_scratch, write_scratch
-from regie.mail import MailError
-from regie.web.pages._account_mail import mail_problem, send_account_mail
+from regie.web.pages._email_link_pages import ask_for_mail, flows, open_link, password_pair_errors, pending_link
 from regie.web.pages._helpers import gettext_for, see_other, throttle_text, translated
-from regie.web.pages.registration import flows, link_problem
 from regie.web.sessions import (
     client_info,
     context_of,
     current_session,
-    ensure_session,
     remember,
     save_session,
     start_session,
@@ -44,34 +41,17 @@ def forgot_page(request: Request) -> Response:
 
 @router.post("/password/forgot")
 def forgot(request: Request, email: FormText = "") -> Response:
-    try:
-        due = flows(request).request_reset(email, client_info(request))
-        sent = send_account_mail(request, due)
-    except ValidationFailed as exc:
-        return render(request, "password_forgot.html", 422, errors=translated(request, exc.errors), email=email,
-                      problem=None)
-    except (Throttled, MailError) as exc:
-        status = 429 if isinstance(exc, Throttled) else 503
-        return render(request, "password_forgot.html", status, errors={}, email=email, problem=mail_problem(request, exc))
-    gettext = gettext_for(request)
-    return render(request, "mail_sent.html", email=due.email, sent=sent,
-                  next_text=gettext("It tells you how to make a new password."))
+    return ask_for_mail(request, "password_forgot.html", email, EmailFlows.request_reset,
+                        gettext_for(request)("It tells you how to make a new password."))
 
 
 @router.get("/password/link/{token}")
 def open_reset_link(request: Request, token: str) -> Response:
-    found, link = flows(request).open_link(email_links.RESET, token)
-    if link is None:
-        return link_problem(request, found, "/password/forgot")
-    ensure_session(request)
-    remember(request, **{_SCRATCH: link.id})
-    return see_other("/password/reset")  # the token leaves the address bar at once
+    return open_link(request, email_links.RESET, token, _SCRATCH, "/password/forgot", "/password/reset")
 
 
 def _pending(request: Request) -> PendingLink | None:
-    row = current_session(request)
-    token_id = read_scratch(row).get(_SCRATCH) if row is not None else None
-    return flows(request).pending(email_links.RESET, token_id)
+    return pending_link(request, email_links.RESET, _SCRATCH)
 
 
 @router.get("/password/reset")
@@ -86,11 +66,7 @@ def new_password(request: Request, password: FormText = "", password_repeat: For
     link = _pending(request)
     if link is None or link.user_id is None:
         return see_other("/password/forgot")
-    errors: dict[str, str] = {}
-    if not password:
-        errors["password"] = "password-required"
-    elif password_repeat != password:
-        errors["password_repeat"] = "passwords-differ"
+    errors = password_pair_errors(password, password_repeat)
     try:
         if errors:
             raise ValidationFailed(errors)

@@ -12,22 +12,22 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from regie.accounts import email_links
-from regie.accounts.email_flows import EmailFlows
-from regie.accounts.errors import EmailTaken, Throttled, ValidationFailed
-from regie.accounts.sessions import read_scratch
-from regie.mail import MailError
-from regie.web.pages._account_mail import mail_problem, send_account_mail
+from regie.accounts.email_flows import EmailFlows, PendingLink
+from regie.accounts.errors import EmailTaken, ValidationFailed
+from regie.web.pages._email_link_pages import (
+    ask_for_mail,
+    flows,
+    open_link,
+    password_pair_errors,
+    pending_link,
+)
 from regie.web.pages._helpers import gettext_for, see_other, translated
-from regie.web.sessions import client_info, context_of, current_session, ensure_session, remember, start_session
+from regie.web.sessions import client_info, start_session
 from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form()]
 _SCRATCH = "register_link"
-
-
-def flows(request: Request) -> EmailFlows:
-    return EmailFlows(context_of(request).accounts)
 
 
 @router.get("/register")
@@ -37,46 +37,17 @@ def register_page(request: Request) -> Response:
 
 @router.post("/register")
 def register(request: Request, email: FormText = "") -> Response:
-    try:
-        due = flows(request).request_registration(email, client_info(request))
-        sent = send_account_mail(request, due)
-    except ValidationFailed as exc:
-        return render(request, "register.html", 422, errors=translated(request, exc.errors), email=email, problem=None)
-    except (Throttled, MailError) as exc:
-        status = 429 if isinstance(exc, Throttled) else 503
-        return render(request, "register.html", status, errors={}, email=email, problem=mail_problem(request, exc))
-    gettext = gettext_for(request)
-    return render(request, "mail_sent.html", email=due.email, sent=sent,
-                  next_text=gettext("Open the link in it to go on making your account."))
+    return ask_for_mail(request, "register.html", email, EmailFlows.request_registration,
+                        gettext_for(request)("Open the link in it to go on making your account."))
 
 
 @router.get("/register/continue/{token}")
 def open_registration_link(request: Request, token: str) -> Response:
-    found, link = flows(request).open_link(email_links.REGISTER, token)
-    if link is None:
-        return link_problem(request, found, "/register")
-    ensure_session(request)
-    remember(request, **{_SCRATCH: link.id})
-    # The token leaves the address bar (and the browser history) at once.
-    return see_other("/register/password")
+    return open_link(request, email_links.REGISTER, token, _SCRATCH, "/register", "/register/password")
 
 
-def link_problem(request: Request, found: str, start_again: str) -> Response:
-    """The page for a link that does not work (any more), saying why."""
-    gettext = gettext_for(request)
-    reasons = {
-        "used": gettext("You already used this link. A link works only once."),
-        "expired": gettext("This link is too old. For your safety a link works only for a short time."),
-    }
-    reason = reasons.get(found, gettext("This link is not right. Did you copy the whole link from the e-mail?"))
-    return render(request, "link_problem.html", 404 if found == "unknown" else 410, reason=reason,
-                  start_again=start_again)
-
-
-def _pending(request: Request):
-    row = current_session(request)
-    token_id = read_scratch(row).get(_SCRATCH) if row is not None else None
-    return flows(request).pending(email_links.REGISTER, token_id)
+def _pending(request: Request) -> PendingLink | None:
+    return pending_link(request, email_links.REGISTER, _SCRATCH)
 
 
 @router.get("/register/password")
@@ -92,11 +63,7 @@ def choose_password(request: Request, password: FormText = "", password_repeat: 
     link = _pending(request)
     if link is None:
         return see_other("/register")
-    errors: dict[str, str] = {}
-    if not password:
-        errors["password"] = "password-required"
-    elif password_repeat != password:
-        errors["password_repeat"] = "passwords-differ"
+    errors = password_pair_errors(password, password_repeat)
     try:
         if errors:
             raise ValidationFailed(errors)
