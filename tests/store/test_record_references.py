@@ -6,19 +6,10 @@ import pytest
 
 from regie.fhir import FhirVersion
 from regie.store.db import Database
-from regie.store.migrate import upgrade
 from tests.fhir.fixtures import SKIP_REASON, available, fixture_files, load, standard_of
 from tests.store.record_helpers import new_user, service_for, version_of
 
 GP = "GenPractData-2-0"
-
-
-@pytest.fixture
-def db(database_url: str):
-    database = Database(database_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.mark.skipif(not available(), reason=SKIP_REASON)

@@ -10,7 +10,6 @@ from sqlalchemy import delete, select, update
 
 from regie.store import record_reindex
 from regie.store.db import Database
-from regie.store.migrate import upgrade
 from regie.store.record_models import RecordLink, RecordReindexPending, RecordResource
 from regie.store.record_queries import RecordQueries
 from regie.store.record_reindex import pending_user_ids, reindex_pending, reindex_user
@@ -19,14 +18,6 @@ from tests.store.record_helpers import import_standard, new_user, resolve_into, 
 
 # Journal lines and their encounter, episodes and their Flags, medication and its requests: many links.
 STANDARD = "GenPractData-2-0"
-
-
-@pytest.fixture
-def db(database_url: str):
-    database = Database(database_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 def _indexes(db: Database, user_id: str) -> tuple[dict[str, tuple], set[tuple[str, str]]]:

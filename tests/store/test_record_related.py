@@ -9,20 +9,11 @@ from sqlalchemy import delete
 
 from regie.fhir import FhirVersion
 from regie.store.db import Database
-from regie.store.migrate import upgrade
 from regie.store.record_models import RecordLink
 from regie.store.record_queries import RecordQueries
 from tests.store.record_helpers import new_user, service_for
 
 G_STANDAARD = "urn:oid:2.16.840.1.113883.2.4.4.10"
-
-
-@pytest.fixture
-def db(database_url: str):
-    database = Database(database_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

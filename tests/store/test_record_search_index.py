@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from regie.fhir import FhirVersion
 from regie.store.db import Database
-from regie.store.migrate import upgrade
 from regie.store.record import RecordRepository
 from regie.store.record_models import RecordReindexPending, RecordSearchSegment
 from regie.store.record_queries import Filters, RecordQueries
@@ -21,14 +20,6 @@ from tests.fhir.fixtures import SKIP_REASON, available
 from tests.store.record_helpers import import_standard, new_user, resolve_into, service_for
 
 LOINC = "http://loinc.org"
-
-
-@pytest.fixture
-def db(database_url: str):
-    database = Database(database_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 def _lab(rid: str, code: str, name: str, value: float, day: int, status: str = "final") -> dict[str, Any]:

@@ -26,14 +26,6 @@ needs_fixtures = pytest.mark.skipif(not available(), reason=SKIP_REASON)
 SMALL_STANDARD = "GenPractData-2-0"
 
 
-@pytest.fixture
-def db(database_url: str):
-    database = Database(database_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
-
-
 def _by_source_type(service, keys) -> dict[str, Counter[str]]:
     """Stored resources per standard (source names are '<standard>/<file>') and type."""
     found: dict[str, Counter[str]] = defaultdict(Counter)

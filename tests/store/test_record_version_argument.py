@@ -9,19 +9,10 @@ import pytest
 
 from regie.fhir import FhirVersion, UnknownFhirVersion
 from regie.store.db import Database
-from regie.store.migrate import upgrade
 from tests.store.record_helpers import new_user, service_for
 
 # Valid in STU3 and R4 alike, so only the version passed decides.
 PATIENT = orjson.dumps({"resourceType": "Patient", "id": "p1", "gender": "female"})
-
-
-@pytest.fixture
-def db(database_url: str):
-    database = Database(database_url)
-    upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.mark.parametrize(("given", "expected"), [("R4", "R4"), ("stu3", "STU3"), ("4.0.1", "R4"),
