@@ -3,8 +3,8 @@
 Every request loads its session, the session's user and (for the access policy on one's
 own record) the user's managed-record row. Through the ORM that cost ~0.9 ms of CPU per
 statement on a small server, several times the database's own work (statement caching
-keys, result objects, identity map); as driver SQL on one connection it costs a fraction
-(docs/benchmarks.md, Load). The rows become ordinary detached model instances, exactly
+keys, result objects, identity map); as driver SQL on one connection (regie.store.driver_sql)
+it costs a fraction (docs/benchmarks.md, Load). The rows become ordinary detached model instances, exactly
 what an ORM query followed by the end of its session gives, so the rest of Regie cannot
 tell the difference. Column lists and value conversions come from the models, so a
 column added there is read here too.
@@ -23,9 +23,8 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import make_transient_to_detached
 
 from regie.store.delegation_models import ManagedRecord
+from regie.store.driver_sql import execute, fetch_first, mark_of
 from regie.store.models import User, WebSession
-
-_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": "?", "named": "?"}
 
 
 class _Shape:
@@ -56,7 +55,7 @@ class SessionQueries:
     """The session-loading statements for one database dialect (built once per engine)."""
 
     def __init__(self, dialect: Any) -> None:
-        mark = _MARKS[dialect.paramstyle]
+        mark = mark_of(dialect)
         self.session = _Shape(WebSession, dialect)
         self.user = _Shape(User, dialect)
         self.managed = _Shape(ManagedRecord, dialect)
@@ -73,23 +72,23 @@ class SessionQueries:
     def load(self, connection: Connection, token_hash: str, now: datetime, *, idle: timedelta,
              absolute: timedelta, last_seen_resolution: timedelta) -> tuple[WebSession | None, User | None]:
         """The session (None when unknown or expired: an expired one is deleted) and its user."""
-        row = connection.exec_driver_sql(self.select_session, (token_hash,)).first()
+        row = fetch_first(connection, self.select_session, (token_hash,))
         if row is None:
             return None, None
         session_row, user_row = row[: self.session.width], row[self.session.width :]
         values = self.session.values(session_row)
         if now - values["last_seen_at"] > idle or now - values["created_at"] > absolute:
-            connection.exec_driver_sql(self.delete_session, (token_hash,))
+            execute(connection, self.delete_session, (token_hash,))
             return None, None
         if now - values["last_seen_at"] > last_seen_resolution:
             # Written at most once a minute: reads stay reads.
             stamp = self._bind_time(now) if self._bind_time is not None else now
-            connection.exec_driver_sql(self.touch_session, (stamp, token_hash))
+            execute(connection, self.touch_session, (stamp, token_hash))
             values["last_seen_at"] = now
         user_id = user_row[self.user.keys.index("id")]
         user = self.user.instance(self.user.values(user_row)) if user_id is not None else None
         return self.session.instance(values), user
 
     def managed_record(self, connection: Connection, user_id: str) -> ManagedRecord | None:
-        row = connection.exec_driver_sql(self.select_managed, (user_id,)).first()
+        row = fetch_first(connection, self.select_managed, (user_id,))
         return self.managed.instance(self.managed.values(row)) if row is not None else None

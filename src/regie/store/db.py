@@ -1,11 +1,14 @@
 """Database engine and sessions for SQLite (embedded) and PostgreSQL (production)."""
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,7 +21,53 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _check_liveness_on_checkout(engine)
+    return engine
+
+
+# A pooled connection idle for longer than this is pinged (a round trip) before use: a
+# connection a firewall or NAT dropped silently shows nothing on its socket.
+IDLE_PING_SECONDS = 30.0
+
+
+def _check_liveness_on_checkout(engine: Engine) -> None:
+    """Hand out only live connections, without SQLAlchemy's ``pool_pre_ping`` round trip
+    on every checkout (two per request: a tenth of a JSON read's CPU, docs/benchmarks.md).
+
+    A server that restarts, or ends a backend, first sends the client a FATAL message and
+    closes the socket, so a dead idle connection has something to read; a live idle one
+    never has (we use no LISTEN/NOTIFY). Checking that costs a poll() of the socket. A
+    connection idle for long is pinged as well. Raising DisconnectionError makes the pool
+    discard the connection and hand out another one (SQLAlchemy's documented recipe)."""
+
+    @event.listens_for(engine, "checkin")
+    def _remember_idle_since(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _refuse_dead(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None:
+            return  # just connected
+        if _server_hung_up(dbapi_connection):
+            raise exc.DisconnectionError("the server closed this connection")
+        if time.monotonic() - idle_since > IDLE_PING_SECONDS:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as error:
+                raise exc.DisconnectionError("the connection did not answer a ping") from error
+
+
+def _server_hung_up(dbapi_connection: Any) -> bool:
+    if getattr(dbapi_connection, "closed", False):
+        return True
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return True
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -44,6 +93,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Each statement its own transaction: no BEGIN and COMMIT round trips (two of a
+        # request's few on PostgreSQL) for work that reads, or writes with one statement.
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit_sessions = sessionmaker(self.autocommit_engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -55,6 +108,16 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for a read (and at most single-statement writes, such as the audit
+        entry a read leaves): every statement commits on its own. On PostgreSQL (READ
+        COMMITTED) each statement saw its own snapshot inside a transaction too; what is
+        saved is the BEGIN and COMMIT. Never for work that must be all or nothing."""
+        with self._autocommit_sessions() as session:
+            yield session
+            session.commit()  # flushes anything pending; there is no transaction to end
 
     def ping(self) -> bool:
         try:

@@ -64,10 +64,12 @@ class RecordService:
         )
 
     @contextmanager
-    def open(self, keys: UserKeys) -> Iterator[RecordRepository]:
-        """A repository for one unit of work (committed at the end, rolled back on error)."""
+    def open(self, keys: UserKeys, *, reading: bool = False) -> Iterator[RecordRepository]:
+        """A repository for one unit of work (committed at the end, rolled back on error).
+        ``reading``: for reads and their audit entry only, each statement committed on its
+        own (:meth:`Database.reading`): never for imports or other writes."""
         known = self._source_ids.setdefault(keys.user_id, {})
-        with self.db.session() as session:
+        with (self.db.reading() if reading else self.db.session()) as session:
             repo = RecordRepository(session, keys, known)
             yield repo
         known.update(repo.created_sources)  # only after the commit succeeded

@@ -4,11 +4,15 @@
 built for one user and every statement it runs goes through :meth:`_select`,
 :meth:`_select_ids`, :meth:`_rows_where_in`, :meth:`_update`, :meth:`_update_rows` (``WHERE user_id = ? AND id = ?``) or
 :meth:`_insert` (which sets ``user_id`` itself), so a query for another user's rows
-cannot be written by accident. See docs/storage.md.
+cannot be written by accident. The hot reads (an item's detail, its references, groups,
+source names) are driver SQL through :meth:`_driver_rows`: each starts ``WHERE user_id = ?``
+and adds the delegate's category scope (:meth:`_scope_sql`) on ``record_resources``.
+See docs/storage.md.
 """
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import re
 import secrets
@@ -16,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Select, and_, delete, func, or_, select, tuple_, update
@@ -31,7 +35,7 @@ from regie.record import (
     match_key,
     resolve_medication,
 )
-from regie.store import acting
+from regie.store import acting, driver_sql, record_sql
 from regie.store.crypto import Cipher
 from regie.store.models import new_id
 from regie.store.record_models import (
@@ -152,6 +156,10 @@ class _WritePlan:
     names: tuple[str, ...]  # parameter order; "user_id" is the user's id
     processors: tuple[tuple[int, Any, bool], ...]  # (index, processor, memoise)
 
+    def rows_sql(self, count: int) -> str:
+        """The INSERT for ``count`` rows in one statement (``VALUES (...), (...)``)."""
+        return _rows_sql(self.sql, count)
+
     def values(self, rows: list[dict[str, Any]], user_id: str) -> list[tuple[Any, ...]]:
         names = self.names
         out = []
@@ -174,6 +182,17 @@ class _WritePlan:
 
 
 _PLANS: dict[tuple[Any, ...], _WritePlan | None] = {}
+#: Parameters per multi-row INSERT: under SQLite's oldest limit (999).
+_PARAMS_PER_INSERT = 900
+
+
+@functools.lru_cache(maxsize=512)
+def _rows_sql(sql: str, count: int) -> str:
+    head, rest = sql.split(" VALUES ", 1)
+    values, _, tail = rest.partition(")")  # tail: e.g. " ON CONFLICT DO NOTHING"
+    return f"{head} VALUES {', '.join(values + ')' for _ in range(count))}{tail}"
+
+
 _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
@@ -240,6 +259,42 @@ def _link_target(reference: str | None, by_url: dict[str, tuple[str, str]]) -> t
     return _target(reference)
 
 
+class _DetailRow(NamedTuple):
+    """The columns of a record row that :meth:`RecordRepository.detail` (and ``_enrich``,
+    ``_flags_for``) read: a plain tuple instead of an ORM entity for the hot item read."""
+
+    id: str
+    source_id: str
+    identity: str
+    resource_type: str
+    group_id: str
+    match_hash: str | None
+    version: int
+    record_encrypted: bytes
+    arrived_at: datetime
+    updated_at: datetime
+
+
+_SOURCE_JOIN = ("FROM record_resources LEFT JOIN record_sources ON record_sources.user_id = record_resources.user_id"
+                " AND record_sources.id = record_resources.source_id ")
+#: One round trip for an item: its row (kind 0) and the members of its group (kind 1, the
+#: row itself among them, oldest first as in ``_groups``), each with its source's encrypted
+#: name. UNION ALL, LEFT JOIN and a scalar subquery: the same on SQLite and PostgreSQL.
+_DETAIL_SQL = (
+    "SELECT 0, record_resources.id, record_resources.source_id, identity, resource_type, group_id, match_hash,"
+    " version, record_encrypted, arrived_at, updated_at, record_sources.name_encrypted "
+    + _SOURCE_JOIN + "WHERE record_resources.user_id = ? AND record_resources.id = ?{scope} "
+    "UNION ALL "
+    "SELECT 1, record_resources.id, record_resources.source_id, NULL, NULL, NULL, NULL, NULL, NULL, arrived_at, NULL,"
+    " record_sources.name_encrypted "
+    + _SOURCE_JOIN + "WHERE record_resources.user_id = ? AND record_resources.match_hash = ("
+    "SELECT own.match_hash FROM record_resources own WHERE own.user_id = ? AND own.id = ?{own_scope}){scope} "
+    "ORDER BY 1, 10, 2"
+)
+_DETAIL_NAMES = (None, "id", "source_id", "identity", "resource_type", "group_id", "match_hash", "version",
+                 "record_encrypted", "arrived_at", "updated_at", None)
+
+
 class RecordRepository:
     """One user's health record inside one database session."""
 
@@ -287,12 +342,34 @@ class RecordRepository:
                f"({', '.join(mark for _ in values)}){extra.replace('?', mark)}")
         return connection.exec_driver_sql(sql, (self.user_id, *values, *extra_params)).all()
 
+    def _scope_sql(self, qualifier: str = "") -> tuple[str, tuple[str, ...]]:
+        """The delegate's category scope (:meth:`_within_scope`) for driver SQL on
+        ``record_resources``: ``" AND category IN (?, ...)"`` and its parameters."""
+        if self.categories is None:
+            return "", ()
+        if not self.categories:
+            return " AND 1 = 0", ()
+        categories = tuple(sorted(self.categories))
+        return f" AND {qualifier}category IN ({', '.join('?' for _ in categories)})", categories
+
+    def _driver_rows(self, sql: str, params: tuple[Any, ...], table: Any, names: tuple[str | None, ...]) -> list[Any]:
+        """Plain DBAPI rows of ``sql`` (parameters written as ``?``), each value converted by
+        the column of ``table`` it is named after in ``names`` (None: as the driver gives it):
+        SQLAlchemy's statement building and result handling cost more than a short read."""
+        connection = self.session.connection()
+        mark = driver_sql.mark_of(connection.dialect)
+        return record_sql.read(connection, sql.replace("?", mark) if mark != "?" else sql, params,
+                               names=names, table=table)
+
     def _update(self, model: Any):
         return update(model).where(model.user_id == self.user_id)
 
-    def _insert(self, model: Any, rows: list[dict[str, Any]], *, ignore_existing: bool = False) -> None:
+    def _insert(self, model: Any, rows: list[dict[str, Any]], *, ignore_existing: bool = False,
+                one_statement: bool = False) -> None:
         """Insert rows (dicts with the same keys) for this user: ``user_id`` is set here.
-        ``ignore_existing``: a row whose primary key is taken is left out (no error)."""
+        ``ignore_existing``: a row whose primary key is taken is left out (no error).
+        ``one_statement``: one multi-row INSERT (per :data:`_PARAMS_PER_INSERT` parameters) instead
+        of an executemany, for the few rows of a request (the audit entries of a page)."""
         if not rows:
             return
         connection = self.session.connection()
@@ -306,9 +383,16 @@ class RecordRepository:
                 statement = statement.prefix_with("OR IGNORE", dialect="sqlite")
             self.session.execute(statement, rows)
             return
+        values = plan.values(rows, self.user_id)
+        if one_statement:
+            per = max(1, _PARAMS_PER_INSERT // len(plan.names))
+            for start in range(0, len(values), per):
+                chunk = values[start : start + per]
+                driver_sql.execute(connection, plan.rows_sql(len(chunk)), tuple(v for row in chunk for v in row))
+            return
         # DBAPI executemany with the columns' own bind processors: SQLAlchemy's per-row
         # parameter handling cost more than the insert itself (see docs/benchmarks.md).
-        connection.exec_driver_sql(plan.sql, plan.values(rows, self.user_id))
+        connection.exec_driver_sql(plan.sql, values)
 
     def _update_rows(self, model: Any, rows: list[dict[str, Any]]) -> None:
         """Update rows by ``id`` (dicts with the same keys, ``id`` included), this user's only."""
@@ -364,9 +448,8 @@ class RecordRepository:
 
     def source_names(self) -> dict[str, str]:
         if self._source_names is None:
-            rows = self.session.connection().execute(
-                self._select(RecordSource, RecordSource.id, RecordSource.name_encrypted)
-            ).all()
+            rows = self._driver_rows("SELECT id, name_encrypted FROM record_sources WHERE user_id = ?",
+                                     (self.user_id,), RecordSource.__table__, (None, None))
             self._source_names = {
                 row_id: self.keys.cipher.decrypt(blob, f"regie-source|{self.user_id}|{row_id}".encode()).decode()
                 for row_id, blob in rows
@@ -398,15 +481,31 @@ class RecordRepository:
         found: dict[tuple[str, str], str] = {}
         if not wanted:
             return found
+        # Rows stored before every row had a ref_hash are found by identity, in their source only,
+        # for the references the ref_hash finds nothing for: asked in the same statement (a second
+        # branch, its own index lookup) and used below only for those.
+        identity_of = {ref: self._identity(source_id, *t) for ref, t in wanted.items()}
+        legacy = {identity: wanted[ref] for ref, identity in identity_of.items()}
+        scope, categories = self._scope_sql()
         candidates: dict[str, list[tuple[str, str, str]]] = {}
+        legacy_rows: list[tuple[str, str]] = []
         refs = sorted(wanted)
         for start in range(0, len(refs), _CHUNK):
-            for row_id, ref, row_source, group_id in self.session.execute(
-                self._select(RecordResource, RecordResource.id, RecordResource.ref_hash,
-                             RecordResource.source_id, RecordResource.group_id)
-                .where(RecordResource.ref_hash.in_(refs[start : start + _CHUNK]))
+            chunk = refs[start : start + _CHUNK]
+            identities = sorted(identity_of[ref] for ref in chunk)
+            marks = ", ".join("?" for _ in chunk)
+            for kind, row_id, ref, row_source, group_id in self._driver_rows(
+                f"SELECT 0, id, ref_hash, source_id, group_id FROM record_resources"
+                f" WHERE user_id = ? AND ref_hash IN ({marks}){scope}"
+                f" UNION ALL SELECT 1, id, identity, NULL, NULL FROM record_resources"
+                f" WHERE user_id = ? AND identity IN ({marks}) AND ref_hash IS NULL{scope}",
+                (self.user_id, *chunk, *categories, self.user_id, *identities, *categories),
+                RecordResource.__table__, (None, "id", None, None, None),
             ):
-                candidates.setdefault(ref, []).append((row_id, row_source, group_id))
+                if kind == 0:
+                    candidates.setdefault(ref, []).append((row_id, row_source, group_id))
+                else:
+                    legacy_rows.append((row_id, ref))
         for ref, rows in candidates.items():
             own = [row_id for row_id, row_source, _ in rows if row_source == source_id]
             if own:
@@ -414,13 +513,8 @@ class RecordRepository:
             elif len({group_id for _, _, group_id in rows}) == 1:
                 lead = rows[0][2]
                 found[wanted[ref]] = lead if any(row_id == lead for row_id, _, _ in rows) else rows[0][0]
-        legacy = {self._identity(source_id, *t): t for t in wanted.values() if t not in found}
-        if legacy:
-            # Rows stored before every row had a ref_hash: found by identity, in their source only.
-            for row_id, identity in self.session.execute(
-                self._select(RecordResource, RecordResource.id, RecordResource.identity)
-                .where(RecordResource.identity.in_(sorted(legacy)), RecordResource.ref_hash.is_(None))
-            ):
+        for row_id, identity in legacy_rows:
+            if legacy[identity] not in found:
                 found[legacy[identity]] = row_id
         return found
 
@@ -692,10 +786,9 @@ class RecordRepository:
         }
 
     def version_count(self, row_id: str) -> int:
-        return self.session.scalar(
-            self._select(RecordResourceVersion, func.count())
-            .where(RecordResourceVersion.resource_id == row_id)
-        ) or 0
+        rows = self._driver_rows("SELECT count(*) FROM record_resource_versions WHERE user_id = ? AND resource_id = ?",
+                                 (self.user_id, row_id), RecordResourceVersion.__table__, (None,))
+        return rows[0][0] or 0
 
     def page(
         self, *, category: str | None = None, since: str | None = None, q: str | None = None,
@@ -760,18 +853,18 @@ class RecordRepository:
     def _groups(self, rows: Iterable[RecordResource]) -> dict[str, list[tuple[str, str]]]:
         hashes = sorted({r.match_hash for r in rows if r.match_hash})
         groups: dict[str, list[tuple[str, str]]] = {}
-        if hashes:
-            # Core on the session's connection: plain tuples, no ORM result handling.
-            for row_id, source_id, match_hash in self.session.connection().execute(
-                self._select(RecordResource, RecordResource.id, RecordResource.source_id,
-                             RecordResource.match_hash)
-                .where(RecordResource.match_hash.in_(hashes))
-                .order_by(RecordResource.arrived_at, RecordResource.id)
+        scope, categories = self._scope_sql()
+        for start in range(0, len(hashes), _CHUNK):
+            chunk = hashes[start : start + _CHUNK]
+            for row_id, source_id, match_hash in self._driver_rows(
+                f"SELECT id, source_id, match_hash FROM record_resources WHERE user_id = ? AND match_hash IN"
+                f" ({', '.join('?' for _ in chunk)}){scope} ORDER BY arrived_at, id",
+                (self.user_id, *chunk, *categories), RecordResource.__table__, (None, None, None),
             ):
                 groups.setdefault(match_hash, []).append((row_id, source_id))
         return groups
 
-    def _enrich(self, row: RecordResource, item: dict[str, Any]) -> dict[str, Any]:
+    def _enrich(self, row: RecordResource | _DetailRow, item: dict[str, Any]) -> dict[str, Any]:
         """Cross-file enrichment at read time: attention flags and medication products."""
         if row.resource_type == "EpisodeOfCare":
             flags = self._flags_for(row, item)
@@ -804,7 +897,7 @@ class RecordRepository:
                     return out
         return item
 
-    def _flags_for(self, row: RecordResource, item: dict[str, Any]) -> list[RecordResource]:
+    def _flags_for(self, row: RecordResource | _DetailRow, item: dict[str, Any]) -> list[RecordResource]:
         """Flags pointing at an episode: those of its source, and those of other sources whose
         reference resolves to this episode (or to one grouped with it; see :meth:`resolve_ids`)."""
         resource_id = item.get("resource_id")
@@ -835,20 +928,42 @@ class RecordRepository:
     def get(self, row_id: str) -> RecordResource | None:
         return self.session.scalar(self._select(RecordResource).where(RecordResource.id == row_id))
 
-    def detail(self, row_id: str) -> dict[str, Any] | None:
-        row = self.get(row_id)
-        if row is None:
+    def _detail_rows(self, row_id: str) -> tuple[_DetailRow, list[tuple[str, str]], dict[str, str]] | None:
+        """The row, its group's members ``(id, source id)`` and the names of their sources
+        (only those: not every source of the user), in one statement; None when not visible."""
+        scope, categories = self._scope_sql("record_resources.")
+        own_scope, _ = self._scope_sql("own.")
+        rows = self._driver_rows(
+            _DETAIL_SQL.format(scope=scope, own_scope=own_scope),
+            (self.user_id, row_id, *categories, self.user_id, self.user_id, row_id, *categories, *categories),
+            RecordResource.__table__, _DETAIL_NAMES)
+        if not rows or rows[0][0] != 0:
             return None
+        first = rows[0]
+        row = _DetailRow(*first[1:11])
+        blobs = {row.source_id: first[11]}
+        members = []
+        for _, member_id, source_id, *_, blob in rows[1:]:
+            members.append((member_id, source_id))
+            blobs.setdefault(source_id, blob)
+        decrypt = self.keys.cipher.decrypt
+        names = {source_id: decrypt(blob, f"regie-source|{self.user_id}|{source_id}".encode()).decode()
+                 for source_id, blob in blobs.items() if blob is not None}
+        return row, members, names
+
+    def detail(self, row_id: str) -> dict[str, Any] | None:
+        found = self._detail_rows(row_id)
+        if found is None:
+            return None
+        row, members, names = found
         record = self._decrypt_record(row.id, row.version, row.record_encrypted)
         item = self._enrich(row, record["items"][0])
-        names = self.source_names()
         targets = {t for link in item.get("links", ()) if (t := _target(link.get("reference")))}
         resolved = self.resolve_ids(row.source_id, targets) if targets else {}
         links = []
         for link in item.get("links", ()):
             target = _target(link.get("reference"))
             links.append({**link, "item_id": resolved.get(target) if target else None})
-        members = self._groups([row]).get(row.match_hash, []) if row.match_hash else []
         return {
             "id": row.id, **item, "links": links,
             "more_items": record["items"][1:],
@@ -895,10 +1010,14 @@ class RecordRepository:
         return self.source_names().get(row.source_id) if row is not None else None
 
     def original(self, row_id: str) -> bytes | None:
-        row = self.get(row_id)
-        if row is None:
+        scope, categories = self._scope_sql()
+        rows = self._driver_rows(
+            f"SELECT id, version, original_encrypted FROM record_resources WHERE user_id = ? AND id = ?{scope}",
+            (self.user_id, row_id, *categories), RecordResource.__table__, (None, None, None))
+        if not rows:
             return None
-        return self._decrypt_original(row.id, row.version, row.original_encrypted)
+        found_id, version, blob = rows[0]
+        return self._decrypt_original(found_id, version, blob)
 
     def previous_originals(self, row_id: str) -> list[tuple[int, bytes]]:
         rows = self.session.execute(
@@ -918,7 +1037,7 @@ class RecordRepository:
             {"id": new_id(), "actor_id": actor_id, "action": action, "target": target,
              "channel": channel, "at": now}
             for target in targets
-        ])
+        ], one_statement=True)
 
     def audit_page(self, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
         statement = self._select(AuditEntry)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, case, func, literal_column, select, tuple_
+from sqlalchemy import Select, func, literal_column, select
 
 from regie.store.record import (
     RecordRepository,
@@ -26,7 +26,8 @@ from regie.store.record import (
     encode_cursor,
     entered_in_error,
 )
-from regie.store.record_models import AuditEntry, RecordLink, RecordResource
+from regie.store import record_sql
+from regie.store.record_models import RecordLink, RecordResource
 from regie.store.record_search import MEASUREMENT_CATEGORIES, SearchIndex
 from regie.store.record_search import searched_strings
 
@@ -44,8 +45,6 @@ _COLUMNS = (
 #: Scans of at most this many rows read every list column at once (see RecordQueries.scan).
 _SHORT_SCAN = 300
 
-#: Columns read while walking the date index for many search-index candidates.
-_KEY_COLUMNS = (RecordResource.id, RecordResource.sort_date)
 #: Columns read while a content filter (text, status, code) decrypts rows in order.
 _SCAN_COLUMNS = (RecordResource.id, RecordResource.version, RecordResource.record_encrypted, RecordResource.sort_date)
 
@@ -120,6 +119,19 @@ def _matches(item: dict[str, Any], filters: Filters, needle: str | None) -> bool
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How a scan reads (see RecordQueries._plan)."""
+
+    needle: str | None
+    candidates: set[str] | None  # decrypt only these (many: the keys are read first)
+    batch: int
+    full: bool  # read every list column at once
+    row_type: Any
+    ids: tuple[str, ...]  # the database keeps only these rows
+    visible_only: bool
+
+
 class RecordQueries:
     """Read-only views of one user's record for the web pages."""
 
@@ -139,32 +151,6 @@ class RecordQueries:
             statement = statement.where(RecordResource.user_id == self.repo.user_id)
         return self.repo._within_scope(RecordResource, statement)
 
-    def _base(self, filters: Filters, *, grouped: bool = True, columns: tuple[Any, ...] = _COLUMNS,
-              withdrawn: bool = False):
-        statement = (self._withdrawn(*columns) if withdrawn
-                     else self.repo._select(RecordResource, *columns))
-        if grouped:
-            statement = statement.where(RecordResource.group_id == RecordResource.id)
-        if filters.category:
-            statement = statement.where(RecordResource.category == filters.category)
-        if filters.categories:
-            statement = statement.where(RecordResource.category.in_(filters.categories))
-        if filters.source_id:
-            statement = statement.where(RecordResource.source_id == filters.source_id)
-        if filters.since:
-            statement = statement.where(RecordResource.sort_date >= filters.since)
-        if filters.before:
-            statement = statement.where(RecordResource.sort_date < filters.before)
-        if filters.resource_types:
-            statement = statement.where(RecordResource.resource_type.in_(filters.resource_types))
-        return statement
-
-    def _rows(self, statement: Select[Any]) -> list[Any]:
-        """Rows of a plain column select, run on the session's connection: the ORM's result
-        handling (per-row entity bookkeeping, ~30 % of a list query's CPU) is not needed for
-        tuples of columns."""
-        return self.repo.session.connection().execute(statement).all()
-
     def _decrypt(self, row: Any) -> dict[str, Any]:
         return self.repo._decrypt_record(row.id, row.version, row.record_encrypted)
 
@@ -176,11 +162,19 @@ class RecordQueries:
         ``max_rows`` bounds how many rows are decrypted (the overview uses it).
         ``candidates``: only these rows can match (from the search index); the others are
         never decrypted. A text filter finds its candidates itself."""
+        plan = self._plan(filters, limit=limit, max_rows=max_rows, candidates=candidates)
+        if plan is None:
+            return [], None
+        return self._scan(filters, plan, limit=limit, cursor=cursor, ascending=ascending, max_rows=max_rows)
+
+    def _plan(self, filters: Filters, *, limit: int, max_rows: int | None,
+              candidates: set[str] | None) -> _Plan | None:
+        """How :meth:`scan` reads: batch size, columns, candidates; None when nothing can match."""
         needle = filters.q.casefold().strip() if filters.q else None
         if needle and candidates is None:
             candidates = self._text_candidates(needle)
         if candidates is not None and not candidates:
-            return [], None
+            return None
         content_filter = bool(needle or filters.status or filters.code or candidates is not None)
         batch = limit + 1 if not content_filter else max(200, limit + 1)
         if max_rows is not None:
@@ -190,28 +184,40 @@ class RecordQueries:
         # (a page, an overview section) reads the small plain columns at once: one statement
         # less, which costs more than those few columns.
         full = not content_filter or (candidates is None and batch <= _SHORT_SCAN)
+        ids: tuple[str, ...] = ()
         if candidates is not None and len(candidates) <= _MAX_CANDIDATES_BY_ID:
-            base = self._base(filters, columns=_SCAN_COLUMNS).where(RecordResource.id.in_(sorted(candidates)))
+            row_type: Any = record_sql.SCAN
+            ids = tuple(sorted(candidates))
             candidates = None  # the database keeps only them
         elif candidates is not None:  # many: walk the date index, fetch and decrypt only candidates
-            base = self._base(filters, columns=_KEY_COLUMNS)
+            row_type = record_sql.KEYS
         else:
-            base = self._base(filters, columns=_COLUMNS if full else _SCAN_COLUMNS)
+            row_type = record_sql.LIST if full else record_sql.SCAN
         if candidates is not None:
             batch = 2000  # plain keys only; max_rows bounds what is decrypted
+        # Withdrawn rows never match (their flag is set from the same status _matches reads):
+        # without a bound on the rows read, the database leaves them out, so that a withdrawn
+        # row in a page does not cost a second batch. With one (max_rows) they still count.
+        return _Plan(needle, candidates, batch, full, row_type, ids, visible_only=max_rows is None)
+
+    def _scan(self, filters: Filters, plan: _Plan, *, limit: int, cursor: str | None, ascending: bool,
+              max_rows: int | None, first: list[Any] | None = None,
+              ) -> tuple[list[tuple[Any, dict[str, Any]]], str | None]:
+        """:meth:`scan` by its plan. ``first``: the first batch, when already read (the overview
+        reads the first batch of every section in one statement)."""
+        needle, candidates, batch, full, row_type = plan.needle, plan.candidates, plan.batch, plan.full, plan.row_type
+        connection = self.repo.session.connection()
         position = decode_cursor(cursor, 2) if cursor else None
         found: list[tuple[Any, dict[str, Any]]] = []
         scanned = 0
         while len(found) <= limit:
-            statement = base
-            if position is not None:
-                # A row value, not "a < x OR (a = x AND b < y)": SQLite turns that OR into a scan
-                # of the user's whole index (every next batch slower); this is an index range.
-                key = tuple_(RecordResource.sort_date, RecordResource.id)
-                statement = statement.where(key > tuple(position) if ascending else key < tuple(position))
-            order = ((RecordResource.sort_date.asc(), RecordResource.id.asc()) if ascending
-                     else (RecordResource.sort_date.desc(), RecordResource.id.desc()))
-            rows = self._rows(statement.order_by(*order).limit(batch))
+            if first is not None and position is None:
+                rows = first
+            else:
+                rows = record_sql.read(connection, *record_sql.scan_statement(
+                    connection, self.repo.user_id, self.repo.categories, filters, names=row_type._fields,
+                    ids=plan.ids, after=position, ascending=ascending, visible_only=plan.visible_only, limit=batch),
+                    row_type)
             for row in (rows if candidates is None else self._with_blobs(rows, candidates)):
                 scanned += 1
                 record = self.repo._decrypt_record_if(row.id, row.version, row.record_encrypted, needle)
@@ -229,7 +235,10 @@ class RecordQueries:
             full = {}
             ids = [row.id for row, _ in found]
             for start in range(0, len(ids), 500):
-                for row in self._rows(self.repo._select_ids(RecordResource, ids[start:start + 500], *_COLUMNS)):
+                chunk = ids[start:start + 500]
+                for row in record_sql.read(connection, *record_sql.scan_statement(
+                        connection, self.repo.user_id, self.repo.categories, Filters(), names=record_sql.LIST._fields,
+                        grouped=False, ids=chunk, limit=len(chunk)), record_sql.LIST):
                     full[row.id] = row
             found = [(full[row.id], record) for row, record in found if row.id in full]
         return found, next_cursor
@@ -278,17 +287,13 @@ class RecordQueries:
     # -- counts ----------------------------------------------------------------
     def sources(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """Per source: name, number of items, per category, last received, new/changed since ``since``."""
-        changed = (func.sum(case((RecordResource.updated_at > since, 1), else_=0)) if since is not None
-                   else func.sum(0))
-        rows = self._rows(
-            self.repo._select(RecordResource, RecordResource.source_id, RecordResource.category, func.count(),
-                              func.max(RecordResource.updated_at), changed)
-            .group_by(RecordResource.source_id, RecordResource.category))
+        connection = self.repo.session.connection()
+        both = record_sql.read(connection, *record_sql.sources_statement(
+            connection, self.repo.user_id, self.repo.categories, since), names=record_sql.SOURCES_NAMES)
+        rows = [row[1:] for row in both if not row[0]]
         names = self.repo.source_names() if rows else {}
-        gone = {(source_id, category): (count, int(new or 0)) for source_id, category, count, new in
-                self._rows(
-                    self._withdrawn(RecordResource.source_id, RecordResource.category, func.count(), changed)
-                    .group_by(RecordResource.source_id, RecordResource.category))}
+        gone = {(source_id, category): (count, int(new or 0))
+                for hidden, source_id, category, count, _, new in both if hidden}
         by_source: dict[str, dict[str, Any]] = {}
         for source_id, category, count, last, new in rows:
             hidden, hidden_new = gone.get((source_id, category), (0, 0))
@@ -333,49 +338,61 @@ class RecordQueries:
 
     def period_counts(self, filters: Filters, width: int) -> list[tuple[str, int]]:
         """Item counts per period: ``width`` 4 = per year, 7 = per month (sort-key prefix)."""
-        period = func.substr(RecordResource.sort_date, 1, width)
-        # Counts rows (not groups), like the summary: this stays an index-only scan.
-        statement = self._base(filters, grouped=False)
-        statement = statement.with_only_columns(period, func.count()).where(RecordResource.sort_date != "")
-        rows = self._rows(statement.group_by(period).order_by(period.desc()))
-        gone = self._base(filters, grouped=False, withdrawn=True).with_only_columns(period, func.count())
-        hidden = dict(self._rows(gone.where(RecordResource.sort_date != "").group_by(period)))
-        return [(key, count - hidden.get(key, 0)) for key, count in rows
-                if key and not key.endswith("-00") and count > hidden.get(key, 0)]
+        # Counts rows (not groups), like the summary: both halves stay index-only scans.
+        connection = self.repo.session.connection()
+        rows = record_sql.read(connection, *record_sql.period_counts_statement(
+            connection, self.repo.user_id, self.repo.categories, filters, width))
+        hidden = {key: count for withdrawn, key, count in rows if withdrawn}
+        return [(key, count - hidden.get(key, 0)) for withdrawn, key, count in rows
+                if not withdrawn and key and not key.endswith("-00") and count > hidden.get(key, 0)]
 
     # -- the overview ------------------------------------------------------------
     def last_visit(self, actor_id: str) -> datetime | None:
         """When the owner last opened the overview (from the audit trail)."""
-        return self.repo.session.scalar(
-            self.repo._select(AuditEntry, AuditEntry.at)
-            .where(AuditEntry.action == "overview", AuditEntry.actor_id == actor_id)
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(1)
-        )
+        return record_sql.last_visit(self.repo.session.connection(), self.repo.user_id, actor_id)
 
     def overview(self, now_key: str) -> dict[str, Any]:
         """The essentials: each section reads a bounded number of the newest rows."""
-        def pick(filters: Filters, limit: int, max_rows: int, ascending: bool = False) -> list[tuple[Any, Any]]:
-            return self.scan(filters, limit=limit, max_rows=max_rows, ascending=ascending)[0]
-
-        picked = {
-            "patients": pick(Filters(category="patient", resource_types=("Patient",)), 50, 50),
-            "problems": pick(Filters(category="problems", status="current"), 8, 300),
-            "medication": pick(Filters(category="medication", status="current"), 8, 300),
-            "allergies": pick(Filters(category="allergies", status="current"), 8, 200),
-            "vital_signs": pick(Filters(category="vital_signs"), 40, 40),
-            "results": pick(Filters(category="results", resource_types=("Observation",)), 5, 5),
-            "appointments": pick(Filters(category="appointments", since=now_key), 5, 50, ascending=True),
-            "documents": pick(Filters(category="documents", resource_types=DOCUMENT_TYPES), 5, 5),
+        sections = {  # key: (filters, limit, max_rows, ascending)
+            "patients": (Filters(category="patient", resource_types=("Patient",)), 50, 50, False),
+            "problems": (Filters(category="problems", status="current"), 8, 300, False),
+            "medication": (Filters(category="medication", status="current"), 8, 300, False),
+            "allergies": (Filters(category="allergies", status="current"), 8, 200, False),
+            "vital_signs": (Filters(category="vital_signs"), 40, 40, False),
+            "results": (Filters(category="results", resource_types=("Observation",)), 5, 5, False),
+            "appointments": (Filters(category="appointments", since=now_key), 5, 50, True),
+            "documents": (Filters(category="documents", resource_types=DOCUMENT_TYPES), 5, 5, False),
         }
+        plans = {key: self._plan(filters, limit=limit, max_rows=max_rows, candidates=None)
+                 for key, (filters, limit, max_rows, _) in sections.items()}
+        # The first batch of every section in one statement, not one statement per section;
+        # a section that needs more (many past items before its current ones) reads on alone.
+        connection = self.repo.session.connection()
+        together = [key for key, plan in plans.items()
+                    if plan is not None and plan.row_type is record_sql.LIST and not plan.ids and plan.candidates is None]
+        firsts: dict[str, list[Any]] = {key: [] for key in together}
+        if together:
+            parts = [(sections[key][0], sections[key][3], plans[key].visible_only, plans[key].batch)  # type: ignore[union-attr]
+                     for key in together]
+            for row in record_sql.read(connection, *record_sql.batches_statement(
+                    connection, self.repo.user_id, self.repo.categories, parts),
+                    names=("part", "n", *record_sql.LIST._fields)):
+                firsts[together[row[0]]].append(record_sql.LIST._make(row[2:]))
+        picked: dict[str, list[tuple[Any, Any]]] = {}
+        for key, (filters, limit, max_rows, ascending) in sections.items():
+            plan = plans[key]
+            picked[key] = [] if plan is None else self._scan(
+                filters, plan, limit=limit, cursor=None, ascending=ascending, max_rows=max_rows,
+                first=firsts.get(key))[0]
         # The groups of every section's rows in one statement, not one per section.
         groups = self.repo._groups(row for pairs in picked.values() for row, _ in pairs)
-        sections = {key: self.present(pairs, groups=groups) for key, pairs in picked.items()}
+        shown = {key: self.present(pairs, groups=groups) for key, pairs in picked.items()}
         # Patient rows have no plain date (it would be the birth date): read a bounded number
         # and order them by the decrypted date, youngest first, as before.
-        sections["patients"] = _distinct_titles(
-            sorted(sections["patients"], key=lambda i: i.get("date") or "", reverse=True), 3)
-        sections["vital_signs"] = _latest_per_code(sections["vital_signs"], 6)
-        return sections
+        shown["patients"] = _distinct_titles(
+            sorted(shown["patients"], key=lambda i: i.get("date") or "", reverse=True), 3)
+        shown["vital_signs"] = _latest_per_code(shown["vital_signs"], 6)
+        return shown
 
     def measurements(self, *, max_rows: int = 5000, candidates: set[str] | None = None) -> list[dict[str, Any]]:
         """Results, vital signs and pregnancy measurements, newest first (at most ``max_rows``).

@@ -1,0 +1,81 @@
+"""regie.store.driver_sql: the same rows as SQLAlchemy's exec_driver_sql, inside the same
+transaction, with SQLAlchemy's errors, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, exc, text
+
+from regie.store.db import Database
+from regie.store.driver_sql import execute, fetch_all, fetch_first, mark_of
+
+
+@pytest.fixture
+def table(db: Database) -> Database:
+    with db.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE driver_probe (id VARCHAR(10) PRIMARY KEY, n INTEGER)"))
+        connection.execute(text("INSERT INTO driver_probe VALUES ('a', 1), ('b', 2), ('c', NULL)"))
+    return db
+
+
+def _sql(db: Database, sql: str) -> str:
+    return sql.replace("?", mark_of(db.engine.dialect))
+
+
+def test_rows_are_those_exec_driver_sql_gives(table: Database) -> None:
+    sql = _sql(table, "SELECT id, n FROM driver_probe WHERE id IN (?, ?, ?) ORDER BY id")
+    with table.engine.connect() as connection:
+        expected = [tuple(row) for row in connection.exec_driver_sql(sql, ("a", "c", "z")).all()]
+        assert fetch_all(connection, sql, ("a", "c", "z")) == expected == [("a", 1), ("c", None)]
+        assert fetch_first(connection, sql, ("b", "b", "b")) == ("b", 2)
+        assert fetch_first(connection, sql, ("x", "y", "z")) is None
+
+
+def test_writes_belong_to_the_session_transaction(table: Database) -> None:
+    insert = _sql(table, "INSERT INTO driver_probe VALUES (?, ?)")
+    with pytest.raises(RuntimeError):
+        with table.session() as session:
+            execute(session.connection(), insert, ("d", 4))
+            raise RuntimeError("roll back")
+    with table.session() as session:
+        execute(session.connection(), insert, ("e", 5))
+    with table.engine.connect() as connection:
+        assert fetch_all(connection, "SELECT id FROM driver_probe WHERE n > 3") == [("e",)]
+
+
+def test_autocommit_reading_commits_each_statement(table: Database) -> None:
+    with table.reading() as session:
+        execute(session.connection(), _sql(table, "INSERT INTO driver_probe VALUES (?, ?)"), ("f", 6))
+    with table.engine.connect() as connection:
+        assert fetch_first(connection, "SELECT n FROM driver_probe WHERE id = 'f'") == (6,)
+
+
+def test_a_driver_error_is_sqlalchemys_error(table: Database) -> None:
+    with table.engine.connect() as connection:
+        with pytest.raises(exc.DBAPIError) as raised:
+            fetch_all(connection, "SELECT no_such_column FROM driver_probe")
+        assert isinstance(raised.value, (exc.ProgrammingError, exc.OperationalError))
+        assert "no_such_column" in str(raised.value)
+
+
+def test_statement_listeners_still_see_every_statement(table: Database) -> None:
+    seen: list[str] = []
+    listener = lambda conn, cursor, sql, params, ctx, many: seen.append(sql)  # noqa: E731
+    event.listen(table.engine, "before_cursor_execute", listener)
+    try:
+        with table.engine.connect() as connection:
+            assert fetch_all(connection, "SELECT id FROM driver_probe ORDER BY id") == [("a",), ("b",), ("c",)]
+    finally:
+        event.remove(table.engine, "before_cursor_execute", listener)
+    assert seen == ["SELECT id FROM driver_probe ORDER BY id"]
+
+
+def test_a_lost_postgresql_connection_is_an_operational_error_and_invalidated(table: Database) -> None:
+    if table.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to lose")
+    with table.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        raw.pgconn.finish()  # the socket is gone, as when the server went away mid-request
+        with pytest.raises(exc.OperationalError) as raised:
+            fetch_all(connection, "SELECT 1")
+        assert raised.value.connection_invalidated
+        assert connection.invalidated

@@ -1,0 +1,66 @@
+"""Audit entries of a request are written with one INSERT statement (a list page audits ~50
+items), and read back exactly as given."""
+from __future__ import annotations
+
+from sqlalchemy import Engine, event
+
+from regie.store.db import Database
+from tests.store.record_helpers import new_user, service_for
+
+
+def _inserts(statements: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    return [(sql, many) for sql, many in statements if sql.lstrip().startswith("INSERT INTO audit_entries")]
+
+
+def test_audit_writes_many_targets_in_one_statement_and_one_target_without_executemany(db: Database) -> None:
+    service, keyring = service_for(db)
+    keys = service.keys(new_user(db, keyring))
+    statements: list[tuple[str, bool]] = []
+
+    def capture(_conn, _cursor, statement, _parameters, _context, executemany) -> None:
+        statements.append((statement, executemany))
+
+    targets = [f"item-{n:03d}" for n in range(50)]
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        with service.open(keys) as repo:
+            repo.audit(keys.user_id, "list", targets, "api-session")
+        many = _inserts(statements)
+        statements.clear()
+        with service.open(keys) as repo:
+            repo.audit(keys.user_id, "read", ["item-one"], "web")
+        one = _inserts(statements)
+        statements.clear()
+        with service.open(keys) as repo:
+            repo.audit(keys.user_id, "list", [], "web")
+        none = _inserts(statements)
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+    assert len(many) == 1 and not many[0][1] and many[0][0].count("), (") == 49
+    assert len(one) == 1 and not one[0][1]
+    assert none == []
+    with service.open(keys) as repo:
+        entries, _ = repo.audit_page(limit=200)
+    assert sorted(e["target"] for e in entries if e["action"] == "list") == targets
+    read = [e for e in entries if e["action"] == "read"]
+    assert [(e["target"], e["channel"], e["actor_id"]) for e in read] == [("item-one", "web", keys.user_id)]
+    listed = [e for e in entries if e["action"] == "list"]
+    assert {(e["at"], e["channel"], e["actor_id"]) for e in listed} == {(listed[0]["at"], "api-session", keys.user_id)}
+    assert len({e["id"] for e in entries}) == 51
+
+
+def test_audit_of_more_targets_than_one_statement_holds_keeps_every_entry(db: Database) -> None:
+    service, keyring = service_for(db)
+    keys = service.keys(new_user(db, keyring))
+    targets = [f"t{n:04d}" for n in range(1000)]  # 7 columns: more parameters than one statement takes
+    with service.open(keys) as repo:
+        repo.audit(keys.user_id, "export", targets, "cli")
+    with service.open(keys) as repo:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            entries, cursor = repo.audit_page(cursor, limit=200)
+            seen.extend(e["target"] for e in entries)
+            if cursor is None:
+                break
+    assert sorted(seen) == targets
