@@ -29,6 +29,20 @@ class Settings(BaseSettings):
     # Only the record upload page (several FHIR files at once) may send up to this much.
     upload_max_bytes: int = 52_428_800
 
+    # Worker threads of one web process for the blocking parts of requests (database,
+    # decryption). Many more threads than cores only take turns for Python's lock, which
+    # costs CPU on every switch: anyio's default of 40 gave a third fewer JSON reads per
+    # second than 4 or 8 on 2 cores (docs/benchmarks.md, Load). 0: four per core, at least 8
+    # (a few long requests, such as a large upload, must not hold up all others). Raise it
+    # when the database is far away (its waits then matter more than the switches).
+    web_threads: int = 0
+
+    @property
+    def resolved_web_threads(self) -> int:
+        import os
+
+        return self.web_threads if self.web_threads > 0 else max(8, 4 * (os.cpu_count() or 1))
+
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     step_up_minutes: int = 5

@@ -142,6 +142,10 @@ async def _lifespan(app: FastAPI):
     here as a thread (list refreshes, clean-up); on PostgreSQL `regie worker` runs them
     (REGIE_JOBS_IN_WEB, docs/decisions/0004-jobs.md)."""
     context = app.state.context
+    import anyio.to_thread
+
+    # Few worker threads: see Settings.web_threads.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = context.settings.resolved_web_threads
     jobs = None
     if context.settings.run_jobs_in_web:
         from regie.jobs.tasks import JobContext
@@ -276,7 +280,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def on_database_unavailable(request: Request, exc: OperationalError) -> Response:
         # The database went away (restart, lost connection) or refused a write (disk full):
-        # fail fast with "try again"; the pool replaces dead connections (pre-ping) after.
+        # fail fast with "try again"; the pool replaces dead connections (regie.store.db) after.
         return database_unavailable(request, exc)
 
     @app.exception_handler(Exception)

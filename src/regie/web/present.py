@@ -174,6 +174,70 @@ def _number(value: str | None, language: str) -> str:
     return value.replace(".", ",") if language == "nl" else value
 
 
+@lru_cache(maxsize=8192)
+def _date_text(text: str, language: str, with_time: bool) -> str:
+    """A FHIR date as words in ``language``. Cached: a page shows the same few hundred dates
+    again and again, and babel's formatting is slow; the text alone says nothing medical."""
+    parsed = FhirDate.parse(text)
+    if parsed is None:
+        return text
+    if parsed.precision == "year":
+        return text[:4]
+    if parsed.precision == "month":
+        return format_date(datetime.strptime(text[:7], "%Y-%m"), "MMMM yyyy", locale=language)
+    day = datetime.strptime(text[:10], "%Y-%m-%d")
+    if parsed.precision == "day" or not with_time or len(text) <= 10:
+        return format_date(day, "d MMM yyyy", locale=language)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return format_date(day, "d MMM yyyy", locale=language)
+    # Shown in the source's own time (the offset it gave): a date given as midnight stays that day.
+    if moment.hour == 0 and moment.minute == 0:
+        return format_date(moment, "d MMM yyyy", locale=language)
+    return format_datetime(moment, "d MMM yyyy HH:mm", locale=language)
+
+
+def item_url(item: dict[str, Any]) -> str:
+    """The page of one item: documents open as a document, everything else as a record item."""
+    if item.get("category") == "documents" and item.get("resource_type") in ("DocumentReference", "Binary"):
+        return f"/documents/{item['id']}"
+    return f"/record/items/{item['id']}"
+
+
+#: Statuses a list does not show as a badge: what most items are, so it says nothing.
+_PLAIN_STATUSES = ("active", "final", "current")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLine:
+    """What a list or table row shows of one item, worked out once (``Presenter.line``).
+
+    A row reads these fields instead of calling a dozen presenter methods: every call from
+    a template goes through Jinja's call machinery, which costs more than the work itself.
+    """
+
+    url: str
+    title: Any  # as stored (a template shows a missing title as empty)
+    day: str  # ISO day of the date, for <time datetime>
+    date: str  # the date in words; "" without a date
+    end_day: str
+    end: str
+    value: str
+    flag: tuple[str, str] | None
+    category: str
+    kind: str
+    letter: str | None
+    term: str | None
+    sources: str
+    attention: Any
+    active: bool | None
+    status: str  # the status in words, "" where a list shows no status badge
+    self_measured: bool
+    range: str
+    trend: str | None
+
+
 @dataclass
 class Presenter:
     """Formatting for one request (language and gettext); used by the templates as ``p``."""
@@ -225,24 +289,7 @@ class Presenter:
     def date(self, text: str | None, with_time: bool = True) -> str:
         if not text:
             return ""
-        parsed = FhirDate.parse(text)
-        if parsed is None:
-            return text
-        if parsed.precision == "year":
-            return text[:4]
-        if parsed.precision == "month":
-            return format_date(datetime.strptime(text[:7], "%Y-%m"), "MMMM yyyy", locale=self.language)
-        day = datetime.strptime(text[:10], "%Y-%m-%d")
-        if parsed.precision == "day" or not with_time or len(text) <= 10:
-            return format_date(day, "d MMM yyyy", locale=self.language)
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return format_date(day, "d MMM yyyy", locale=self.language)
-        # Shown in the source's own time (the offset it gave): a date given as midnight stays that day.
-        if moment.hour == 0 and moment.minute == 0:
-            return format_date(moment, "d MMM yyyy", locale=self.language)
-        return format_datetime(moment, "d MMM yyyy HH:mm", locale=self.language)
+        return _date_text(text, self.language, with_time)
 
     def iso_day(self, text: str | None) -> str:
         return (text or "")[:10]
@@ -371,5 +418,19 @@ class Presenter:
         kind = item.get("kind") or ""
         return kind.rsplit("-", 1)[-1] if kind.startswith("Observation/journal-") else None
 
+    # -- a row --------------------------------------------------------------------------
+    def line(self, item: dict[str, Any]) -> ItemLine:
+        date, end, status = item.get("date"), item.get("end"), item.get("status")
+        return ItemLine(
+            url=item_url(item), title=item.get("title", ""),
+            day=self.iso_day(date), date=self.date(date), end_day=self.iso_day(end), end=self.date(end),
+            value=self.summary_value(item), flag=self.flag(item), category=self.category(item.get("category")),
+            kind=self.kind(item), letter=self.journal_letter(item), term=self.first_term(item),
+            sources=", ".join(map(str, item.get("sources") or ())), attention=item.get("attention"),
+            active=item.get("active"),
+            status=self.status(status) if status and status not in _PLAIN_STATUSES else "",
+            self_measured=self.self_measured(item), range=self.range_text(item.get("reference_ranges")),
+            trend=self.trend_code(item))
 
-__all__ = ["CATEGORY_HELP", "CATEGORY_NAMES", "GLOSSARY", "Presenter", "terms"]
+
+__all__ = ["CATEGORY_HELP", "CATEGORY_NAMES", "GLOSSARY", "ItemLine", "Presenter", "item_url", "terms"]

@@ -3,7 +3,7 @@
 Handlers change sessions only through the helpers below; the middleware then
 sets or clears the cookie on the way out.
 
-One thread hop and one database transaction per request load the session, its user and,
+One thread hop and one database connection (autocommit) per request load the session, its user and,
 for a signed-in session, the access policy's grant on the user's own record
 (:func:`regie.web.guards.prefetch_own_grant`): a request for one's own record then
 decides its access without going to the database (or a worker thread) again.
@@ -67,7 +67,9 @@ class WebSessionMiddleware:
     def _load(self, token: str, state: dict, app) -> None:
         from regie.web.guards import prefetch_own_grant  # guards imports this module
 
-        with self.context.db.engine.begin() as connection:
+        # Autocommit: reads, and at most one single-statement write (the last-seen stamp, or
+        # deleting an expired session); no BEGIN/COMMIT round trips.
+        with self.context.db.autocommit_engine.connect() as connection:
             row, user = self.context.accounts.sessions.load_for_request(connection, token, utcnow())
             state["web_session"] = row
             if row is not None and user is not None and row.user_id == user.id:

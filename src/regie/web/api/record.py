@@ -38,7 +38,8 @@ def channel_of(request: Request) -> str:
 def record_of(request: Request, user: User) -> Iterator[RecordRepository]:
     context = context_of(request)
     service = RecordService(context.db, context.accounts.keyring)
-    with service.open(context.record_keys.keys(service, user)) as repo:
+    # Every route here reads, then writes one audit statement: autocommit (no BEGIN/COMMIT).
+    with service.open(context.record_keys.keys(service, user), reading=True) as repo:
         yield repo
 
 

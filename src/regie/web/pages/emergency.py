@@ -114,6 +114,6 @@ def _save(request: Request, user: User, form) -> Response:
         content = CardContent.build(items=items, extra=extra, **fields)
     except CardError as exc:
         return _edit(request, user, 422, form={**fields, "items": items, "extra": extra}, errors=exc.errors)
-    with open_record(request, user) as (repo, _):
+    with open_record(request, user, reading=False) as (repo, _):
         _cards.save(repo.session, repo.keys, content)
     return see_other("/emergency-card?saved=1")

@@ -28,7 +28,7 @@ from regie.web.chart import Point, Series, moment_of, render_chart
 from regie.web.guards import page_owner
 from regie.web.delegating import AUDIT_ACTIONS as DELEGATION_AUDIT_ACTIONS
 from regie.web.i18n import N_, translations
-from regie.web.present import CATEGORY_NAMES, GLOSSARY, Presenter
+from regie.web.present import CATEGORY_NAMES, GLOSSARY, Presenter, item_url
 from regie.web.sessions import context_of
 from regie.web.templating import language_of, render
 
@@ -58,10 +58,14 @@ def presenter(request: Request) -> Presenter:
 
 
 @contextmanager
-def open_record(request: Request, user: User) -> Iterator[tuple[RecordRepository, RecordQueries]]:
+def open_record(request: Request, user: User, *,
+                reading: bool = True) -> Iterator[tuple[RecordRepository, RecordQueries]]:
+    """The user's record for a page. Pages read and leave audit entries: each statement
+    commits on its own (no BEGIN/COMMIT round trips). Pass ``reading=False`` for work that
+    must be all or nothing (saving something)."""
     context = context_of(request)
     service = RecordService(context.db, context.accounts.keyring)
-    with service.open(context.record_keys.keys(service, user)) as repo:
+    with service.open(context.record_keys.keys(service, user), reading=reading) as repo:
         yield repo, RecordQueries(repo)
 
 
@@ -96,12 +100,6 @@ def _htmx(request: Request) -> bool:
 def _link(path: str, **params: Any) -> str:
     clean = {k: v for k, v in params.items() if v not in (None, "")}
     return f"{path}?{urlencode(clean)}" if clean else path
-
-
-def item_url(item: dict[str, Any]) -> str:
-    if item.get("category") == "documents" and item.get("resource_type") in ("DocumentReference", "Binary"):
-        return f"/documents/{item['id']}"
-    return f"/record/items/{item['id']}"
 
 
 # -- overview -------------------------------------------------------------------------

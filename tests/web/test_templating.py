@@ -1,0 +1,89 @@
+"""Rendering helpers: texts translated when a template is compiled, one row per item, dates."""
+from __future__ import annotations
+
+import pytest
+
+from regie.web.i18n import LANGUAGES, translations
+from regie.web.present import ItemLine, Presenter, item_url
+from regie.web.templating import environment, for_language
+
+
+def _runtime(message: str) -> str:
+    return f"runtime:{message}"
+
+
+def test_a_literal_text_is_translated_when_the_template_is_compiled() -> None:
+    source = '{{ _("Overview") }}|{{ _("from") }} {{ _(\'Overview\') }}'
+    assert for_language("nl").from_string(source).render(_=_runtime) == "Overzicht|van Overzicht"
+    assert for_language("en").from_string(source).render(_=_runtime) == "Overview|from Overview"
+    # The environment without a language leaves every call to render time.
+    assert environment.from_string('{{ _("Overview") }}').render(_=_runtime) == "runtime:Overview"
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("{{ _(word) }}", "runtime:Overview"),  # a variable: translated at render time
+    ('{{ _("Over" ~ "view") }}', "runtime:Overview"),  # an expression
+    ('{{ _("Overview", ) }}', "runtime:Overview"),  # more than the literal between the brackets
+    ('{{ o._("Overview") }}', "runtime:Overview"),  # an attribute named _
+    ('{{ _("Overview")|upper }}', "OVERZICHT"),
+    ('{{ _("born {date}").format(date="1 mei 2000") }}', "geboren 1 mei 2000"),
+])
+def test_only_a_bare_call_with_one_literal_is_replaced(source: str, expected: str) -> None:
+    class Holder:
+        _ = staticmethod(_runtime)
+
+    rendered = for_language("nl").from_string(source).render(_=_runtime, word="Overview", o=Holder())
+    assert rendered == expected
+
+
+def test_every_template_compiles_in_every_language() -> None:
+    for language in LANGUAGES:
+        env = for_language(language)
+        for name in env.list_templates(extensions=["html"]):
+            env.get_template(name)
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("2024", "nl", "2024"),
+    ("2024-03", "nl", "maart 2024"),
+    ("2024-03", "en", "March 2024"),
+    ("2024-03-05", "nl", "5 mrt 2024"),
+    ("2024-03-05", "en", "5 Mar 2024"),
+    ("2024-03-05T10:41:00+01:00", "nl", "5 mrt 2024 10:41"),
+    ("2024-03-05T00:00:00+01:00", "nl", "5 mrt 2024"),
+    ("not a date", "nl", "not a date"),
+    ("", "nl", ""),
+    (None, "nl", ""),
+])
+def test_dates_in_words(text: str | None, language: str, expected: str) -> None:
+    p = Presenter(language, translations(language).gettext)
+    assert p.date(text) == expected
+    assert p.date(text) == expected  # the second time from the cache
+
+
+ITEMS = [
+    {"id": "a" * 32, "category": "results", "resource_type": "Observation", "title": "Glucose", "date": "2024-03-05T08:05:00+01:00",
+     "status": "final", "sources": ["Lab", "GP"], "value": {"type": "quantity", "value": "7.9", "unit": "mmol/L"},
+     "reference_ranges": [{"low": {"value": "4.0", "unit": "mmol/L"}, "high": {"value": "7.8", "unit": "mmol/L"}}],
+     "codes": [{"system": "http://loinc.org", "code": "15074-8"}],
+     "links": [{"relation": "performer", "reference": "Patient/1"}]},
+    {"id": "b" * 32, "category": "journal", "resource_type": "Observation", "title": None, "kind": "Observation/journal-S",
+     "date": "2023-11", "end": "2024-01-02", "status": "preliminary", "attention": True, "active": False, "sources": []},
+    {"id": "c" * 32, "category": "documents", "resource_type": "DocumentReference", "title": "Letter", "active": True},
+]
+
+
+@pytest.mark.parametrize("item", ITEMS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_item_line_holds_what_the_single_methods_give(item: dict, language: str) -> None:
+    p = Presenter(language, translations(language).gettext)
+    line = p.line(item)
+    assert isinstance(line, ItemLine)
+    status = item.get("status")
+    assert line == ItemLine(
+        url=item_url(item), title=item.get("title", ""), day=p.iso_day(item.get("date")), date=p.date(item.get("date")),
+        end_day=p.iso_day(item.get("end")), end=p.date(item.get("end")), value=p.summary_value(item), flag=p.flag(item),
+        category=p.category(item["category"]), kind=p.kind(item), letter=p.journal_letter(item), term=p.first_term(item),
+        sources=", ".join(item.get("sources", ())), attention=item.get("attention"), active=item.get("active"),
+        status=p.status(status) if status not in (None, "active", "final", "current") else "",
+        self_measured=p.self_measured(item), range=p.range_text(item.get("reference_ranges")), trend=p.trend_code(item))
