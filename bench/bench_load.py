@@ -409,14 +409,14 @@ async def _login_all(port: int, chosen: list[Account]) -> tuple[list[httpx.Async
 
 
 def load(port: int, chosen: list[Account], seconds: float, generator: str, pids: list[int], folder: Path,
-         processes: int) -> dict[str, dict[str, float]]:
+         processes: int, phases: tuple[str, ...] = PHASES) -> dict[str, dict[str, float]]:
     async def run() -> dict[str, dict[str, float]]:
         pool, login_summary = await _login_all(port, chosen)
         results = {"login": login_summary}
         try:
             pairs = list(zip(pool, chosen))
             sessions = [(c.cookies.get("regie_session"), a) for c, a in pairs]
-            for kind in PHASES:
+            for kind in phases:
                 warm = min(2.0, seconds)
                 if generator == "wrk":
                     await asyncio.to_thread(wrk_phase, port, sessions, max(1.0, warm), kind, folder, processes)
@@ -444,14 +444,16 @@ def report(rows: list[tuple[int, dict, float, float]]) -> None:
           "| web CPU per request |")
     print("|---|---|---|---|---|---|---|---|---|")
     for processes, results, _web, _worker in rows:
-        limit = results["trivial"]["rps"] or 1
+        limit = results.get("trivial", {}).get("rps") or float("nan")
         for kind in ("login", *PHASES):
+            if kind not in results:
+                continue
             r = results[kind]
             cpu = f"{r['cpu_ms']:.2f} ms" if "cpu_ms" in r else ""
             print(f"| {processes} | {kind} | {r['rps']:.0f} | {r['rps'] / processes:.0f} | {r['p50_ms']:.1f} ms | "
                   f"{r['p99_ms']:.1f} ms | {r['errors']} | {r['rps'] / limit:.2f} | {cpu} |")
     if len(rows) > 1:
-        for kind in PHASES:
+        for kind in (k for k in PHASES if k in rows[0][1]):
             ratio = rows[-1][1][kind]["rps"] / max(rows[0][1][kind]["rps"], 1e-9)
             print(f"{kind}: {rows[-1][0]} processes / {rows[0][0]} = {ratio:.2f}x")
     for processes, _results, web_peak, worker_peak in rows:
@@ -475,8 +477,13 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL (default: the test server, a fresh schema)")
     parser.add_argument("--keep", type=Path, help="keep the schema and write what a later --reuse needs here")
     parser.add_argument("--reuse", type=Path, help="use the data a run with --keep left (no build)")
+    parser.add_argument("--phases", default=",".join(PHASES),
+                        help="which phases to run, comma-separated (e.g. json while profiling one path)")
     args = parser.parse_args()
     seconds = min(args.seconds, 60.0)
+    phases = tuple(phase for phase in args.phases.split(",") if phase)
+    if unknown := set(phases) - set(PHASES):
+        raise SystemExit(f"unknown phase(s) {', '.join(sorted(unknown))}; choose from {', '.join(PHASES)}")
     generator = args.generator
     if generator == "auto":
         generator = "wrk" if shutil.which("wrk") else "python"
@@ -521,7 +528,7 @@ def main() -> None:
             web, worker, port = serve(env, processes, folder / "serve.log")
             try:
                 pids = _children(web.pid) if processes > 1 else [web.pid]
-                results = load(port, chosen, seconds, generator, pids, folder, processes)
+                results = load(port, chosen, seconds, generator, pids, folder, processes, phases)
                 web_peak = max(peak_rss_mb(pid) for pid in pids)
                 worker_peak = peak_rss_mb(worker.pid)
             finally:
