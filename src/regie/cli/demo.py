@@ -28,6 +28,7 @@ from regie.store.migrate import upgrade
 from regie.web.app import create_app
 
 DEMO_EMAIL = "demo@regie.test"
+SANDBOX_START_SECONDS = 150
 out = Console()
 
 
@@ -74,16 +75,21 @@ def _start_sandbox(settings: Settings, port: int) -> subprocess.Popen:
         env=environment,
     )
     lists_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Start-up takes seconds on a quiet machine and much longer on a busy one; Regie must
+    # not start before the lists are there (it reads them at start-up).
+    deadline = time.monotonic() + SANDBOX_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise typer.BadParameter(f"the MedMij sandbox stopped at start (exit {process.returncode}); is port {port} free?")
         try:
-            if httpx.get(f"{lists_url}/MedMij_Zorgaanbiederslijst.xml", timeout=1).status_code == 200:
-                break
+            if httpx.get(f"{lists_url}/MedMij_Zorgaanbiederslijst.xml", timeout=2).status_code == 200:
+                return process
         except httpx.HTTPError:
-            time.sleep(0.2)
-    return process
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    process.wait(timeout=10)
+    raise typer.BadParameter(f"the MedMij sandbox did not answer within {SANDBOX_START_SECONDS} s on port {port}")
 
 
 def _sandbox_settings(settings: Settings, port: int) -> dict:
