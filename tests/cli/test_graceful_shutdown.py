@@ -2,16 +2,15 @@
 finishes within REGIE_JOBS_GRACE_SECONDS finishes, one that does not is handed back to
 the queue (attempt not counted), and the process exits cleanly, in bounded time.
 
-The processes are the real commands, started through a small wrapper that first adds two
-test job kinds (one second, and one that would take a minute) to the handlers."""
+The processes are the real commands (regie.cli.main) in a fork of the test process
+(tests/processes.py), which first adds two test job kinds (one second, and one that would
+take a minute) to the handlers."""
 from __future__ import annotations
 
 import os
 import signal
 import socket
 import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -21,16 +20,15 @@ from sqlalchemy import text
 
 from regie.jobs.queue import JobQueue
 from regie.store.db import Database
+from tests.processes import Forked, regie, upgraded
 
-WRAPPER = textwrap.dedent("""
-    import sys, time
+
+def _test_jobs() -> None:
+    """In the command's process only: the handlers of the two test job kinds."""
     from regie.jobs import tasks
+
     tasks.register("test.quick", lambda _context, _job: time.sleep(1.0))
     tasks.register("test.slow", lambda _context, _job: time.sleep(60))
-    from regie.cli.main import app
-    sys.argv = ["regie", *sys.argv[1:]]
-    app()
-""")
 
 
 def _env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
@@ -38,12 +36,11 @@ def _env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
            "REGIE_JOBS_POLL_SECONDS": "0.1", "REGIE_JOBS_GRACE_SECONDS": "3", "REGIE_LOG_FORMAT": "json",
            "PYTHONUNBUFFERED": "1", **extra}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    subprocess.run([sys.executable, "-m", "regie.cli.main", "db", "upgrade"], env=env, check=True,
-                   capture_output=True, timeout=120)
+    upgraded(env)
     return env
 
 
-def _wait_running(db: Database, count: int, process: subprocess.Popen, log: Path) -> None:
+def _wait_running(db: Database, count: int, process: Forked, log: Path) -> None:
     deadline = time.monotonic() + 90
     while True:
         assert process.poll() is None, log.read_text()[-2000:]
@@ -56,7 +53,7 @@ def _wait_running(db: Database, count: int, process: subprocess.Popen, log: Path
         time.sleep(0.1)
 
 
-def _stop_and_check(process: subprocess.Popen, queue: JobQueue, quick: str, slow: str, log: Path) -> None:
+def _stop_and_check(process: Forked, queue: JobQueue, quick: str, slow: str, log: Path) -> None:
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     try:
@@ -79,9 +76,7 @@ def test_worker_finishes_or_hands_back_on_sigterm(tmp_path: Path, database_url: 
     queue = JobQueue(db)
     quick, slow = queue.enqueue("test.quick"), queue.enqueue("test.slow")
     log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-c", WRAPPER, "worker", "--concurrency", "2"], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
+    process = regie(["worker", "--concurrency", "2"], env, log, prepare=_test_jobs)
     try:
         _wait_running(db, 2, process, log)
         _stop_and_check(process, queue, quick, slow, log)
@@ -101,9 +96,7 @@ def test_serve_hands_back_its_in_process_jobs_on_sigterm(tmp_path: Path, databas
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-c", WRAPPER, "serve", "--port", str(port)], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
+    process = regie(["serve", "--port", str(port)], env, log, prepare=_test_jobs)
     try:
         _wait_running(db, 1, process, log)
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200

@@ -1,6 +1,7 @@
 """A Regie server killed (SIGKILL) in the middle of a collection.
 
-Regie runs as a real process (`regie serve`, uvicorn); the sandbox (in this process)
+Regie runs as a process of its own (`regie serve`, uvicorn; forked from the test process,
+tests/processes.py); the sandbox (in this process)
 adds latency to every FHIR request so the collection is still running when the process
 is killed. After a restart the record is consistent — every response was stored in one
 transaction with its audit entry, so the stored rows equal the sum the audit entries
@@ -9,79 +10,19 @@ completes it without duplicates.
 """
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-import pytest
 
 from regie.web.app import create_app
 from tests.collect.harness import GP, Network, api_token, consent, regie_settings
 from tests.collect.test_collect_flow import _served_counts
+from tests.processes import Server, environment
 from tests.sandbox.live import free_port
 
 SERVICES = ["49", "51", "904"]
-
-
-def _environment(settings) -> dict[str, str]:
-    """The test's settings as REGIE_* variables for the server process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGIE_")}
-    for name, value in settings.model_dump(exclude_defaults=True).items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, (list, tuple, dict)):
-            text = json.dumps(value)
-        else:
-            text = str(value)
-        env[f"REGIE_{name.upper()}"] = text
-    return env
-
-
-class Server:
-    """`regie serve` as a child process."""
-
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env, self.port, self.log = env, port, log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "regie.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"regie serve stopped: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("regie serve did not answer")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 def _consistent(http: httpx.Client) -> int:
@@ -136,7 +77,7 @@ def test_killed_in_the_middle_leaves_a_consistent_record_and_an_interrupted_coll
         _user, token = api_token(app.state.context)
         app.state.context.db.dispose()
 
-        server = Server(_environment(settings), port, tmp_path / "serve.log")
+        server = Server(environment(settings), port, tmp_path / "serve.log")
         stack.callback(server.stop)
         server.start()
         http = stack.enter_context(httpx.Client(

@@ -1,4 +1,5 @@
-"""SIGTERM on `regie serve` (a real process) in the middle of a collection: a collection
+"""SIGTERM on `regie serve` (a process of its own, forked from the test process:
+tests/processes.py) in the middle of a collection: a collection
 that can finish within REGIE_COLLECT_SHUTDOWN_GRACE_SECONDS finishes (complete receipt)
 before the process exits; one that cannot is interrupted at the bound, with "try again",
 and the record stays consistent. Either way the process exits in bounded time."""
@@ -15,7 +16,8 @@ import httpx
 from regie.web.app import create_app
 from tests.collect.harness import GP, Network, api_token, regie_settings
 from tests.collect.test_collect_flow import _served_counts
-from tests.collect.test_collect_killed import SERVICES, Server, _collect_started, _consistent, _environment, _wait
+from tests.collect.test_collect_killed import SERVICES, _collect_started, _consistent, _wait
+from tests.processes import Server, environment
 from tests.sandbox.live import free_port
 
 
@@ -37,7 +39,7 @@ def _terminated_while_running(tmp_path: Path, latency: float, grace: float) -> t
         _user, token = api_token(app.state.context)
         app.state.context.db.dispose()
 
-        server = Server(_environment(settings), port, tmp_path / "serve.log")
+        server = Server(environment(settings), port, tmp_path / "serve.log")
         stack.callback(server.stop)
         server.start()
         http = stack.enter_context(httpx.Client(
