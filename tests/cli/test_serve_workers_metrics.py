@@ -1,5 +1,6 @@
 """`regie serve --workers 2`: JSON logs, and /metrics sums the counters of both processes
-(prometheus-client multiprocess mode under $REGIE_HOME/metrics)."""
+(prometheus-client multiprocess mode under $REGIE_HOME/metrics). `regie serve` is a new
+interpreter, as deployed; `regie db upgrade` runs in this process."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,14 @@ from pathlib import Path
 
 import httpx
 
+from tests.processes import upgraded
+
+
+def _healthz_served_by(log_path: Path) -> list[int]:
+    """The process ids in the JSON request log lines of /healthz."""
+    return [record["process"] for line in log_path.read_text().splitlines() if line.startswith("{")
+            if (record := json.loads(line)).get("message") == "request" and record.get("route") == "/healthz"]
+
 
 def test_two_workers_share_metrics(tmp_path: Path) -> None:
     with socket.socket() as probe:
@@ -23,7 +32,7 @@ def test_two_workers_share_metrics(tmp_path: Path) -> None:
     for name in ("REGIE_DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(name, None)
     command = [sys.executable, "-m", "regie.cli.main"]
-    subprocess.run([*command, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
+    upgraded(env)
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen([*command, "serve", "--port", str(port), "--workers", "2"], env=env,
@@ -40,13 +49,18 @@ def test_two_workers_share_metrics(tmp_path: Path) -> None:
                 pass
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.2)
-        time.sleep(1.0)  # let the second process finish starting too
-        for _ in range(30):  # new connections: the kernel spreads them over both processes
+        # New connections: the kernel spreads them over both processes. At least 30, and on
+        # until both processes served some (the second may still be starting), so the sum
+        # below really adds two processes' counters.
+        sent = 0
+        while sent < 30 or len(set(_healthz_served_by(log_path))) < 2:
             assert httpx.get(f"{base}/healthz").status_code == 200
+            sent += 1
+            assert time.monotonic() < deadline, (sent, log_path.read_text()[-2000:])
         text = httpx.get(f"{base}/metrics").text
         line = next(line for line in text.splitlines()
                     if line.startswith('regie_http_request_duration_seconds_count{method="GET",route="/healthz"'))
-        assert float(line.split()[-1]) == 30.0
+        assert float(line.split()[-1]) == sent
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -1,28 +1,27 @@
 """`regie worker` starts against a freshly upgraded database, runs the periodic jobs,
-logs JSON and stops cleanly on SIGTERM."""
+logs JSON and stops cleanly on SIGTERM. On SQLite the worker is a new interpreter, as
+deployed; on PostgreSQL (what differs is the database) a fork of this process running the
+same command line (tests/processes.py). `regie db upgrade` runs in this process."""
 from __future__ import annotations
 
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from sqlalchemy import text
 
 from regie.store.db import Database
+from tests.processes import regie, upgraded
 
 
 def test_worker_runs_jobs_and_stops_on_sigterm(tmp_path: Path, database_url: str) -> None:
     env = {**os.environ, "REGIE_HOME": str(tmp_path / "home"), "REGIE_DATABASE_URL": database_url,
            "REGIE_JOBS_POLL_SECONDS": "0.1", "REGIE_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "regie.cli.main"]
-    subprocess.run([*command, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
+    upgraded(env)
     log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([*command, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = regie(["worker"], env, log_path, fresh=database_url.startswith("sqlite"))
     db = Database(database_url)
     try:
         deadline = time.monotonic() + 90  # start-up imports are slow on a busy machine

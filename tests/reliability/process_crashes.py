@@ -223,7 +223,7 @@ class World:
         from regie.cli._common import open_accounts
         from regie.cli.user import create_enrolled_user
         from tests.collect.harness import Network, regie_settings
-        from tests.collect.test_collect_killed import _environment
+        from tests.processes import environment
         from tests.sandbox.live import free_port
 
         self.folder = folder
@@ -242,7 +242,7 @@ class World:
         with accounts.db.session() as session:
             self.token = tokens.create(session, self.owner["id"], "crash loop", _client()).token
         accounts.db.dispose()
-        env = _environment(self.settings)
+        env = environment(self.settings)
         self.web = Process("web", self.settings, mode, env, self.port, folder / "serve.log")
         self.worker = Process("worker", self.settings, mode, env, self.port, folder / "worker.log")
         stack.callback(self.web.stop)

@@ -1,4 +1,5 @@
-"""A real PostgreSQL restart under a read load: `regie serve` (a real process) on a private
+"""A real PostgreSQL restart under a read load: `regie serve` (a process of its own, forked
+from the test process: tests/processes.py) on a private
 cluster (tests/reliability/private_postgres.py), two clients reading without pause (the JSON
 API with a token, the overview page with a signed-in session), the server stopped for a few
 seconds and later restarted with ``pg_ctl restart -m fast``.
@@ -26,8 +27,8 @@ from regie.store.db import Database
 from regie.store.migrate import upgrade
 from regie.web.app import create_app
 from tests.collect.harness import api_token
-from tests.collect.test_collect_killed import Server, _environment
 from tests.conftest import _require, fast_settings
+from tests.processes import Server, environment
 from tests.reliability.private_postgres import missing_reason, private_cluster
 from tests.sandbox.live import free_port
 
@@ -133,7 +134,7 @@ def test_postgres_restarted_under_load_fails_fast_and_recovers(tmp_path: Path) -
         enrolled = create_enrolled_user(accounts, "lezer@voorbeeld.nl", PASSWORD)
         accounts.db.dispose()
 
-        server = Server(_environment(settings), port, tmp_path / "serve.log")
+        server = Server(environment(settings), port, tmp_path / "serve.log")
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api, \
                 httpx.Client(base_url=base, timeout=30) as page:
