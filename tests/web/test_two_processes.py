@@ -1,7 +1,9 @@
 """Nothing a request needs lives in one process's memory: two `regie serve` processes on
 one PostgreSQL schema, every request sent to the other one (round robin), and a visitor
 registers, enrols TOTP, logs out, logs in (password, then a recovery code) and reads
-pages; /metrics of each process counts only its own half."""
+pages; /metrics of each process counts only its own half. The processes are forks of the
+test process running the real command line (tests/processes.py), started before any of
+the visitor's requests."""
 from __future__ import annotations
 
 import base64
@@ -11,7 +13,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,6 +22,7 @@ import pyotp
 import pytest
 
 from tests.conftest import migrate
+from tests.processes import regie, wait_answering
 from tests.web.helpers import Browser
 
 
@@ -28,6 +30,13 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _requests_counted(port: int) -> float:
+    """The requests the process at *port* counted in its /metrics."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    return sum(float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("regie_http_request_duration_seconds_count{"))
 
 
 class RoundRobin(httpx.BaseTransport):
@@ -67,28 +76,19 @@ def test_login_and_pages_across_two_web_processes(tmp_path: Path, database_url: 
            "REGIE_THROTTLE_DELAY_BASE_SECONDS": "0", "REGIE_LOG_LEVEL": "WARNING",
            "REGIE_PUBLIC_URL": "http://127.0.0.1:8000", "PYTHONUNBUFFERED": "1"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    command = [sys.executable, "-m", "regie.cli.main"]
     # Migrated in this process (tests/cli covers `regie db upgrade`): one start-up fewer to wait for.
     migrate(database_url)
     ports = [_free_port()]
     while len(ports) < 2:  # two different ports: the kernel may hand out a freed one again
         if (port := _free_port()) not in ports:
             ports.append(port)
-    processes = [subprocess.Popen([*command, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=(tmp_path / f"serve-{port}.log").open("wb"))
-                 for port in ports]
+    processes = [regie(["serve", "--port", str(port)], env, tmp_path / f"serve-{port}.log") for port in ports]
     try:
         for port, process in zip(ports, processes):
-            deadline = time.monotonic() + 120  # start-up imports are slow on a busy machine
-            while True:
-                assert process.poll() is None, (tmp_path / f"serve-{port}.log").read_text()
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, f"port {port} did not get ready"
-                time.sleep(0.2)
+            wait_answering(f"http://127.0.0.1:{port}/readyz", process, tmp_path / f"serve-{port}.log")
+        # What each process counted before the visitor came (a fork starts with the test
+        # process's counters): only what it counts from here on is its own half.
+        started = [_requests_counted(port) for port in ports]
         transport = RoundRobin(ports)
         with httpx.Client(transport=transport, base_url="http://127.0.0.1:8000") as client:
             browser = Browser(client, SimpleNamespace(accounts=SimpleNamespace(), settings=SimpleNamespace(home=home)), RealClock())  # type: ignore[arg-type]
@@ -106,11 +106,7 @@ def test_login_and_pages_across_two_web_processes(tmp_path: Path, database_url: 
                     assert response.status_code == 200, (path, response.status_code)
         assert set(transport.used) == set(ports) and len(transport.used) > 20
         # Each process measured its own requests (separate processes, no shared metrics dir).
-        counts = []
-        for port in ports:
-            text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-            counts.append(sum(float(line.split()[-1]) for line in text.splitlines()
-                              if line.startswith("regie_http_request_duration_seconds_count{")))
+        counts = [_requests_counted(port) - before for port, before in zip(ports, started)]
         assert all(count >= 10 for count in counts), counts
     finally:
         for process in processes:

@@ -1,13 +1,13 @@
 """A whole collection across two `regie serve` processes on one PostgreSQL database: the
 collection starts at process A, DigiD and consent happen at the sandbox, the callback
 lands at process B (which runs the collection: it holds the access token), and progress
-and the receipt are read from both. Nothing of it lives in A's memory."""
+and the receipt are read from both. Nothing of it lives in A's memory. The processes are forks
+of the test process running the real command line (tests/processes.py)."""
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,6 +18,7 @@ import pytest
 
 from regie.web.app import create_app
 from tests.collect.harness import FINISHED, GP, Network, api_token, consent, regie_settings
+from tests.processes import regie, wait_answering
 from tests.web.test_two_processes import _free_port
 
 
@@ -42,21 +43,10 @@ def test_collection_across_two_web_processes(tmp_path: Path, database_url: str) 
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         ports = [_free_port(), _free_port()]
         logs = [tmp_path / f"serve-{port}.log" for port in ports]
-        processes = [subprocess.Popen([sys.executable, "-m", "regie.cli.main", "serve", "--port", str(port)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=log.open("wb"))
-                     for port, log in zip(ports, logs)]
+        processes = [regie(["serve", "--port", str(port)], env, log) for port, log in zip(ports, logs)]
         try:
             for port, process, log in zip(ports, processes, logs):
-                deadline = time.monotonic() + 120
-                while True:
-                    assert process.poll() is None, log.read_text()[-3000:]
-                    try:
-                        if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    assert time.monotonic() < deadline, f"port {port} did not get ready"
-                    time.sleep(0.3)
+                wait_answering(f"http://127.0.0.1:{port}/readyz", process, log)
             headers = {"Authorization": f"Bearer {token}"}
             a, b = (stack.enter_context(httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30))
                     for port in ports)
