@@ -2,7 +2,7 @@
 benchmarks 3 and 5).
 
     .venv/bin/python bench/bench_load.py [--users 1000] [--items 2000] [--seconds 20]
-        [--clients 32] [--processes 1,2] [--generator auto|wrk|python] [--database-url URL]
+        [--clients 32] [--processes 1,2] [--generator auto|wrk|python] [--warm-up 2] [--database-url URL]
 
 1. Builds the data on PostgreSQL (a fresh schema, dropped at the end): ``users`` accounts
    with TOTP, each with ``items`` record items stored through the record store's normal
@@ -163,9 +163,10 @@ def _share_search_entries() -> None:
 def build(env: dict[str, str], users: int, items: int, processes: int) -> tuple[list[Account], float]:
     """``users`` accounts (password + TOTP) and their records, built by ``processes`` processes."""
     started = time.perf_counter()
-    processes = max(1, min(processes, users))
     chunk = 25
     parts = [list(range(start, min(start + chunk, users))) for start in range(0, users, chunk)]
+    # No more processes than parts: an idle spawned process still imports this script.
+    processes = max(1, min(processes, len(parts)))
     made: list[Account] = []
     with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
         for accounts in pool.map(_build_part, [env] * len(parts), parts, [items] * len(parts)):
@@ -224,17 +225,20 @@ def serve(env: dict[str, str], processes: int, log: Path) -> tuple[subprocess.Po
     worker = subprocess.Popen([*command, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
     deadline = time.monotonic() + 300  # start-up imports take long on a busy machine
     last = "no answer"
-    while time.monotonic() < deadline:
-        if web.poll() is not None:
-            raise SystemExit(log.read_text()[-3000:])
-        try:
-            answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
-            last = f"{answer.status_code} {answer.text[:300]}"
-            if answer.status_code == 200 and len(_children(web.pid)) >= (processes if processes > 1 else 0):
-                return web, worker, port
-        except httpx.HTTPError as exc:
-            last = type(exc).__name__
-        time.sleep(0.3)
+    # One client for all the polls: httpx.get makes a client (an SSL context) each time,
+    # about 50 ms of CPU, which over a long start-up was seconds taken from the start-up.
+    with httpx.Client(timeout=10) as probe:
+        while time.monotonic() < deadline:
+            if web.poll() is not None:
+                raise SystemExit(log.read_text()[-3000:])
+            try:
+                answer = probe.get(f"http://127.0.0.1:{port}/readyz")
+                last = f"{answer.status_code} {answer.text[:300]}"
+                if answer.status_code == 200 and len(_children(web.pid)) >= (processes if processes > 1 else 0):
+                    return web, worker, port
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+            time.sleep(0.3)
     stop(web)
     stop(worker)
     raise SystemExit(f"the web processes did not get ready ({last}):\n" + log.read_text()[-3000:])
@@ -409,7 +413,8 @@ async def _login_all(port: int, chosen: list[Account]) -> tuple[list[httpx.Async
 
 
 def load(port: int, chosen: list[Account], seconds: float, generator: str, pids: list[int], folder: Path,
-         processes: int, phases: tuple[str, ...] = PHASES) -> dict[str, dict[str, float]]:
+         processes: int, phases: tuple[str, ...] = PHASES,
+         warm_up: float = 2.0) -> dict[str, dict[str, float]]:
     async def run() -> dict[str, dict[str, float]]:
         pool, login_summary = await _login_all(port, chosen)
         results = {"login": login_summary}
@@ -417,10 +422,10 @@ def load(port: int, chosen: list[Account], seconds: float, generator: str, pids:
             pairs = list(zip(pool, chosen))
             sessions = [(c.cookies.get("regie_session"), a) for c, a in pairs]
             for kind in phases:
-                warm = min(2.0, seconds)
-                if generator == "wrk":
+                warm = min(warm_up, seconds)  # 0: none (the smoke run, where it would double the load)
+                if warm > 0 and generator == "wrk":
                     await asyncio.to_thread(wrk_phase, port, sessions, max(1.0, warm), kind, folder, processes)
-                else:
+                elif warm > 0:
                     await python_phase(pairs, warm, kind)
                 before = cpu_seconds(pids)
                 if generator == "wrk":
@@ -469,6 +474,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=20.0, help="per phase; at most 60")
+    parser.add_argument("--warm-up", type=float, default=2.0,
+                        help="seconds of unmeasured load before each phase (at most --seconds; 0: none)")
     parser.add_argument("--clients", type=int, default=32, help="virtual users (logged-in sessions) per run")
     parser.add_argument("--processes", default="1,2")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto",
@@ -528,7 +535,7 @@ def main() -> None:
             web, worker, port = serve(env, processes, folder / "serve.log")
             try:
                 pids = _children(web.pid) if processes > 1 else [web.pid]
-                results = load(port, chosen, seconds, generator, pids, folder, processes, phases)
+                results = load(port, chosen, seconds, generator, pids, folder, processes, phases, args.warm_up)
                 web_peak = max(peak_rss_mb(pid) for pid in pids)
                 worker_peak = peak_rss_mb(worker.pid)
             finally:
