@@ -1,6 +1,7 @@
 """Collector benchmark: 5 providers, every service, 200 ms latency per request.
 
     .venv/bin/python bench/bench_collect.py [--runs N] [--ingest-only N] [--postgres] [--bound N]
+        [--providers N] [--ingest-resources N]
 
 The sandbox runs in a process of its own (as a provider would: its serving does not
 take Regie's CPU or GIL); Regie runs in this process (TestClient; SQLite, or PostgreSQL
@@ -29,6 +30,9 @@ request after request with a plain HTTP client and the same latency; their ratio
 
 Then the ingest of one 10,000-resource response (``import_bytes`` as the collector calls
 it), target < 2 s, reported as a median of ``--ingest-only N`` runs.
+
+``--providers`` (the first N of the five) and ``--ingest-resources`` make the run smaller
+for the smoke test; the figures and targets are for the defaults.
 """
 from __future__ import annotations
 
@@ -261,17 +265,17 @@ def _provider_of(url: str) -> str:
 
 
 def _timed_collection(network: RemoteNetwork, app, client, email: str, clock: IngestClock,
-                      timeline: Timeline, token_latency: bool) -> dict:
-    """One patient collecting all providers for the first time, with 200 ms latency."""
+                      timeline: Timeline, token_latency: bool, providers: tuple[str, ...] = PROVIDERS) -> dict:
+    """One patient collecting all *providers* for the first time, with 200 ms latency."""
     from tests.collect.conftest import Regie
     from tests.collect.harness import api_token, consent, wait_finished
 
     user_id, token = api_token(app.state.context, email)
     regie = Regie(app, client, token, user_id, network)  # type: ignore[arg-type]
     before = len(network.access_log())
-    started = [regie.start(p) for p in PROVIDERS]
+    started = [regie.start(p) for p in providers]
     callbacks = [consent(s["authorization_url"]) for s in started]  # DigiD and consent: not timed
-    for p in PROVIDERS:
+    for p in providers:
         network.fault(p, "*", kind="none", latency=LATENCY)
         network.oauth_latency(p, LATENCY if token_latency else 0)
     clock.reset()
@@ -311,7 +315,7 @@ def _timed_collection(network: RemoteNetwork, app, client, email: str, clock: In
     alone = min(_chain_alone(network, chain, provider, tuple(view["services"]), token_latency) for _ in range(3))
     rounds, deepest = timeline.rounds(token_latency)
     in_flight = max(slot.in_flight_max for slot in slots.values())
-    for p in PROVIDERS:
+    for p in providers:
         network.oauth_latency(p, 0)
     network.clear_faults()
     return {"requests": requests, "total": total, "alone": alone,
@@ -321,7 +325,7 @@ def _timed_collection(network: RemoteNetwork, app, client, email: str, clock: In
 
 
 def collect_bench(root: Path, clock: IngestClock, timeline: Timeline, postgres: bool = False,
-                  bound: int | None = None) -> dict:
+                  bound: int | None = None, providers: tuple[str, ...] = PROVIDERS) -> dict:
     from fastapi.testclient import TestClient
 
     from regie.web.app import create_app
@@ -339,15 +343,17 @@ def collect_bench(root: Path, clock: IngestClock, timeline: Timeline, postgres: 
         client = stack.enter_context(TestClient(app, base_url="http://localhost:8000"))
         user_id, token = api_token(app.state.context)
         regie = Regie(app, client, token, user_id, network)  # type: ignore[arg-type]
-        for p in PROVIDERS:  # warm the sandbox's synthetic data and the validators (not timed)
+        for p in providers:  # warm the sandbox's synthetic data and the validators (not timed)
             regie.collect(p, timeout=120)
-        every = _timed_collection(network, app, client, "eerste-keer@voorbeeld.nl", clock, timeline, True)
-        fhir_only = _timed_collection(network, app, client, "tweede@voorbeeld.nl", clock, timeline, False)
+        every = _timed_collection(network, app, client, "eerste-keer@voorbeeld.nl", clock, timeline, True,
+                                  providers)
+        fhir_only = _timed_collection(network, app, client, "tweede@voorbeeld.nl", clock, timeline, False,
+                                      providers)
         app.state.context.db.dispose()
         return {"every": every, "fhir_only": fhir_only}
 
 
-def ingest_bench(root: Path) -> tuple[float, float]:
+def ingest_bench(root: Path, resources: int = 10_000) -> tuple[float, float]:
     import orjson
 
     from regie.fhir import FhirVersion, read_bytes
@@ -373,8 +379,8 @@ def ingest_bench(root: Path) -> tuple[float, float]:
         "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}]},
         "effectiveDateTime": f"2024-01-{1 + i % 28:02d}T08:00:00+01:00",
         "valueQuantity": {"value": 4 + (i % 30) / 10, "unit": "mmol/L", "system": "http://unitsofmeasure.org", "code": "mmol/L"},
-    }, "search": {"mode": "match"}} for i in range(10_000)]
-    body = orjson.dumps({"resourceType": "Bundle", "type": "searchset", "total": 10_000, "entry": entries})
+    }, "search": {"mode": "match"}} for i in range(resources)]
+    body = orjson.dumps({"resourceType": "Bundle", "type": "searchset", "total": resources, "entry": entries})
     service = RecordService(context.db, context.accounts.keyring)
     keys = service.keys(user)
     # A running collector has read a response before: build the STU3 validators first
@@ -386,7 +392,7 @@ def ingest_bench(root: Path) -> tuple[float, float]:
                                    fhir_version=FhirVersion.STU3)
     took = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
-    assert outcome.ok and outcome.new == 10_000, outcome.error
+    assert outcome.ok and outcome.new == resources, outcome.error
     context.db.dispose()
     return took, cpu
 
@@ -400,14 +406,19 @@ def main() -> None:
                         help="collect into PostgreSQL (REGIE_TEST_POSTGRES_URL, a schema of its own)")
     parser.add_argument("--bound", type=int, default=None, metavar="N",
                         help="requests in flight per provider (default: the setting's default)")
+    parser.add_argument("--providers", type=int, default=len(PROVIDERS), metavar="N",
+                        help=f"collect from the first N of the {len(PROVIDERS)} providers (smaller runs)")
+    parser.add_argument("--ingest-resources", type=int, default=10_000, metavar="N",
+                        help="resources in the one response the ingest figure imports")
     args = parser.parse_args()
+    providers = PROVIDERS[:max(1, args.providers)]
     if not args.ingest_only:
         clock, timeline = IngestClock(), Timeline()
         for run in range(args.runs):
             with tempfile.TemporaryDirectory() as folder:
-                both = collect_bench(Path(folder), clock, timeline, args.postgres, args.bound)
+                both = collect_bench(Path(folder), clock, timeline, args.postgres, args.bound, providers)
             print(f"collect run {run + 1} ({'PostgreSQL' if args.postgres else 'SQLite'}): "
-                  f"{len(PROVIDERS)} providers, {LATENCY * 1000:.0f} ms latency")
+                  f"{len(providers)} providers, {LATENCY * 1000:.0f} ms latency")
             for label, r in (("every request", both["every"]), ("FHIR only", both["fhir_only"])):
                 print(f"  [{label}] {r['requests']} FHIR requests, load {r['load']:.1f}: total after consent "
                       f"{r['total']:.2f} s; slowest single chain ({r['chain_requests']} requests) alone "
@@ -424,10 +435,11 @@ def main() -> None:
     times, cpus = [], []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as folder:
-            took, cpu = ingest_bench(Path(folder))
+            took, cpu = ingest_bench(Path(folder), args.ingest_resources)
         times.append(took)
         cpus.append(cpu)
-    print(f"ingest: one response of 10,000 resources, median of {runs}: {statistics.median(times):.2f} s "
+    print(f"ingest: one response of {args.ingest_resources:,} resources, median of {runs}: "
+          f"{statistics.median(times):.2f} s "
           f"(target < 2 s; runs: {', '.join(f'{t:.2f}' for t in times)}; load {os.getloadavg()[0]:.1f}); "
           f"CPU time median {statistics.median(cpus):.2f} s")
 
