@@ -17,9 +17,9 @@ TINY = {
     "bench_ingest.py": ["200"],
     "bench_viewer.py": ["300", "--rounds", "2"],
     "bench_provider_search.py": ["--size", "200"],
-    "bench_collect.py": [],  # 5 providers x 200 ms, fixed size (about 15 s)
-    "bench_load.py": ["--users", "2", "--items", "20", "--seconds", "1", "--clients", "2"],
-    "bench_memory.py": ["1"],
+    "bench_collect.py": ["--providers", "2", "--ingest-resources", "500"],  # 200 ms latency each request
+    "bench_load.py": ["--users", "2", "--items", "20", "--seconds", "1", "--warm-up", "0", "--clients", "2"],
+    "bench_memory.py": ["0.2"],
     "bench_storage.py": ["100", "--users", "2"],
     "bench_portability.py": ["2"],
 }
