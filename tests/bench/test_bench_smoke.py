@@ -1,14 +1,15 @@
 """Every benchmark in bench/ still runs: each with tiny sizes, checking only that it ends
-well (no timing targets here; `make bench` runs them at full size)."""
+well (no timing targets here; `make bench` runs them at full size). Each script runs in a
+fork of the test process (tests/bench/forked_script.py: no 3-4 s import of Regie for the
+script's own process); what it starts are new interpreters, as in a full run."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.bench.forked_script import run_script
 from tests.fhir.fixtures import SKIP_REASON, available
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +30,15 @@ SLOW = {"bench_load.py": 400, "bench_memory.py": 240}
 NEEDS_FIXTURES = {"bench_read.py", "bench_ingest.py", "bench_viewer.py", "bench_portability.py"}
 
 
+def _import_regie() -> None:
+    """What the scripts import, once per test process (in a full run the other tests' modules
+    imported it already): each script runs in a fork of this process (forked_script)."""
+    import fastapi.testclient  # noqa: F401
+    import regie.cli.main  # noqa: F401
+    import regie.store.ingest  # noqa: F401
+    import regie.web.app  # noqa: F401
+
+
 def test_every_benchmark_has_a_smoke_run() -> None:
     assert {p.name for p in (REPO / "bench").glob("bench_*.py")} == set(TINY)
 
@@ -46,7 +56,7 @@ def test_benchmark_runs_with_tiny_sizes(script: str, tmp_path: Path) -> None:
             skip_or_fail(problem, "REQUIRE_POSTGRES")
     env = {**os.environ, "REGIE_HOME": str(tmp_path)}
     env.pop("REGIE_DATABASE_URL", None)
-    result = subprocess.run([sys.executable, str(REPO / "bench" / script), *TINY[script]], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=SLOW.get(script, 120))
+    _import_regie()
+    result = run_script(REPO / "bench" / script, TINY[script], env, tmp_path, timeout=SLOW.get(script, 120))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert result.stdout.strip()
