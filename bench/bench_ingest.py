@@ -1,6 +1,7 @@
 """End-to-end ingest throughput into SQLite, and record read latency at 50,000 resources.
 
-Usage: python bench/bench_ingest.py [min_resources] [files|files1|responses]   (default 50,000 files)
+Usage: python bench/bench_ingest.py [min_resources] [files|files1|responses] [--files N]
+    (default 50,000 files; ``--files N``: only the first N fixture files of each format)
 
 ``files``: the fixture files imported as ``regie import`` does (``import_many``: up to
 64 files share a transaction, a SAVEPOINT per file). ``files1``: one transaction per
@@ -21,6 +22,7 @@ in the record, per category) are timed.
 
 from __future__ import annotations
 
+import argparse
 import re
 import secrets
 import statistics
@@ -99,12 +101,18 @@ def responses(files: list[tuple[str, bytes, bool, object]]) -> list[tuple[str, b
 
 
 def main() -> None:
-    target = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
-    mode = sys.argv[2] if len(sys.argv) > 2 else "files"
+    from bench_read import first_per_format  # bench/ is this script's folder
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("min_resources", nargs="?", type=int, default=50_000)
+    parser.add_argument("mode", nargs="?", choices=("files", "files1", "responses"), default="files")
+    parser.add_argument("--files", type=int, metavar="N", help="only the first N fixture files of each format")
+    args = parser.parse_args()
+    target, mode = args.min_resources, args.mode
     if not available():
         sys.exit("fixtures not found")
     files = []
-    for p in fixture_files():
+    for p in first_per_format(fixture_files(), args.files):
         files.append((p.name, load(p), p.suffix == ".json", version_of(standard_of(p))))
     if mode == "responses":
         files = responses(files)

@@ -1,16 +1,20 @@
 """Reading throughput of regie.fhir on the Nictiz fixtures vs plain parsing.
 
-Usage: python bench/bench_read.py [min_resources]   (default 50,000)
+Usage: python bench/bench_read.py [min_resources] [--files N]   (default 50,000, every file)
 
 Every fixture (placeholders resolved) is read repeatedly until at least ``min_resources``
 resources per format have been read; the same bytes are also parsed with orjson/lxml
-alone. Prints resources/s and the ratio to the plain parse.
+alone. Prints resources/s and the ratio to the plain parse. ``--files N`` reads only the
+first N fixture files of each format (the smoke run).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
@@ -24,12 +28,27 @@ from tests.fhir.fixtures import (  # noqa: E402
 )
 
 
+def first_per_format(paths: Iterable[Path], limit: int | None) -> list[Path]:
+    """The first *limit* files of each suffix (every file when *limit* is None)."""
+    taken: Counter[str] = Counter()
+    chosen = []
+    for p in paths:
+        if limit is None or taken[p.suffix] < limit:
+            taken[p.suffix] += 1
+            chosen.append(p)
+    return chosen
+
+
 def main() -> None:
-    target = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("min_resources", nargs="?", type=int, default=50_000)
+    parser.add_argument("--files", type=int, metavar="N", help="only the first N fixture files of each format")
+    args = parser.parse_args()
+    target = args.min_resources
     if not available():
         sys.exit("fixtures not found")
     files = {"json": [], "xml": []}
-    for p in fixture_files():
+    for p in first_per_format(fixture_files(), args.files):
         v = FhirVersion.R4 if standard_of(p) in R4_STANDARDS else FhirVersion.STU3
         data = load(p)
         n = len(read_bytes(data, name=p.name, fhir_version=v).resources)

@@ -14,8 +14,8 @@ from tests.fhir.fixtures import SKIP_REASON, available
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {
-    "bench_read.py": ["200"],
-    "bench_ingest.py": ["200"],
+    "bench_read.py": ["200", "--files", "40"],  # the first 40 fixture files of each format
+    "bench_ingest.py": ["200", "--files", "40"],
     "bench_viewer.py": ["300", "--rounds", "2"],
     "bench_provider_search.py": ["--size", "200"],
     "bench_collect.py": ["--providers", "2", "--ingest-resources", "500"],  # 200 ms latency each request
