@@ -10,9 +10,6 @@ from rich.console import Console
 
 from regie.config import Settings
 from regie.errors import RegieError
-from regie.store.db import Database
-from regie.store.master_key import keyring_for
-from regie.store.migrate import require_current
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,7 +32,11 @@ def fail_on_regie_error(command: Callable[P, R]) -> Callable[P, R]:
 
 def open_accounts(settings: Settings | None = None):
     """The account service on an up-to-date database."""
+    # Imported here: every command loads this module, few open the database (regie.cli.lazy).
     from regie.accounts.service import Accounts
+    from regie.store.db import Database
+    from regie.store.master_key import keyring_for
+    from regie.store.migrate import require_current
 
     settings = settings or Settings()
     database = Database(settings.resolved_database_url)

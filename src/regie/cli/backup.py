@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from regie.config import Settings
-from regie.store.master_key import load_master_key
 
 
 def backup(path: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")]) -> None:
@@ -25,6 +24,7 @@ def backup(path: Annotated[Path, typer.Argument(help="The backup file to write (
 def restore(path: Annotated[Path, typer.Argument(help="A file written by `regie backup`.")]) -> None:
     """Restore a backup into an empty database, then check that this REGIE_HOME's master key opens it."""
     from regie.ops.backup import restore as run_restore
+    from regie.store.master_key import load_master_key  # here: `regie --help` loads this module
 
     settings = Settings()
     key = load_master_key(settings, create=False)  # a new key could never open the backup

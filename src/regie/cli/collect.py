@@ -17,10 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from regie.cli._common import open_accounts
-from regie.collect.service import CollectError, Collections, provider_endpoints
-from regie.collect.texts import SERVICE_STATES, STATES, error_text
 from regie.errors import RegieError
-from regie.web.i18n import translations
 
 out = Console()
 FINISHED = ("done", "failed", "interrupted")
@@ -34,7 +31,11 @@ def collect(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for consent and the job.")] = 900.0,
 ) -> None:
     """Collect data from a provider over MedMij: prints the URL to open, waits, shows the receipt."""
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.collect.service import CollectError, Collections, provider_endpoints
+    from regie.collect.texts import SERVICE_STATES, STATES, error_text
     from regie.medmij.lists_client import ListsClient
+    from regie.web.i18n import translations
 
     accounts = open_accounts()
     with accounts.db.session() as session:

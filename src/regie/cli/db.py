@@ -6,10 +6,6 @@ import typer
 from regie.cli._common import fail_on_regie_error
 from regie.cli.record import reindex_records, report_reindex
 from regie.config import Settings
-from regie.store.db import Database
-from regie.store.master_key import keyring_for, load_master_key
-from regie.store.migrate import current_revision, head_revision, schema_state, upgrade
-from regie.store.record_reindex import reindex_pending
 
 app = typer.Typer(help="Database: create and migrate.", no_args_is_help=True)
 
@@ -18,6 +14,12 @@ app = typer.Typer(help="Database: create and migrate.", no_args_is_help=True)
 @fail_on_regie_error
 def upgrade_command() -> None:
     """Create the database or bring it to the latest migration."""
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.store.db import Database
+    from regie.store.master_key import keyring_for, load_master_key
+    from regie.store.migrate import current_revision, upgrade
+    from regie.store.record_reindex import reindex_pending
+
     settings = Settings()
     load_master_key(settings)  # first start: create the key beside the database
     database = Database(settings.resolved_database_url)
@@ -38,6 +40,10 @@ app.command("reindex")(fail_on_regie_error(reindex_records))
 @fail_on_regie_error
 def status_command() -> None:
     """Show the database's migration and whether it is up to date."""
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.store.db import Database
+    from regie.store.migrate import current_revision, head_revision, schema_state
+
     database = Database(Settings().resolved_database_url)
     typer.echo(f"current: {current_revision(database.engine)}  latest: {head_revision()}  "
                f"state: {schema_state(database.engine).value}")

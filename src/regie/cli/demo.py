@@ -10,10 +10,8 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import pyotp
 import typer
-import uvicorn
 from rich.console import Console
 from rich.panel import Panel
 
@@ -21,11 +19,6 @@ from regie.accounts import totp
 from regie.cli._common import open_accounts
 from regie.cli.user import create_enrolled_user
 from regie.config import Settings
-from regie.mail import outbox_dir
-from regie.store.db import Database
-from regie.store.master_key import load_master_key
-from regie.store.migrate import upgrade
-from regie.web.app import create_app
 
 DEMO_EMAIL = "demo@regie.test"
 SANDBOX_START_SECONDS = 150
@@ -38,6 +31,15 @@ def demo(
     sandbox_port: Annotated[int, typer.Option(help="Port of the MedMij sandbox (0: no sandbox).")] = 8100,
 ) -> None:
     """Create the database and a demo account (kept in REGIE_HOME), start the MedMij sandbox, serve Regie."""
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    import uvicorn
+
+    from regie.mail import outbox_dir
+    from regie.store.db import Database
+    from regie.store.master_key import load_master_key
+    from regie.store.migrate import upgrade
+    from regie.web.app import create_app
+
     settings = Settings()
     if "REGIE_PUBLIC_URL" not in os.environ:
         # Passkeys are bound to the address in the browser; the demo is opened on localhost.
@@ -67,6 +69,8 @@ def demo(
 
 def _start_sandbox(settings: Settings, port: int) -> subprocess.Popen:
     """The sandbox is a process of its own: Regie talks to it over HTTP only, as to real MedMij."""
+    import httpx
+
     environment = {**os.environ, "REGIE_HOME": str(settings.home)}
     process = subprocess.Popen(
         # A directory the size of the real one, so finding a provider is as in production.

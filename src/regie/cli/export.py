@@ -6,15 +6,16 @@ import os
 import tempfile
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from regie.cli._common import open_accounts
-from regie.portability.importer import ArchiveError, ImportReport
-from regie.portability.service import Portability
+
+if TYPE_CHECKING:
+    from regie.portability.importer import ImportReport
 
 
 class Format(str, Enum):
@@ -25,6 +26,9 @@ class Format(str, Enum):
 
 
 def _portability(email: str):
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.portability.service import Portability
+
     accounts = open_accounts()
     with accounts.db.session() as session:
         user = accounts.by_email(session, email)
@@ -67,6 +71,8 @@ def export(
 
 def import_archive(path: Path, email: str) -> None:
     """`regie import --user EMAIL ARCHIVE.zip`: the archive of another Regie, all or nothing."""
+    from regie.portability.importer import ArchiveError
+
     portability, account = _portability(email)
     try:
         report = portability.import_archive(account, path, channel="cli")

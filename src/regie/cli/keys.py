@@ -5,9 +5,6 @@ import typer
 
 from regie.cli._common import fail_on_regie_error
 from regie.config import Settings
-from regie.store.db import Database
-from regie.store.key_rotation import rotate as rotate_keys
-from regie.store.migrate import require_current
 
 app = typer.Typer(help="The master key that protects every user's data key.", no_args_is_help=True)
 
@@ -16,6 +13,11 @@ app = typer.Typer(help="The master key that protects every user's data key.", no
 @fail_on_regie_error
 def rotate() -> None:
     """Make a new master key and re-wrap every user's data key with it, while Regie keeps running."""
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.store.db import Database
+    from regie.store.key_rotation import rotate as rotate_keys
+    from regie.store.migrate import require_current
+
     settings = Settings()
     database = Database(settings.resolved_database_url)
     require_current(database.engine)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -12,8 +12,9 @@ from rich.table import Table
 from regie.cli._common import fail_on_regie_error
 from regie.config import Settings
 from regie.errors import ConfigurationError
-from regie.store.db import Database
-from regie.store.migrate import require_current
+
+if TYPE_CHECKING:
+    from regie.store.db import Database
 
 app = typer.Typer(help="MedMij lists (ZAL, OCL, Whitelist, GNL) and provider details.",
                   no_args_is_help=True)
@@ -27,6 +28,10 @@ def make_lists_client(settings: Settings, database: Database):
 
 
 def _open():
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.store.db import Database
+    from regie.store.migrate import require_current
+
     settings = Settings()
     database = Database(settings.resolved_database_url)
     require_current(database.engine)

@@ -7,41 +7,36 @@ from typing import Annotated
 import typer
 
 from regie import __version__
-from regie.cli import db as db_commands
-from regie.cli import keys as keys_commands
-from regie.cli import lists as lists_commands
-from regie.cli import token as token_commands
-from regie.cli import user as user_commands
-from regie.cli._common import fail_on_regie_error
-from regie.cli.backup import backup, restore
-from regie.cli.collect import collect
-from regie.cli.demo import demo
-from regie.cli.export import export
-from regie.cli.record import import_files, record
-from regie.cli.sandbox import sandbox
-from regie.cli.serve import serve
-from regie.cli.worker import worker
+from regie.cli.lazy import LazyGroup
+
+
+class RegieCommands(LazyGroup):
+    # Imported when used (regie.cli.lazy): `regie worker` does not load the web app.
+    targets = {
+        "serve": "regie.cli.serve:serve",
+        "demo": "regie.cli.demo:demo",
+        "import": "regie.cli.record:import_files",
+        "export": "regie.cli.export:export",
+        "record": "regie.cli.record:record",
+        "sandbox": "regie.cli.sandbox:sandbox",
+        "collect": "regie.cli.collect:collect",
+        "worker": "regie.cli.worker:worker",
+        "backup": "regie.cli.backup:backup",
+        "restore": "regie.cli.backup:restore",
+        "db": "regie.cli.db:app",
+        "user": "regie.cli.user:app",
+        "token": "regie.cli.token:app",
+        "lists": "regie.cli.lists:app",
+        "keys": "regie.cli.keys:app",
+    }
+
 
 app = typer.Typer(
+    cls=RegieCommands,
     help="Regie: your personal health environment (PGO).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # never print locals: they may hold passwords
 )
-app.add_typer(db_commands.app, name="db")
-app.add_typer(user_commands.app, name="user")
-app.add_typer(token_commands.app, name="token")
-app.add_typer(lists_commands.app, name="lists")
-app.add_typer(keys_commands.app, name="keys")
-app.command()(fail_on_regie_error(serve))
-app.command()(fail_on_regie_error(demo))
-app.command("import")(fail_on_regie_error(import_files))
-app.command()(fail_on_regie_error(export))
-app.command()(fail_on_regie_error(record))
-app.command()(fail_on_regie_error(sandbox))
-app.command()(fail_on_regie_error(collect))
-app.command()(fail_on_regie_error(worker))
-app.command()(fail_on_regie_error(backup))
-app.command()(fail_on_regie_error(restore))
 
 
 def _version(value: bool) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -12,14 +12,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from regie.cli._common import open_accounts
-from regie.cli.export import import_archive
 from regie.fhir import FhirVersion, UnknownFhirVersion, parse_fhir_version
 from regie.fhir.stream import bundle_parts, is_large_bundle
-from regie.portability.importer import is_archive
-from regie.store.ingest import FileOutcome, RecordService, expand_paths
+
+if TYPE_CHECKING:
+    from regie.store.ingest import FileOutcome
 
 
 def _service_and_keys(email: str):
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.store.ingest import RecordService
+
     accounts = open_accounts()
     with accounts.db.session() as session:
         user = accounts.by_email(session, email)
@@ -50,6 +53,11 @@ def import_files(
 ) -> None:
     """Import FHIR files into an account's health record (atomic per file), or a Regie export
     archive (.zip, all or nothing; see docs/portability.md)."""
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.cli.export import import_archive
+    from regie.portability.importer import is_archive
+    from regie.store.ingest import expand_paths
+
     if len(paths) == 1 and paths[0].is_file() and is_archive(paths[0]):
         return import_archive(paths[0], user)
     service, keys = _service_and_keys(user)

@@ -6,12 +6,8 @@ import shutil
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from regie.config import Settings
-from regie.store.db import Database
-from regie.store.master_key import load_master_key
-from regie.store.migrate import require_current
 
 
 def serve(
@@ -21,7 +17,13 @@ def serve(
     proxy_headers: Annotated[bool, typer.Option(help="Trust X-Forwarded-* from the reverse proxy.")] = False,
 ) -> None:
     """Serve Regie (run `regie db upgrade` first)."""
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    import uvicorn
+
     from regie.ops.logs import logging_config
+    from regie.store.db import Database
+    from regie.store.master_key import load_master_key
+    from regie.store.migrate import require_current
 
     settings = Settings()
     # Check before any worker starts, so a bad set-up fails once, clearly.

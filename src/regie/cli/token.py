@@ -6,8 +6,6 @@ from typing import Annotated
 import orjson
 import typer
 
-from regie.accounts import tokens
-from regie.accounts.activity import ClientInfo
 from regie.accounts.errors import ValidationFailed
 from regie.cli._common import fail_on_regie_error, open_accounts
 
@@ -22,6 +20,10 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Make an API token for an account; it is shown once."""
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.accounts import tokens
+    from regie.accounts.activity import ClientInfo
+
     accounts = open_accounts()
     with accounts.db.session() as session:
         account = accounts.by_email(session, user)

@@ -8,13 +8,10 @@ import orjson
 import typer
 
 from regie.accounts import totp
-from regie.accounts.activity import ClientInfo
 from regie.accounts.errors import EmailTaken, ValidationFailed
 from regie.cli._common import fail_on_regie_error, open_accounts
-from regie.web.messages import message
 
 app = typer.Typer(help="User accounts.", no_args_is_help=True)
-CLI_CLIENT = ClientInfo(ip="", user_agent="regie command line")
 
 
 @app.command("create")
@@ -45,15 +42,20 @@ def create(
 
 def create_enrolled_user(accounts, email: str, password: str, *, admin: bool = False) -> dict:
     """Register, add a confirmed TOTP factor and recovery codes; raise typer errors for bad input."""
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
+    from regie.accounts.activity import ClientInfo
+    from regie.web.messages import message
+
+    cli_client = ClientInfo(ip="", user_agent="regie command line")
     try:
-        user = accounts.register(email, password, CLI_CLIENT, is_admin=admin)
+        user = accounts.register(email, password, cli_client, is_admin=admin)
     except ValidationFailed as exc:
         raise typer.BadParameter("; ".join(f"{field}: {message(code)}" for field, code in exc.errors.items())) from exc
     except EmailTaken as exc:
         raise typer.BadParameter(f"{email}: {message('email-taken')}") from exc
     pending = accounts.begin_totp(user.id)
-    accounts.confirm_totp(user.id, pending.factor_id, _current_code(pending.secret), CLI_CLIENT)
-    codes = accounts.renew_recovery_codes(user.id, CLI_CLIENT, first=True)
+    accounts.confirm_totp(user.id, pending.factor_id, _current_code(pending.secret), cli_client)
+    codes = accounts.renew_recovery_codes(user.id, cli_client, first=True)
     return {
         "id": user.id,
         "email": user.email,

@@ -7,8 +7,6 @@ from typing import Annotated
 import typer
 
 from regie.config import Settings
-from regie.store.db import Database
-from regie.store.migrate import require_current
 
 
 def worker(
@@ -20,9 +18,12 @@ def worker(
     Stops gracefully on SIGTERM or Ctrl-C: running jobs may finish within
     REGIE_JOBS_GRACE_SECONDS, then they are handed back to the queue.
     """
+    # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
     from regie.jobs.tasks import JobContext
     from regie.jobs.worker import Worker
     from regie.ops.logs import configure_logging
+    from regie.store.db import Database
+    from regie.store.migrate import require_current
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
