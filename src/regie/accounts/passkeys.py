@@ -10,16 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import webauthn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from regie.accounts import activity
 from regie.accounts.activity import ClientInfo
@@ -50,7 +42,16 @@ class Passkeys:
         self.rp_id = settings.rp_id
         self.origin = settings.origin
 
+    # webauthn is imported in the methods: a quarter second per process, needed only by passkey routes.
     def registration_options(self, session: Session, user: User) -> Ceremony:
+        import webauthn
+        from webauthn.helpers.structs import (
+            AuthenticatorSelectionCriteria,
+            PublicKeyCredentialDescriptor,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         existing = session.scalars(select(Passkey).where(Passkey.user_id == user.id))
         options = webauthn.generate_registration_options(
             rp_id=self.rp_id,
@@ -74,6 +75,9 @@ class Passkeys:
         name: str,
         client: ClientInfo,
     ) -> Passkey:
+        import webauthn
+        from webauthn.helpers.exceptions import InvalidRegistrationResponse
+
         try:
             verified = webauthn.verify_registration_response(
                 credential=credential,
@@ -96,6 +100,9 @@ class Passkeys:
         return key
 
     def authentication_options(self, session: Session, user: User) -> Ceremony:
+        import webauthn
+        from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+
         keys = list(session.scalars(select(Passkey).where(Passkey.user_id == user.id)))
         options = webauthn.generate_authentication_options(
             rp_id=self.rp_id,
@@ -107,6 +114,9 @@ class Passkeys:
     def authenticate(
         self, session: Session, user: User, credential: dict[str, Any] | str, challenge: str
     ) -> Passkey:
+        import webauthn
+        from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+
         data = json.loads(credential) if isinstance(credential, str) else credential
         try:
             raw_id = _unb64(str(data.get("rawId") or data.get("id") or ""))

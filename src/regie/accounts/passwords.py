@@ -6,7 +6,6 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from regie.config import Settings
 
@@ -18,6 +17,8 @@ COMMON_PASSWORD_COUNT = 10_000
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     """The 10,000 most common passwords, from the ranked list zxcvbn ships."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # here: large lists, needed only to check a new password
+
     return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"][:COMMON_PASSWORD_COUNT])
 
 

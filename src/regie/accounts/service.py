@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -42,6 +41,10 @@ class NewTotp:
 
 def normalise_email(raw: str) -> str:
     """Validate and normalise an address (lower case: one person, one account)."""
+    # Here, not at the top: its tables take a few hundredths of a second to build, and most
+    # processes (the worker, the command line) never check an address.
+    from email_validator import EmailNotValidError, validate_email
+
     raw = (raw or "").strip()
     if not raw:
         raise ValidationFailed({"email": "email-required"})

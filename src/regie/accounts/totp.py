@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 
 import pyotp
-import segno
 
 ISSUER = "Regie"
 STEP_SECONDS = 30
@@ -20,11 +19,15 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """An inline SVG of the QR code (no script, no external image: CSP-safe)."""
+    import segno  # here, as below: a tenth of a second to import, needed only when a QR code is shown
+
     return segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff", omitsize=False)
 
 
 def qr_terminal(uri: str) -> str:
     import io
+
+    import segno
 
     buffer = io.StringIO()
     segno.make(uri, error="m").terminal(out=buffer, compact=True)

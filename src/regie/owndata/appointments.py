@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
-from icalendar import Calendar, Event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -88,6 +87,8 @@ def list_appointments(repo: RecordRepository, limit: int = 500) -> list[Appointm
 
 
 def to_ics(appointments: list[Appointment], name: str = "Regie") -> bytes:
+    from icalendar import Calendar, Event  # here: a tenth of a second to import, needed only for .ics files
+
     calendar = Calendar()
     calendar.add("prodid", "-//Regie//Afspraken//NL")
     calendar.add("version", "2.0")

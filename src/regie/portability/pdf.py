@@ -10,20 +10,16 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
-
-from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, String
-from reportlab.graphics.widgets.markers import makeMarker
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from regie.record import Category
 from regie.web.i18n import N_, translations
+
+# reportlab is imported in the functions that draw: a few tenths of a second per process,
+# and the web app imports this module for SECTIONS.
+if TYPE_CHECKING:
+    from reportlab.graphics.shapes import Drawing
 
 #: The sections a patient can choose, in print order.
 SECTIONS: dict[str, str] = {
@@ -40,7 +36,7 @@ SECTIONS: dict[str, str] = {
 DEFAULT_SECTIONS = ("problems", "medication", "allergies", "vital_signs", "results")
 MAX_ROWS = 40  # per section: a summary that fits a visit
 MAX_CHARTS = 4  # per section
-_BLUE = colors.HexColor("#1d4f91")
+_BLUE = "#1d4f91"
 
 
 def _number(item: dict[str, Any]) -> float | None:
@@ -77,6 +73,12 @@ def _value_text(item: dict[str, Any]) -> str:
 
 
 def _chart(title: str, points: list[tuple[date, float]], unit: str, gettext: Callable[[str], str]) -> Drawing:
+    from reportlab.graphics.charts.lineplots import LinePlot
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.graphics.widgets.markers import makeMarker
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+
     width, height = 170 * mm, 55 * mm
     drawing = Drawing(width, height)
     drawing.add(String(0, height - 10, f"{title} ({unit})" if unit else title, fontName="Helvetica-Bold", fontSize=9))
@@ -84,7 +86,7 @@ def _chart(title: str, points: list[tuple[date, float]], unit: str, gettext: Cal
     plot.x, plot.y, plot.width, plot.height = 30, 20, width - 45, height - 40
     start = min(d for d, _ in points).toordinal()
     plot.data = [[(d.toordinal() - start, v) for d, v in points]]
-    plot.lines[0].strokeColor = _BLUE
+    plot.lines[0].strokeColor = colors.HexColor(_BLUE)
     plot.lines[0].symbol = makeMarker("FilledCircle", size=3)
     plot.xValueAxis.labelTextFormat = lambda x: date.fromordinal(int(x) + start).strftime("%d-%m-%y")
     plot.xValueAxis.labels.fontSize = 7
@@ -119,6 +121,12 @@ def _charts(items: list[dict[str, Any]], gettext: Callable[[str], str]) -> list[
 def build_pdf(items: Iterable[tuple[dict[str, Any], str]], *, patient_name: str, birth_date: str | None,
               sections: Iterable[str], language: str, now: datetime) -> bytes:
     """The PDF. ``items``: (record item dict, source name), newest first."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
     gettext = translations(language).gettext
     chosen = [s for s in SECTIONS if s in set(sections)]
     by_section: dict[str, list[tuple[dict[str, Any], str]]] = {s: [] for s in chosen}
