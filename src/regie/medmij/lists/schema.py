@@ -12,12 +12,15 @@ from enum import Enum
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import xmlschema
 from lxml import etree
 
 from .errors import ListSchemaError, Problem
 from .kinds import ListKind
+
+if TYPE_CHECKING:
+    import xmlschema
 
 # Report at most this many findings; a broken list can have thousands.
 MAX_PROBLEMS = 20
@@ -44,6 +47,8 @@ def load_schema(
     kind: ListKind, profile: SchemaProfile = SchemaProfile.MEDMIJ
 ) -> xmlschema.XMLSchema10:
     """Load (once) the XSD for *kind*; it may only include files beside it."""
+    import xmlschema  # here: a quarter second to import, needed only when a list is checked
+
     path = schema_path(kind, profile)
     return xmlschema.XMLSchema10(
         str(path), base_url=str(path.parent), allow="sandbox", defuse="always"

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Union
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
@@ -70,6 +70,10 @@ def _alg_for(key: PublicKey) -> str:
 
 def _thumbprint(key: PublicKey) -> str:
     """RFC 7638 JWK thumbprint, used as ``kid`` to pick a key during rotation."""
+    # serialization is imported where used (here and below): it loads its SSH support, a
+    # tenth of a second, in every process that imports the list code.
+    from cryptography.hazmat.primitives import serialization
+
     if isinstance(key, ed25519.Ed25519PublicKey):
         raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64url(raw)}
@@ -99,6 +103,8 @@ class TrustAnchor:
 
     @classmethod
     def from_pem(cls, pem: bytes | str) -> TrustAnchor:
+        from cryptography.hazmat.primitives import serialization
+
         data = pem.encode("ascii") if isinstance(pem, str) else pem
         try:
             key = serialization.load_pem_public_key(data)
@@ -113,6 +119,8 @@ class TrustAnchor:
         return cls.from_pem(Path(path).read_bytes())
 
     def to_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         return self.key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
