@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.processes import upgraded
+from tests.processes import local_get, upgraded
 
 
 def _healthz_served_by(log_path: Path) -> list[int]:
@@ -43,7 +43,7 @@ def test_two_workers_share_metrics(tmp_path: Path) -> None:
         while True:
             assert process.poll() is None, log_path.read_text()
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if local_get(f"{base}/readyz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -54,10 +54,10 @@ def test_two_workers_share_metrics(tmp_path: Path) -> None:
         # below really adds two processes' counters.
         sent = 0
         while sent < 30 or len(set(_healthz_served_by(log_path))) < 2:
-            assert httpx.get(f"{base}/healthz").status_code == 200
+            assert local_get(f"{base}/healthz").status_code == 200
             sent += 1
             assert time.monotonic() < deadline, (sent, log_path.read_text()[-2000:])
-        text = httpx.get(f"{base}/metrics").text
+        text = local_get(f"{base}/metrics").text
         line = next(line for line in text.splitlines()
                     if line.startswith('regie_http_request_duration_seconds_count{method="GET",route="/healthz"'))
         assert float(line.split()[-1]) == sent

@@ -47,6 +47,7 @@ import httpx
 from sqlalchemy import create_engine, func, select
 
 from regie.config import Settings
+from tests.processes import local_client, local_get
 from tests.reliability.crashes import (
     CLEAN, OWNER, PASSWORD, import_into, make_files, storage_problems, summary,
 )
@@ -150,7 +151,7 @@ class Process:
             if not self.alive():
                 raise RuntimeError(f"the web process stopped: {self.log.read_text()[-2000:] if self.log.exists() else ''}")
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).status_code == 200:
+                if local_get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -248,9 +249,9 @@ class World:
         stack.callback(self.web.stop)
         stack.callback(self.worker.stop)
         base = f"http://127.0.0.1:{self.port}"
-        self.api = stack.enter_context(httpx.Client(base_url=base, timeout=60,
+        self.api = stack.enter_context(local_client(base_url=base, timeout=60,
                                                     headers={"Authorization": f"Bearer {self.token}"}))
-        self.page = stack.enter_context(httpx.Client(base_url=base, timeout=60))
+        self.page = stack.enter_context(local_client(base_url=base, timeout=60))
         self.leavers = 0
 
     def start(self) -> None:
@@ -623,7 +624,7 @@ def _attempt(world: World, run: ProcessCrashRun, operation: str, rng: random.Ran
         request = start_export(world)
     elif operation == "delete":
         leaver = make_leaver(world, [folder / "files" / n for n in rng.sample(names, 2)] + [big])
-        fresh = httpx.Client(base_url=f"http://127.0.0.1:{world.port}", timeout=60)
+        fresh = local_client(base_url=f"http://127.0.0.1:{world.port}", timeout=60)
         t0 = time.monotonic()
         request = start_deletion(world, leaver, fresh)
     elif operation == "recollect":

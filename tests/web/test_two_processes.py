@@ -22,7 +22,7 @@ import pyotp
 import pytest
 
 from tests.conftest import migrate
-from tests.processes import regie, wait_answering
+from tests.processes import local_get, regie, wait_answering
 from tests.web.helpers import Browser
 
 
@@ -34,7 +34,7 @@ def _free_port() -> int:
 
 def _requests_counted(port: int) -> float:
     """The requests the process at *port* counted in its /metrics."""
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    text = local_get(f"http://127.0.0.1:{port}/metrics").text
     return sum(float(line.split()[-1]) for line in text.splitlines()
                if line.startswith("regie_http_request_duration_seconds_count{"))
 
