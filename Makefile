@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME ?= $(CURDIR)/.regie-demo
 
-.PHONY: demo test venv browser clean translations lint bench
+.PHONY: demo test venv browser bytecode clean translations lint bench
 
 venv: $(STAMP)
 
@@ -28,13 +28,19 @@ browser:
 		fi; \
 	fi
 
-demo: $(STAMP)
+# Compiled bytecode for our own sources, written once: with PYTHONDONTWRITEBYTECODE set (as
+# some environments do) every new process would compile them again, ~0.5 s of CPU for the
+# web app, and the suite starts dozens of processes. Cached files are read either way.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q src tests bench >/dev/null
+
+demo: $(STAMP) bytecode
 	REGIE_HOME=$(DEMO_HOME) $(BIN)/regie demo
 
 # Four workers on two cores: many long tests mostly wait (docs/development.md).
 TEST_WORKERS ?= 4
 
-test: $(STAMP) browser
+test: $(STAMP) browser bytecode
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # The benchmarks at full size (minutes; never part of `make test`, which runs a tiny
