@@ -3,7 +3,7 @@ upload page), a collection (against the sandbox), an export (the download), an a
 deletion (the page; the worker finishing deletions) and a scheduled re-collect (a
 long-lived consent's refresh token, run by the worker as a job), then restart them and check.
 
-Shared by the suite (tests/reliability/test_process_crashes.py, six kills per database) and the long
+Shared by the suite (tests/reliability/test_process_crashes.py, about ten kills) and the long
 run (scripts/reliability/process_crash_loop.py, 50 and more). ``mode="fork"`` forks the
 already started Python process for each start of `regie serve`'s app and of the worker (fast);
 ``mode="cli"`` starts the real `regie serve` and `regie worker` commands.
