@@ -95,8 +95,10 @@ def _env(home: Path, url: str) -> dict[str, str]:
 _DOCUMENTS: dict[int, object] = {}  # variant -> parsed bundle, per builder process
 
 
-def _build_part(env: dict[str, str], numbers: list[int], items: int) -> list[Account]:
-    """Accounts ``numbers`` with their records (runs in a builder process)."""
+def _build_part(env: dict[str, str], numbers: list[int], items: int) -> list[dict]:
+    """Accounts ``numbers`` with their records (runs in a builder process). Returned as plain
+    dicts: an ``Account`` would be pickled as ``__main__.Account``, which the parent finds
+    only when it runs this file as its main module (not when a test runs the script)."""
     os.environ.update({k: v for k, v in env.items() if k.startswith("REGIE_")})
     from sqlalchemy import select
 
@@ -112,7 +114,7 @@ def _build_part(env: dict[str, str], numbers: list[int], items: int) -> list[Acc
     accounts = open_accounts()
     service = RecordService(accounts.db, accounts.keyring)
     documents = _DOCUMENTS
-    made: list[Account] = []
+    made: list[dict] = []
     for n in numbers:
         variant = n % BUNDLE_VARIANTS
         if variant not in documents:
@@ -132,7 +134,7 @@ def _build_part(env: dict[str, str], numbers: list[int], items: int) -> list[Acc
         with accounts.db.session() as session:
             ids = session.scalars(select(RecordResource.id).where(RecordResource.user_id == user.id)
                                   .where(RecordResource.group_id == RecordResource.id).limit(ITEM_IDS)).all()
-        made.append(Account(created["email"], created["totp_secret"], list(ids), step))
+        made.append(asdict(Account(created["email"], created["totp_secret"], list(ids), step)))
     accounts.db.dispose()
     return made
 
@@ -170,7 +172,7 @@ def build(env: dict[str, str], users: int, items: int, processes: int) -> tuple[
     made: list[Account] = []
     with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
         for accounts in pool.map(_build_part, [env] * len(parts), parts, [items] * len(parts)):
-            made.extend(accounts)
+            made.extend(Account(**account) for account in accounts)
             if len(made) % 100 == 0 or len(made) == users:
                 print(f"  {len(made)} users built ({time.perf_counter() - started:.0f} s)", flush=True)
     return made, time.perf_counter() - started
