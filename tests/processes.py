@@ -5,8 +5,8 @@ tests are about what a running process does when it is signalled or killed, not 
 start, so ``regie(...)`` forks this process (Regie already imported) and runs the real command
 line (`regie serve`, `regie worker`: regie.cli.main with the given arguments and environment)
 in the child. ``fresh=True`` starts a new interpreter instead, ``python -m regie.cli.main``,
-as a deployment does; tests/cli/test_worker_cli.py, tests/cli/test_serve_workers_metrics.py
-and tests/web/test_two_processes.py keep doing that, so a command that only works in an
+as a deployment does; tests/cli/test_worker_cli.py (SQLite), tests/cli/test_serve_workers_metrics.py
+and tests/cli/test_demo.py keep doing that, so a command that only works in an
 already-warm process still fails there.
 
 scripts/reliability/ runs the long loops with new interpreters only."""
