@@ -114,7 +114,16 @@ def test_shutdown_hands_back_a_running_job(context: JobContext, handlers) -> Non
     thread.join(5)
     job = queue.get(job_id)
     assert job.state == "queued" and job.worker is None and job.attempts == 0
+    # The handed-back handler still runs; when it ends, its late "done" must not take the job
+    # back from the queue. Waited for here: it must not outlive the test's database either.
+    late = [t for t in threading.enumerate() if t.name == f"regie-job-{job_id[:8]}"]
+    assert late, "the handler thread is still running"
     release.set()
+    for job_thread in late:
+        job_thread.join(10)
+        assert not job_thread.is_alive()
+    job = queue.get(job_id)
+    assert job.state == "queued" and job.worker is None and job.attempts == 0
 
 
 def test_stale_running_jobs_are_requeued(context: JobContext, handlers) -> None:
