@@ -100,20 +100,26 @@ class Forked:
         self.send_signal(signal.SIGKILL)
 
 
-def _run_command(args: list[str], env: Mapping[str, str], out: int, prepare: Callable[[], None] | None) -> int:
-    # What the test process set up is not the command's: the objects it left (database
-    # connections among them) are never collected here, the signals act as in a new
-    # interpreter, and the output goes to the log.
+def become_child(env: Mapping[str, str], out: int, err: int) -> None:
+    """In a fresh fork: what the test process set up is not the child's. The objects it left
+    (database connections among them) are never collected here, the signals act as in a new
+    interpreter, the output goes to *out* and *err* (file descriptors, closed here) and the
+    environment is exactly *env*."""
     gc.freeze()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.close(out)
+    os.dup2(err, 2)
+    for fd in {out, err}:
+        os.close(fd)
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
     os.environ.clear()
     os.environ.update(env)
+
+
+def _run_command(args: list[str], env: Mapping[str, str], out: int, prepare: Callable[[], None] | None) -> int:
+    become_child(env, out, out)
     try:
         if prepare is not None:
             prepare()

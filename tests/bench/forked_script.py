@@ -9,7 +9,6 @@ are new interpreters as in a full run. ``sys.path`` is set to what a new interpr
 path set-up still fails unless the module it needs happens to be imported already."""
 from __future__ import annotations
 
-import gc
 import os
 import runpy
 import signal
@@ -18,6 +17,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.processes import become_child
 
 
 @dataclass
@@ -59,24 +60,11 @@ def run_script(script: Path, args: list[str], env: Mapping[str, str], cwd: Path,
 
 
 def _run(script: Path, args: list[str], env: Mapping[str, str], cwd: Path, out: int, err: int) -> int:
-    # What the test process set up is not the script's: the objects it left (database
-    # connections among them) are never collected here, signals act as in a new
-    # interpreter, and the output goes to the files.
-    os.setpgid(0, 0)
-    gc.freeze()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.setpgid(0, 0)  # the timeout kills the script and what it started
     devnull = os.open(os.devnull, os.O_RDONLY)  # not the test process's stdin (xdist's channel)
     os.dup2(devnull, 0)
     os.close(devnull)
-    os.dup2(out, 1)
-    os.dup2(err, 2)
-    os.close(out)
-    os.close(err)
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-    os.environ.clear()
-    os.environ.update(env)
+    become_child(env, out, err)
     os.chdir(cwd)
     repo = script.resolve().parents[1]
     sys.path[:] = [str(script.parent), *(p for p in sys.path if p and Path(p).resolve() != repo)]

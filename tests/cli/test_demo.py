@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pyotp
 
+from tests.processes import wait_answering
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -23,19 +25,6 @@ def _free_port() -> int:
 # Generous: two processes import everything and the sandbox signs its lists; on a busy
 # machine (the suite's other workers) that took over 40 s. An answer ends the wait at once.
 START_SECONDS = 180
-
-
-def _wait_for(url: str, process: subprocess.Popen, seconds: float = START_SECONDS) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "demo stopped early"
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer")
 
 
 def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
@@ -51,8 +40,10 @@ def test_demo_serves_and_stops_cleanly(tmp_path: Path) -> None:
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        _wait_for(f"http://127.0.0.1:{sandbox_port}/MedMij_Gegevensdienstnamenlijst.xml", process)
+        log_path = Path(log.name)
+        wait_answering(f"http://127.0.0.1:{port}/healthz", process, log_path, timeout=START_SECONDS)
+        wait_answering(f"http://127.0.0.1:{sandbox_port}/MedMij_Gegevensdienstnamenlijst.xml", process, log_path,
+                       timeout=START_SECONDS)
         output = Path(log.name).read_text()
         password = re.search(r"password: (\S+)", output).group(1)
         secret = re.search(r"TOTP key: ([A-Z2-7 ]+?)\s*│", output).group(1).replace(" ", "")
