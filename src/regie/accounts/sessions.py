@@ -14,6 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
 
@@ -131,7 +132,9 @@ class SessionStore:
 
 
 def read_scratch(row: WebSession) -> dict[str, Any]:
-    return json.loads(row.scratch or "{}")
+    # Read several times per request (the access guards); most sessions keep nothing here.
+    scratch = row.scratch
+    return orjson.loads(scratch) if scratch and scratch != "{}" else {}
 
 
 def write_scratch(row: WebSession, **values: Any) -> None:

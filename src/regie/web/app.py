@@ -23,7 +23,7 @@ from regie.web.api import record as api_record
 from regie.web.api import sends as api_sends
 from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from regie.web.context import AppContext
-from regie.web.guards import AccessRefused, CsrfFailed, RedirectTo, access_guard, csrf_guard
+from regie.web.guards import AccessRefused, CsrfFailed, RedirectTo, request_guard
 from regie.web.i18n import N_, translations
 from regie.web.uploads import body_limits as upload_body_limits
 from regie.web.pages import account, auth, enrol, home, password_reset, registration
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # the interactive docs load scripts from elsewhere; our CSP forbids that
         redoc_url=None,
-        dependencies=[Depends(csrf_guard), Depends(access_guard)],  # CSRF, then whose record (regie.access)
+        dependencies=[Depends(request_guard)],  # CSRF, then whose record (regie.access)
         lifespan=_lifespan,
     )
     app.state.context = context

@@ -326,6 +326,14 @@ async def access_guard(request: Request) -> None:
     raise AccessRefused()
 
 
+async def request_guard(request: Request) -> None:
+    """The app-wide dependency: :func:`csrf_guard`, then :func:`access_guard`. One dependency,
+    not two: FastAPI's work per dependency (cache keys, parameter solving) is a measurable
+    share of a short request (docs/benchmarks.md, Load)."""
+    await csrf_guard(request)
+    await access_guard(request)
+
+
 def page_access_for(request: Request, actor: User) -> AccessContext:
     """For handlers that found the signed-in user themselves (the start page)."""
     return _enter(request, _access(request, actor))
