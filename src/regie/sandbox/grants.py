@@ -19,6 +19,11 @@ __all__ = ["DEFAULT_ACCESS_TOKEN_LIFETIME", "Grant", "GrantStore", "RefreshGrant
 # RFC0039 speaks of one login and consent being valid "15 minutes, as usual".
 DEFAULT_ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
 DEFAULT_REFRESH_TOKEN_LIFETIME = timedelta(days=365)
+# After rotation the previous refresh token may be used once more, for this long, as long as
+# its successor was never used: a client that crashed (or lost the answer) between our
+# rotation and storing the new token would otherwise lose the consent for good. Many
+# authorization servers allow such a short "reuse interval"; docs/decisions/0006.
+DEFAULT_REFRESH_REUSE_INTERVAL = timedelta(minutes=2)
 
 
 def utcnow() -> datetime:
@@ -74,10 +79,13 @@ class GrantStore:
     ``lookup`` returns ``None`` for unknown, expired and revoked tokens.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, reuse_interval: timedelta = DEFAULT_REFRESH_REUSE_INTERVAL) -> None:
         self._lock = threading.Lock()
         self._grants: dict[str, Grant] = {}
         self._refresh: dict[str, RefreshGrant] = {}
+        self.reuse_interval = reuse_interval
+        # A rotated refresh token: (its successor, until when it may stand in for it).
+        self._rotated: dict[str, tuple[str, datetime]] = {}
 
     @staticmethod
     def new_token() -> str:
@@ -147,14 +155,29 @@ class GrantStore:
         return grant
 
     def lookup_refresh(
-        self, refresh_token: str, now: datetime | None = None
+        self, refresh_token: str, now: datetime | None = None, *, previous: bool = False
     ) -> RefreshGrant | None:
+        """The consent of a refresh token; with *previous* also of a rotated one that may
+        still stand in for its unused successor (see DEFAULT_REFRESH_REUSE_INTERVAL)."""
         now = _aware(now)
         with self._lock:
             rg = self._refresh.get(refresh_token)
+            if rg is None and previous:
+                rg = self._refresh.get(self._successor(refresh_token, now) or "")
         if rg is None or rg.expires_at <= now:
             return None
         return rg
+
+    def _successor(self, refresh_token: str, now: datetime) -> str | None:
+        """The unused successor a rotated refresh token may still stand in for (lock held)."""
+        found = self._rotated.get(refresh_token)
+        if found is None:
+            return None
+        successor, until = found
+        if until <= now or successor not in self._refresh:
+            del self._rotated[refresh_token]  # too late, or the successor was used or revoked
+            return None
+        return successor
 
     def refresh(
         self,
@@ -173,14 +196,23 @@ class GrantStore:
         """
         now = _aware(now)
         with self._lock:
+            presented = refresh_token
+            if refresh_token not in self._refresh:
+                refresh_token = self._successor(refresh_token, now) or refresh_token
             rg = self._refresh.get(refresh_token)
             if rg is None or rg.expires_at <= now or rg.client_id != client_id:
                 return None
             if rotate:
                 del self._refresh[refresh_token]
+                # Every earlier token of this consent is spent now; the one just presented
+                # may stand in for the new one for a short while.
+                for old in [old for old, (successor, _) in self._rotated.items() if successor == refresh_token]:
+                    del self._rotated[old]
                 new_rt = self._unique(self._refresh)
                 rg = replace(rg, refresh_token=new_rt)
                 self._refresh[new_rt] = rg
+                self._rotated = {old: entry for old, entry in self._rotated.items() if entry[1] > now}
+                self._rotated[presented] = (new_rt, now + self.reuse_interval)
             access_token = self._unique(self._grants)
             grant = Grant(
                 provider=rg.provider,
@@ -211,6 +243,10 @@ class GrantStore:
         count = 0
         with self._lock:
             if token is not None:
+                # A rotated token that still stands in for its successor revokes that one.
+                successor = self._rotated.pop(token, (None, None))[0]
+                if successor is not None and successor in self._refresh:
+                    token = successor
                 if token in self._grants:
                     del self._grants[token]
                     count += 1

@@ -325,7 +325,10 @@ def test_refresh_token_flow(client, app, clock):
     assert new["scope"] == "huisartsdevries~49" and new["refresh_token"] != first_refresh
     grant = app.state.grants.lookup(new["access_token"], clock())
     assert grant is not None and grant.bsn == BSN
-    # Rotation: the old refresh token is spent.
+    # Rotation: once the new refresh token is used, the old one is spent.
+    newer = token(client, grant_type="refresh_token", refresh_token=new["refresh_token"], client_id=PGO)
+    assert newer.status_code == 200, newer.text
+    new = newer.json()
     old = token(client, grant_type="refresh_token", refresh_token=first_refresh, client_id=PGO)
     assert old.json()["error"] == "invalid_grant"
     # Another client may not use it.
@@ -374,3 +377,54 @@ def test_access_log_page(client):
     assert page.status_code == 200
     assert "Anna de Jong" in page.text and "Token uitgegeven" in page.text and "Regie" in page.text
     assert client.get("/nietbestaand/log").status_code == 404
+
+
+def _long_lived_refresh(client, clock) -> str:
+    body = exchange(client, run_flow(client, GP, ("49",), long_lived="true")).json()
+    clock.advance(minutes=20)
+    return body["refresh_token"]
+
+
+def _refresh(client, refresh_token: str, client_id: str = PGO):
+    return token(client, grant_type="refresh_token", refresh_token=refresh_token, client_id=client_id)
+
+
+def test_rotated_refresh_token_stands_in_for_an_unused_successor_for_a_short_while(client, app, clock):
+    """A PGO that crashed between our rotation and storing the new refresh token still holds
+    the old one: it may use it again shortly after, and that spends the lost successor."""
+    first = _long_lived_refresh(client, clock)
+    lost = _refresh(client, first).json()["refresh_token"]  # the answer the PGO never stored
+    clock.advance(seconds=30)
+    again = _refresh(client, first)
+    assert again.status_code == 200, again.text
+    kept = again.json()["refresh_token"]
+    assert kept not in (first, lost)
+    assert app.state.grants.lookup(again.json()["access_token"], clock()).bsn == BSN
+    assert _refresh(client, lost).json()["error"] == "invalid_grant"  # the lost one is spent
+    assert _refresh(client, kept).status_code == 200
+    # Now that its successor was used, the first token is spent for good.
+    assert _refresh(client, first).json()["error"] == "invalid_grant"
+
+
+def test_rotated_refresh_token_is_refused_after_the_reuse_interval(client, clock):
+    first = _long_lived_refresh(client, clock)
+    second = _refresh(client, first).json()["refresh_token"]
+    clock.advance(minutes=3)  # the interval is two minutes
+    assert _refresh(client, first).json()["error"] == "invalid_grant"
+    assert _refresh(client, second).status_code == 200  # the successor itself still works
+
+
+def test_rotated_refresh_token_never_serves_another_client(client, clock):
+    first = _long_lived_refresh(client, clock)
+    _refresh(client, first)
+    assert _refresh(client, first, client_id="localhost").json()["error"] == "invalid_grant"
+
+
+def test_revoking_a_rotated_refresh_token_revokes_its_unused_successor(client, app, clock):
+    """A PGO that lost the new token and then withdraws the consent sends the old one."""
+    first = _long_lived_refresh(client, clock)
+    second = _refresh(client, first).json()["refresh_token"]
+    response = client.post(f"/{GP}/oauth/revoke", data={"token": first, "client_id": PGO})
+    assert response.status_code == 200
+    assert _refresh(client, second).json()["error"] == "invalid_grant"
+    assert _refresh(client, first).json()["error"] == "invalid_grant"

@@ -506,7 +506,7 @@ class AuthorizationServers:
         if not token:
             raise _TokenError("invalid_request", "refresh_token ontbreekt")
         now = self.clock()
-        current = self.grants.lookup_refresh(token, now)
+        current = self.grants.lookup_refresh(token, now, previous=True)
         if current is None or current.provider != provider.naam or current.client_id != client_id:
             raise _TokenError("invalid_grant", "onbekende, verlopen of ingetrokken refresh_token")
         scope = form.get("scope")
@@ -535,7 +535,7 @@ class AuthorizationServers:
         if self.config.client(client_id) is None or not _cert_allows(request, client_id):
             return JSONResponse({"error": "invalid_client"}, status_code=401, headers=_NO_STORE)
         now = self.clock()
-        owner = self.grants.lookup(token, now) or self.grants.lookup_refresh(token, now)
+        owner = self.grants.lookup(token, now) or self.grants.lookup_refresh(token, now, previous=True)
         if owner is not None and owner.provider == provider.naam and owner.client_id == client_id:
             self.grants.revoke(token)
             self.record(provider.naam, "token_revoked", client_id=client_id, bsn=owner.bsn,
