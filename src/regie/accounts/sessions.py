@@ -122,14 +122,6 @@ class SessionStore:
             statement = statement.where(WebSession.id != keep.id)
         session.execute(statement)
 
-    def purge_expired(self, session: Session, now: datetime) -> int:
-        result = session.execute(
-            delete(WebSession).where(
-                (WebSession.last_seen_at < now - self.idle) | (WebSession.created_at < now - self.absolute)
-            )
-        )
-        return result.rowcount or 0
-
 
 def read_scratch(row: WebSession) -> dict[str, Any]:
     # Read several times per request (the access guards); most sessions keep nothing here.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from regie.store.db import Database
@@ -142,12 +142,6 @@ class JobQueue:
                 update(Job).where(Job.state == "running", Job.heartbeat_at < now - stale_after)
                 .values(state="queued", worker=None, heartbeat_at=None)
             ).rowcount or 0
-
-    def purge_finished(self, older_than: timedelta, now: datetime | None = None) -> int:
-        now = now or utcnow()
-        with self.db.session() as session:
-            return session.execute(delete(Job).where(
-                Job.state.in_(("done", "failed")), Job.finished_at < now - older_than)).rowcount or 0
 
     # --- looking ------------------------------------------------------------------
     def stats(self, now: datetime | None = None) -> QueueStats:
