@@ -379,6 +379,7 @@ LONG_TESTS: dict[str, int] = {
     "tests/browser/test_login_journeys.py": 23,
     "tests/web/test_two_processes": 6,
     "tests/browser/test_password_reset_journey.py": 20,
+    "tests/browser/test_session_browser.py": 0,  # seconds, not the folder's 15
     "tests/browser/": 15,
     "tests/bench/": 12,
     "tests/reliability/": 12,

@@ -1,10 +1,12 @@
-"""A live Regie server per test and Debian's Chromium driven by Playwright.
+"""A live Regie server per test and Debian's Chromium driven by Playwright: one browser per
+test process, a fresh browser context per test.
 
 Never a downloaded browser: /usr/bin/chromium (the Debian package). With
 REQUIRE_BROWSER=1 a missing Chromium fails the run instead of skipping.
 """
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -43,18 +45,101 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def chromium():
-    # Per test, not per session: Playwright's sync API keeps an event loop running
-    # while it is open, which breaks tests elsewhere in the same worker that call asyncio.run().
+class _SessionBrowser:
+    """Playwright and Chromium, started once per test process (a launch costs ~1.7 s of CPU)
+    and started again when the browser crashed or was closed. Each test gets a browser
+    context of its own (the `page` fixture's, or those it makes), closed after it, so no
+    cookies or storage pass between tests."""
+
+    def __init__(self) -> None:
+        self.manager = None  # playwright's PlaywrightContextManager
+        self.playwright = None
+        self.browser = None
+
+    def get(self):
+        if self.browser is not None and self.browser.is_connected():
+            return self.browser
+        try:
+            self.browser = self._launch()
+        except Exception:  # the driver itself is gone: a new Playwright, then the browser
+            try:
+                self.stop()
+            except Exception:  # noqa: BLE001 - what is left of the old one
+                self.manager = self.playwright = self.browser = None
+            self.browser = self._launch()
+        return self.browser
+
+    def _launch(self):
+        if self.playwright is None:
+            from playwright.sync_api import sync_playwright
+
+            self.manager = sync_playwright()
+            self.playwright = self.manager.start()
+        return self.playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+    # Playwright's sync API marks its event loop as the thread's running loop between calls
+    # (playwright/_impl/_greenlets.py wait_for_future), and asyncio.run() refuses to start
+    # while one is: so the mark is taken away after each browser test, for the other tests of
+    # the process, and put back before the next one calls Playwright.
+    def enter(self) -> None:
+        if self.manager is not None:
+            asyncio._set_running_loop(self.manager._loop)
+
+    def leave(self) -> None:
+        if self.manager is not None:
+            asyncio._set_running_loop(None)
+
+    def stop(self) -> None:
+        if self.manager is None:
+            return
+        self.enter()
+        try:
+            if self.browser is not None and self.browser.is_connected():
+                self.browser.close()
+        except Exception:  # noqa: BLE001 - a browser that is already gone
+            pass
+        finally:
+            self.browser = None
+            try:
+                self.playwright.stop()
+            finally:
+                self.leave()
+                self.manager = self.playwright = None
+
+
+@pytest.fixture(scope="session")
+def _session_browser() -> Iterator[_SessionBrowser]:
     if not CHROMIUM.exists():
         skip_or_fail(f"{CHROMIUM} is missing (Debian package 'chromium')", "REQUIRE_BROWSER")
-    from playwright.sync_api import sync_playwright
+    session = _SessionBrowser()
+    yield session
+    session.stop()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+def _close_contexts(browser) -> None:
+    if browser.is_connected():
+        for context in browser.contexts:
+            context.close()
+
+
+@pytest.fixture
+def chromium(_session_browser: _SessionBrowser):
+    """The process's Chromium, with no browser context open: the contexts a test opens in it
+    are closed after the test."""
+    _session_browser.enter()
+    try:
+        browser = _session_browser.get()
+        _close_contexts(browser)  # none, unless an earlier test's clean-up failed
+    except BaseException:
+        _session_browser.leave()
+        raise
+    try:
         yield browser
-        browser.close()
+    finally:
+        try:
+            _close_contexts(browser)
+        finally:
+            _session_browser.leave()
 
 
 @pytest.fixture
