@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from regie.jobs.queue import JobQueue
 from regie.store.db import Database
-from tests.processes import Forked, local_get, regie, upgraded
+from tests.processes import Forked, regie, upgraded, wait_answering
 
 
 def _test_jobs() -> None:
@@ -98,7 +98,9 @@ def test_serve_hands_back_its_in_process_jobs_on_sigterm(tmp_path: Path, databas
     process = regie(["serve", "--port", str(port)], env, log, prepare=_test_jobs)
     try:
         _wait_running(db, 1, process, log)
-        assert local_get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+        # The in-process worker starts in the app's start-up, before uvicorn listens: the
+        # slow job can be running while the port still refuses connections.
+        wait_answering(f"http://127.0.0.1:{port}/healthz", process, log, timeout=60)
         # The in-process worker runs one job at a time: the quick one waits behind the slow one
         # and is still queued (never started) at shutdown.
         quick = queue.enqueue("test.quick")
