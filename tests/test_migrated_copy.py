@@ -1,4 +1,4 @@
-"""The test infrastructure's shortcut (tests/conftest.py ``migrate``): a copy of a database
+"""The test infrastructure's shortcut (tests/databases.py ``migrate``): a copy of a database
 migrated once has exactly the schema and version that running the migrations gives.
 
 On PostgreSQL the copy is a script read from the migrated schema's catalog; it is compared
@@ -15,10 +15,8 @@ from sqlalchemy.pool import NullPool
 
 from regie.store.db import Database
 from regie.store.migrate import upgrade
-from tests.conftest import (
-    POSTGRES_URL, _postgres_script, _postgres_template, migrate, postgres_problem, postgres_schema,
-    skip_or_fail,
-)
+from tests.conftest import postgres_problem, skip_or_fail
+from tests.databases import POSTGRES_URL, _postgres_script, _postgres_template, migrate, postgres_schema
 
 
 def _snapshot(engine: Engine) -> dict:
@@ -157,7 +155,7 @@ def test_postgres_replayed_copy_equals_the_migrations(migrated_for_real, monkeyp
     """The fallback for a schema the script can't reproduce: the migrations' statements replayed."""
     real, real_catalog = migrated_for_real
     template = dict(_postgres_template(POSTGRES_URL), script=None)
-    monkeypatch.setattr("tests.conftest._postgres_template", lambda base_url: template)
+    monkeypatch.setattr("tests.databases._postgres_template", lambda base_url: template)
     with postgres_schema() as copy_url:
         assert _copied(copy_url) == real
         assert _catalog(copy_url) == real_catalog
