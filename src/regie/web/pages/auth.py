@@ -16,6 +16,7 @@ from regie.accounts.errors import InvalidCredentials, InvalidSecondFactor, Throt
 from regie.accounts.sessions import read_scratch, write_scratch
 from regie.web.guards import safe_next
 from regie.web.pages._helpers import gettext_for, see_other, throttle_text, translated
+from regie.web.pages._passkey_step import passkey_options, passkey_verify
 from regie.web.messages import message
 from regie.web.sessions import (
     client_info,
@@ -24,8 +25,6 @@ from regie.web.sessions import (
     end_session,
     save_session,
     start_session,
-    remember,
-    take,
 )
 from regie.web.templating import render
 
@@ -147,16 +146,10 @@ def finish_login(request: Request, user_id: str) -> Response:
 
 @router.post("/login/passkey/options")
 def passkey_login_options(request: Request) -> Response:
-    context = context_of(request)
     user_id = _pending_user_id(request)
     if user_id is None:
         return JSONResponse({"error": "not-in-login"}, status_code=409)
-    with context.db.session() as session:
-        user = context.accounts.user(session, user_id)
-        assert user is not None
-        ceremony = context.passkeys.authentication_options(session, user)
-    remember(request, passkey_challenge=ceremony.challenge)
-    return Response(ceremony.options_json, media_type="application/json")
+    return passkey_options(request, user_id)
 
 
 @router.post("/login/passkey/verify")
@@ -166,30 +159,10 @@ async def passkey_login_verify(request: Request) -> Response:
 
 
 def _passkey_login_verify(request: Request, credential: bytes) -> Response:
-    context = context_of(request)
     user_id = _pending_user_id(request)
     if user_id is None:
         return JSONResponse({"error": "not-in-login"}, status_code=409)
-    challenge = take(request, "passkey_challenge")
-    if not challenge:
-        return JSONResponse({"error": "no-challenge"}, status_code=409)
-    client = client_info(request)
-    try:
-        context.accounts.require_second_factor_allowed(user_id, client)
-        with context.db.session() as session:
-            user = context.accounts.user(session, user_id)
-            assert user is not None
-            context.passkeys.authenticate(session, user, credential.decode("utf-8", "replace"), challenge)
-    except Throttled as exc:
-        return JSONResponse({"error": "throttled", "message": throttle_text(request, exc)}, status_code=429)
-    except InvalidSecondFactor:
-        try:
-            context.accounts.record_second_factor_failure(user_id, client, "passkey")
-        except Throttled as exc:
-            return JSONResponse({"error": "throttled", "message": throttle_text(request, exc)}, status_code=429)
-        return JSONResponse({"error": "invalid-passkey"}, status_code=401)
-    response = finish_login(request, user_id)
-    return JSONResponse({"redirect": response.headers["location"]})
+    return passkey_verify(request, user_id, credential, lambda: finish_login(request, user_id))
 
 
 @router.post("/logout")

@@ -18,14 +18,13 @@ from regie.accounts.errors import InvalidSecondFactor, Throttled, ValidationFail
 from regie.accounts.sessions import read_scratch, write_scratch
 from regie.web.pages._email_link_pages import ask_for_mail, flows, open_link, password_pair_errors, pending_link
 from regie.web.pages._helpers import gettext_for, see_other, throttle_text, translated
+from regie.web.pages._passkey_step import passkey_options, passkey_verify
 from regie.web.sessions import (
     client_info,
     context_of,
     current_session,
-    remember,
     save_session,
     start_session,
-    take,
 )
 from regie.web.templating import render
 
@@ -150,21 +149,15 @@ def _finish(request: Request, link: PendingLink, stage: str) -> Response:
 
 
 @router.post("/password/reset/passkey/options")
-def passkey_options(request: Request) -> Response:
+def passkey_options_for_reset(request: Request) -> Response:
     link = _confirming(request)
     if link is None or link.user_id is None:
         return JSONResponse({"error": "not-in-reset"}, status_code=409)
-    context = context_of(request)
-    with context.db.session() as session:
-        user = context.accounts.user(session, link.user_id)
-        assert user is not None
-        ceremony = context.passkeys.authentication_options(session, user)
-    remember(request, passkey_challenge=ceremony.challenge)
-    return Response(ceremony.options_json, media_type="application/json")
+    return passkey_options(request, link.user_id)
 
 
 @router.post("/password/reset/passkey/verify")
-async def passkey_verify(request: Request) -> Response:
+async def passkey_verify_for_reset(request: Request) -> Response:
     credential = await request.body()
     return await run_in_threadpool(_passkey_verify, request, credential)
 
@@ -173,24 +166,4 @@ def _passkey_verify(request: Request, credential: bytes) -> Response:
     link = _confirming(request)
     if link is None or link.user_id is None:
         return JSONResponse({"error": "not-in-reset"}, status_code=409)
-    challenge = take(request, "passkey_challenge")
-    if not challenge:
-        return JSONResponse({"error": "no-challenge"}, status_code=409)
-    context = context_of(request)
-    client = client_info(request)
-    try:
-        context.accounts.require_second_factor_allowed(link.user_id, client)
-        with context.db.session() as session:
-            user = context.accounts.user(session, link.user_id)
-            assert user is not None
-            context.passkeys.authenticate(session, user, credential.decode("utf-8", "replace"), challenge)
-    except Throttled as exc:
-        return JSONResponse({"error": "throttled", "message": throttle_text(request, exc)}, status_code=429)
-    except InvalidSecondFactor:
-        try:
-            context.accounts.record_second_factor_failure(link.user_id, client, "passkey")
-        except Throttled as exc:
-            return JSONResponse({"error": "throttled", "message": throttle_text(request, exc)}, status_code=429)
-        return JSONResponse({"error": "invalid-passkey"}, status_code=401)
-    response = _finish(request, link, "full")
-    return JSONResponse({"redirect": response.headers["location"]})
+    return passkey_verify(request, link.user_id, credential, lambda: _finish(request, link, "full"))
