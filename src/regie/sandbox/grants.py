@@ -204,14 +204,13 @@ class GrantStore:
                 return None
             if rotate:
                 del self._refresh[refresh_token]
-                # Every earlier token of this consent is spent now; the one just presented
-                # may stand in for the new one for a short while.
-                for old in [old for old, (successor, _) in self._rotated.items() if successor == refresh_token]:
-                    del self._rotated[old]
                 new_rt = self._unique(self._refresh)
                 rg = replace(rg, refresh_token=new_rt)
                 self._refresh[new_rt] = rg
-                self._rotated = {old: entry for old, entry in self._rotated.items() if entry[1] > now}
+                # Forget stand-ins whose time is up or whose successor is spent (such as the
+                # one just used); the token just presented stands in for the new one.
+                self._rotated = {old: (successor, until) for old, (successor, until) in self._rotated.items()
+                                 if until > now and successor in self._refresh}
                 self._rotated[presented] = (new_rt, now + self.reuse_interval)
             access_token = self._unique(self._grants)
             grant = Grant(
@@ -234,6 +233,7 @@ class GrantStore:
         provider: str | None = None,
         bsn: str | None = None,
         client_id: str | None = None,
+        now: datetime | None = None,
     ) -> int:
         """Revoke one access or refresh token, or every token matching the filters.
 
@@ -244,9 +244,7 @@ class GrantStore:
         with self._lock:
             if token is not None:
                 # A rotated token that still stands in for its successor revokes that one.
-                successor = self._rotated.pop(token, (None, None))[0]
-                if successor is not None and successor in self._refresh:
-                    token = successor
+                token = self._successor(token, _aware(now)) or token
                 if token in self._grants:
                     del self._grants[token]
                     count += 1

@@ -464,7 +464,7 @@ class AuthorizationServers:
         if not first:
             # RFC 6749 4.1.2: a replayed code revokes what was issued with it.
             for token in code.tokens:
-                self.grants.revoke(token)
+                self.grants.revoke(token, now=self.clock())
                 self.record(provider.naam, "code_replayed", client_id=client_id, bsn=code.bsn,
                             service_ids=code.service_ids)
             raise _TokenError("invalid_grant", "deze code is al gebruikt")
@@ -537,7 +537,7 @@ class AuthorizationServers:
         now = self.clock()
         owner = self.grants.lookup(token, now) or self.grants.lookup_refresh(token, now, previous=True)
         if owner is not None and owner.provider == provider.naam and owner.client_id == client_id:
-            self.grants.revoke(token)
+            self.grants.revoke(token, now=now)
             self.record(provider.naam, "token_revoked", client_id=client_id, bsn=owner.bsn,
                         service_ids=owner.service_ids, request_id=request_id,
                         correlation_id=correlation_id)
