@@ -52,7 +52,7 @@ def _bearer(request: Request) -> str | None:
 
 
 async def csrf_guard(request: Request) -> None:
-    """App-wide dependency: runs before every route."""
+    """Before every route (through :func:`request_guard`)."""
     if request.method in SAFE_METHODS:
         return
     if _bearer(request) is not None and request.url.path.startswith("/api/"):
@@ -304,8 +304,8 @@ def uses_policy(route) -> bool:
 
 
 async def access_guard(request: Request) -> None:
-    """App-wide dependency, after :func:`csrf_guard`: while a session acts on someone else's
-    record, a route may only run when the policy covers it. Routes that take their record
+    """Before every route, after :func:`csrf_guard` (through :func:`request_guard`): while a
+    session acts on someone else's record, a route may only run when the policy covers it. Routes that take their record
     from the policy decide themselves (with the action they need); a route without a policy
     entry, or one still reading the signed-in user only, is refused: it would otherwise show
     the helper's own record under someone else's name, or worse, act in the wrong record."""
