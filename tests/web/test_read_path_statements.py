@@ -28,13 +28,14 @@ def test_an_item_read_runs_in_autocommit_and_writes_its_audit_entry(app) -> None
         token, _row = context.accounts.sessions.create(session, CLIENT, utcnow(), user_id=user.id, stage="full")
     statements: list[str] = []
     modes: list[str | None] = []
-    engine = context.db.engine
 
     def listen(conn, cursor, sql, params, ctx, many) -> None:
         statements.append(" ".join(sql.split()))
-        modes.append(conn.get_execution_options().get("isolation_level"))
+        modes.append("AUTOCOMMIT" if _autocommit(conn) else "TRANSACTION")
 
-    event.listen(engine, "before_cursor_execute", listen)
+    # On PostgreSQL autocommit work has a pool of its own (regie.store.db): listen to both.
+    for engine in context.db.engines:
+        event.listen(engine, "before_cursor_execute", listen)
     with TestClient(app) as client:
         client.cookies.set(SESSION_COOKIE, token)
         items = client.get("/api/v1/record/items").json()["items"]
@@ -49,3 +50,9 @@ def test_an_item_read_runs_in_autocommit_and_writes_its_audit_entry(app) -> None
     assert modes == ["AUTOCOMMIT"] * len(statements), list(zip(modes, statements))
     assert sum(s.startswith("INSERT INTO audit_entries") for s in statements) == 1
     assert len(statements) <= 9, statements
+
+
+def _autocommit(conn) -> bool:
+    """Whether the driver connection itself commits every statement (what the server sees)."""
+    raw = conn.connection.dbapi_connection
+    return raw.autocommit is True if conn.dialect.name == "postgresql" else raw.isolation_level is None

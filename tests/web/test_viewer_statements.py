@@ -58,11 +58,13 @@ def _counted(app, client, path: str) -> list[str]:
         statements.append(" ".join(sql.split()))
 
     client.get(path)  # warm: caches of this process (data keys, templates)
-    event.listen(app.state.context.db.engine, "before_cursor_execute", listen)
+    for engine in app.state.context.db.engines:  # autocommit work has a pool of its own on PostgreSQL
+        event.listen(engine, "before_cursor_execute", listen)
     try:
         answer = client.get(path)
     finally:
-        event.remove(app.state.context.db.engine, "before_cursor_execute", listen)
+        for engine in app.state.context.db.engines:
+            event.remove(engine, "before_cursor_execute", listen)
     assert answer.status_code == 200, (path, answer.status_code)
     return statements
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, exc, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -21,9 +21,25 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    return _server_engine(url)
+
+
+def _server_engine(url: str | URL, **options: Any) -> Engine:
+    engine = create_engine(url, pool_size=10, max_overflow=20, **options)
     _check_liveness_on_checkout(engine)
     return engine
+
+
+def _autocommit_engine(engine: Engine) -> Engine:
+    """Connections whose every statement commits on its own (see :meth:`Database.reading`).
+
+    On PostgreSQL a pool of its own whose connections are in autocommit from the start: the
+    same engine with ``execution_options(isolation_level=...)`` switches each connection on
+    checkout and back on checkin, a share of a short read's CPU (two checkouts per request;
+    docs/benchmarks.md, Session 7). SQLite shares the one engine (one file, one writer)."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return _server_engine(engine.url, isolation_level="AUTOCOMMIT")
 
 
 # A pooled connection idle for longer than this is pinged (a round trip) before use: a
@@ -95,7 +111,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Each statement its own transaction: no BEGIN and COMMIT round trips (two of a
         # request's few on PostgreSQL) for work that reads, or writes with one statement.
-        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.autocommit_engine = _autocommit_engine(self.engine)
         self._autocommit_sessions = sessionmaker(self.autocommit_engine, expire_on_commit=False)
 
     @contextmanager
@@ -127,5 +143,13 @@ class Database:
         except Exception:
             return False
 
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Each engine with a pool of its own (for event listeners, and to dispose of)."""
+        if self.autocommit_engine.pool is self.engine.pool:
+            return (self.engine,)
+        return (self.engine, self.autocommit_engine)
+
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in self.engines:
+            engine.dispose()

@@ -25,6 +25,7 @@ from regie.web.asgi_middleware import BodyLimitMiddleware, SecurityHeadersMiddle
 from regie.web.context import AppContext
 from regie.web.guards import AccessRefused, CsrfFailed, RedirectTo, request_guard
 from regie.web.i18n import N_, translations
+from regie.web.item_read import ItemReadMiddleware
 from regie.web.uploads import body_limits as upload_body_limits
 from regie.web.pages import account, auth, enrol, home, password_reset, registration
 from regie.web.pages import appointments as appointment_pages
@@ -124,7 +125,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_error_handlers(app)
 
-    # Outermost first on the way in: request log, size limit, headers, the session.
+    # Outermost first on the way in: request log, size limit, headers, the session, then the
+    # one-step answer to the most common item read (regie.web.item_read).
+    app.add_middleware(ItemReadMiddleware)
     app.add_middleware(WebSessionMiddleware, context=context)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(

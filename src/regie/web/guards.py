@@ -259,6 +259,22 @@ def _decided_without_database(request: Request) -> bool:
     return not chosen or chosen == web.user_id
 
 
+def own_record_access(request: Request) -> AccessContext | None:
+    """:func:`api_record_access`'s decision when it needs nothing beyond what the session
+    load brought (a full session, its user and own grant, no other record chosen): entered
+    for the request the same way. None in every other case (a token, a delegation, a refusal):
+    the route's own dependencies then decide, as always (used by :mod:`regie.web.item_read`)."""
+    if _bearer(request) is not None:
+        return None
+    web = current_session(request)
+    if web is None or web.stage != "full" or web.user_id is None or not _decided_without_database(request):
+        return None
+    try:
+        return _enter(request, _api_access(request))
+    except (AccessRefused, Problem):
+        return None
+
+
 async def record_access(request: Request) -> AccessContext:
     """Dependency for pages acting on a record (async: the store's scope must reach the handler)."""
     if _decided_without_database(request):

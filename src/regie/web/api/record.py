@@ -93,15 +93,31 @@ def items(
     return _json({"items": page, "next_cursor": next_cursor})
 
 
-@router.get("/record/items/{item_id}", responses={200: {"content": {_JSON: {}}}, 404: {"description": "No such item"}})
+ITEM_PATH = "/record/items/{item_id}"
+
+
+@router.get(ITEM_PATH, responses={200: {"content": {_JSON: {}}}, 404: {"description": "No such item"}})
 def item(request: Request, item_id: str, user: Annotated[User, Depends(api_owner)]) -> Response:
     """One record item with its provenance, resolved links and the other members of its group."""
+    body = read_item(request, user, item_id)
+    if body is None:
+        raise Problem(404, "not-found", _NOT_FOUND)
+    return item_response(body)
+
+
+def read_item(request: Request, user: User, item_id: str) -> bytes | None:
+    """The item as JSON bytes, its read written to the audit trail; None when the record
+    holds no such item (nothing is audited then). Shared with :mod:`regie.web.item_read`."""
     with record_of(request, user) as repo:
         body = repo.detail(item_id[:64])
         if body is None:
-            raise Problem(404, "not-found", _NOT_FOUND)
+            return None
         repo.audit(user.id, "read", [item_id], channel_of(request))
-    return _json(body)
+    return orjson.dumps(body)
+
+
+def item_response(body: bytes) -> Response:
+    return Response(content=body, media_type=_JSON, headers={"Cache-Control": "no-store"})
 
 
 @router.get(

@@ -1,0 +1,71 @@
+"""The JSON API's most requested read, one record item, in one step (issue 9, docs/benchmarks.md).
+
+``GET /api/v1/record/items/{item_id}`` for one's own record with a signed-in session is
+most of the API's traffic. FastAPI spends more CPU on such a request (routing through the
+included routers, solving the dependencies, a thread hop per dependency and one for the
+handler) than the read itself. This ASGI layer sits just inside the session middleware and
+answers that one common case itself, through the same functions the route uses:
+
+- whose record and whether the person may: :func:`regie.web.guards.own_record_access`, the
+  policy's own decision for a request it can decide from what the session load brought;
+- the read and its audit entry: :func:`regie.web.api.record.read_item`, the route's own body,
+  in one worker-thread hop;
+- the answer: :func:`regie.web.api.record.item_response`, byte for byte the route's.
+
+Everything else goes on to the app unchanged: another method, a query string, an API token,
+a session acting for someone else, no such item (the route answers the 404), a refusal, an
+error (the route and its error handlers answer; nothing was sent or audited yet). The scope
+carries the route as FastAPI would set it, so request logs and metrics name the same route.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from regie.web.api import record as api_record
+from regie.web.guards import own_record_access
+
+log = logging.getLogger("regie.web")
+
+
+def item_route() -> BaseRoute:
+    """The API route whose common case this layer answers (its path template and policy entry)."""
+    return next(route for route in api_record.router.routes if getattr(route, "endpoint", None) is api_record.item)
+
+
+class ItemReadMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.route = item_route()
+        prefix, _, _ = self.route.path.partition("{item_id}")
+        # Starlette's default path parameter: one or more characters, no slash.
+        self.path = re.compile(re.escape(prefix) + r"([^/]+)")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = None
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("query_string"):
+            found = self.path.fullmatch(scope["path"])
+        if found is None or not await self._answer(scope, receive, send, found.group(1)):
+            await self.app(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, item_id: str) -> bool:
+        """Answer the request; False (nothing sent) when the route should."""
+        scope["route"], scope["path_params"] = self.route, {"item_id": item_id}
+        request = Request(scope, receive)
+        try:
+            access = own_record_access(request)
+            body = None if access is None else await anyio.to_thread.run_sync(
+                api_record.read_item, request, access.owner, item_id)
+        except Exception:  # the route runs it again and its error handlers answer
+            log.debug("the item read went on to the route after an error", exc_info=True)
+            body = None
+        if body is None:
+            del scope["route"], scope["path_params"]
+            return False
+        await api_record.item_response(body)(scope, receive, send)
+        return True
