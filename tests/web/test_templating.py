@@ -87,3 +87,76 @@ def test_an_item_line_holds_what_the_single_methods_give(item: dict, language: s
         sources=", ".join(item.get("sources", ())), attention=item.get("attention"), active=item.get("active"),
         status=p.status(status) if status not in (None, "active", "final", "current") else "",
         self_measured=p.self_measured(item), range=p.range_text(item.get("reference_ranges")), trend=p.trend_code(item))
+
+
+# The rows as the templates wrote them before Presenter.item_rows and Presenter.result_rows
+# (_record.html's item_list loop, record_category.html's results table): the methods must
+# give the same markup, white space included.
+_ITEM_LIST_ROWS = """{% set from_word = _("from") %}
+{% for item in items %}
+{% set line = p.line(item) %}
+<li class="item">
+  <p class="item-title"><a href="{{ line.url }}">{{ line.title or _("(no title)") }}</a>
+    {% if line.value %} <span class="value">{{ line.value }}</span>{% endif %}
+    {%+ if line.flag %}<span class="flag flag-{{ line.flag[1] }}">{{ line.flag[0] }}</span>{% endif %}</p>
+  <p class="meta">
+    {% if line.date %}<time datetime="{{ line.day }}">{{ line.date }}</time>{% if line.end %} – <time datetime="{{ line.end_day }}">{{ line.end }}</time>{% endif %}{% else %}{{ _("no date") }}{% endif %}
+    {% if show_category %} · {{ line.category }}{% endif %}
+    {% if line.kind %} · {{ line.kind }}{% if line.letter %} {{ line.letter }}{% endif %}{% endif %}
+    · {{ from_word }} {{ line.sources }}
+    {%+ if line.attention %}<span class="badge badge-attention">{{ _("Attention flag") }}</span>{% endif %}
+{% if line.active is true %}<span class="badge badge-current">{{ _("current") }}</span>{% elif line.active is false %}<span class="badge">{{ _("past") }}</span>{% endif %}
+{% if line.status %}<span class="badge">{{ line.status }}</span>{% endif +%}
+  </p>
+  {% if line.term %}<p class="term">{{ line.term }}</p>{% endif %}
+</li>
+{% endfor %}
+"""
+_RESULT_ROWS = """    {% set trend_word = _("trend") %}
+    {% for item in items %}
+      {% set line = p.line(item) %}
+      <tr>
+        <td><time datetime="{{ line.day }}">{{ line.date }}</time></td>
+        <td><a href="{{ line.url }}">{{ line.title }}</a>{% if line.self_measured %} <span class="badge">{{ _("measured yourself") }}</span>{% endif %}</td>
+        <td>{{ line.value }} {% if line.flag %}<span class="flag flag-{{ line.flag[1] }}">{{ line.flag[0] }}</span>{% endif %}</td>
+        <td>{{ line.range }}</td>
+        <td>{% if line.trend %}<a href="/results/{{ line.trend }}">{{ trend_word }}<span class="visually-hidden"> {{ line.title }}</span></a>{% endif %}</td>
+      </tr>
+    {% endfor %}
+"""
+MORE_ITEMS = ITEMS + [
+    {"id": "d" * 32, "category": "vital_signs", "resource_type": "Observation", "title": "Blood <pressure> & \"more\"",
+     "kind": "Observation/blood-pressure", "date": "2024-06-01T00:00:00+02:00", "status": "amended",
+     "sources": ["GP's <practice>"], "codes": [{"system": "http://loinc.org", "code": "85354-9"}],
+     "components": [{"value": {"type": "quantity", "value": "120", "unit": "mm[Hg]"}},
+                    {"value": {"type": "quantity", "value": "80", "unit": "mm[Hg]"}}]},
+    {"id": "e" * 32, "category": "medication", "resource_type": "MedicationRequest", "title": "",
+     "kind": "MedicationRequest/medication-agreement", "status": "stopped", "active": None, "attention": 0,
+     "end": "2024", "sources": ["A", "B"], "interpretation": [{"code": "HH"}],
+     "value": {"type": "quantity", "value": "5", "comparator": "<", "unit": "mg"}},
+    {"id": "f" * 32, "category": "journal", "resource_type": "Observation", "kind": "Observation/journal-",
+     "date": "not a date", "status": "a status of its own", "sources": None,
+     "reference_ranges": [{"text": "below <5"}], "value": {"type": "coding", "display": "positive & clear"}},
+    {"id": "1" * 32, "category": "problems", "resource_type": "Condition", "title": "Diabetes", "kind": "Condition",
+     "date": "2019-04-02", "active": True, "attention": True,
+     "codes": [{"system": "http://hl7.org/fhir/sid/icpc-1-nl", "code": "T90"}]},
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("show_category", [False, True])
+def test_item_rows_are_the_rows_the_template_wrote(language: str, show_category: bool) -> None:
+    p = Presenter(language, translations(language).gettext)
+    env = for_language(language)
+    expected = env.from_string(_ITEM_LIST_ROWS).render(p=p, items=MORE_ITEMS, show_category=show_category)
+    assert p.item_rows(MORE_ITEMS, show_category) == expected
+    assert p.item_rows([]) == ""
+    assert '<a href="/record/items/' + "d" * 32 + '">Blood &lt;pressure&gt; &amp; &#34;more&#34;</a>' in expected
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_result_rows_are_the_rows_the_template_wrote(language: str) -> None:
+    p = Presenter(language, translations(language).gettext)
+    expected = for_language(language).from_string(_RESULT_ROWS).render(p=p, items=MORE_ITEMS)
+    assert p.result_rows(MORE_ITEMS) == expected
+    assert p.result_rows([]) == ""

@@ -10,12 +10,14 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from markupsafe import Markup, escape
 
 from regie.record import Category, FhirDate
 from regie.web.i18n import N_
@@ -207,6 +209,29 @@ def item_url(item: dict[str, Any]) -> str:
 
 #: Statuses a list does not show as a badge: what most items are, so it says nothing.
 _PLAIN_STATUSES = ("active", "final", "current")
+
+
+@lru_cache(maxsize=512)
+def _kind_word(kind: str) -> str | None:
+    """The (untranslated) word of KIND_WORDS for a kind: its first matching prefix."""
+    for prefix, word in KIND_WORDS.items():
+        if kind.startswith(prefix):
+            return word
+    return None
+
+
+def _html(value: Any) -> str:
+    """``value`` escaped for HTML, as markupsafe's ``escape`` (and so Jinja) does it; a plain
+    string without a character to escape, the usual case, is returned as it is."""
+    if value.__class__ is str and not ("&" in value or "<" in value or ">" in value or '"' in value or "'" in value):
+        return value
+    return str(escape(value))
+
+
+#: Fixed texts of the list rows (Presenter.item_rows, Presenter.result_rows).
+_ROW_WORDS = {"no title": N_("(no title)"), "no date": N_("no date"), "from": N_("from"),
+              "attention": N_("Attention flag"), "current": N_("current"), "past": N_("past"),
+              "measured yourself": N_("measured yourself"), "trend": N_("trend")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,11 +433,8 @@ class Presenter:
 
     def kind(self, item: dict[str, Any]) -> str:
         """A short word for the kind of item, where a category holds several kinds."""
-        kind = item.get("kind") or ""
-        for prefix, word in KIND_WORDS.items():
-            if kind.startswith(prefix):
-                return self.gettext(word)
-        return ""
+        word = _kind_word(item.get("kind") or "")
+        return self.gettext(word) if word else ""
 
     def journal_letter(self, item: dict[str, Any]) -> str | None:
         kind = item.get("kind") or ""
@@ -431,6 +453,94 @@ class Presenter:
             status=self.status(status) if status and status not in _PLAIN_STATUSES else "",
             self_measured=self.self_measured(item), range=self.range_text(item.get("reference_ranges")),
             trend=self.trend_code(item))
+
+    # -- rows of a list, as markup ---------------------------------------------------------
+    # A page lists up to 50 items (a timeline 100). Written out here rather than in the
+    # template: Jinja spends more per row on its output, attribute and call machinery than the
+    # row's own work. Each piece is escaped as the template escaped it, and the markup and
+    # its white space are what _record.html's item_list and record_category.html's results
+    # table wrote before (tests/web/test_templating.py compares them with the template).
+    @cached_property
+    def _words(self) -> dict[str, str]:
+        return {key: _html(self.gettext(word)) for key, word in _ROW_WORDS.items()}
+
+    def item_rows(self, items: Iterable[dict[str, Any]], show_category: bool = False) -> Markup:
+        """One ``<li class="item">`` per item: title, value and flag; date, kind, sources, badges; term."""
+        words = self._words
+        no_title, no_date, sources_word = words["no title"], words["no date"], words["from"]
+        attention_badge = f'<span class="badge badge-attention">{words["attention"]}</span>'
+        current_badge = f'<span class="badge badge-current">{words["current"]}</span>'
+        past_badge = f'<span class="badge">{words["past"]}</span>'
+        out: list[str] = []
+        add = out.append
+        for item in items:
+            title = item.get("title", "")
+            add(f'<li class="item">\n  <p class="item-title"><a href="{_html(item_url(item))}">'
+                f'{_html(title) if title else no_title}</a>\n')
+            value = self.summary_value(item)
+            if value:
+                add(f' <span class="value">{_html(value)}</span>')
+            flag = self.flag(item)
+            add(f'    <span class="flag flag-{_html(flag[1])}">{_html(flag[0])}</span></p>\n  <p class="meta">\n'
+                if flag else '    </p>\n  <p class="meta">\n')
+            date = item.get("date")
+            if date and (words_date := _date_text(date, self.language, True)):
+                add(f'<time datetime="{_html(date[:10])}">{_html(words_date)}</time>')
+                end = item.get("end")
+                if end and (words_end := _date_text(end, self.language, True)):
+                    add(f' – <time datetime="{_html(end[:10])}">{_html(words_end)}</time>')
+            else:
+                add(no_date)
+            if show_category:
+                add(f" · {_html(self.category(item.get('category')))}")
+            kind = item.get("kind") or ""
+            word = _kind_word(kind)
+            if word and (kind_text := self.gettext(word)):
+                add(f" · {_html(kind_text)}")
+                letter = kind.rsplit("-", 1)[-1] if kind.startswith("Observation/journal-") else None
+                if letter:
+                    add(f" {_html(letter)}")
+            add(f"    · {sources_word} {_html(', '.join(map(str, item.get('sources') or ())))}\n    ")
+            if item.get("attention"):
+                add(attention_badge)
+            active = item.get("active")
+            if active is True:
+                add(current_badge)
+            elif active is False:
+                add(past_badge)
+            status = item.get("status")
+            if status and status not in _PLAIN_STATUSES:
+                status_text = self.status(status)
+                if status_text:
+                    add(f'<span class="badge">{_html(status_text)}</span>')
+            term = self.first_term(item)
+            add(f'\n  </p>\n<p class="term">{_html(term)}</p></li>\n' if term else "\n  </p>\n</li>\n")
+        return Markup("".join(out))
+
+    def result_rows(self, items: Iterable[dict[str, Any]]) -> Markup:
+        """One ``<tr>`` per result or measurement: date, test, value and flag, normal range, trend link."""
+        words = self._words
+        self_badge = f' <span class="badge">{words["measured yourself"]}</span>'
+        trend_word = words["trend"]
+        out: list[str] = []
+        add = out.append
+        for item in items:
+            date = item.get("date")
+            title = _html(item.get("title", ""))
+            add(f'      <tr>\n        <td><time datetime="{_html((date or "")[:10])}">'
+                f'{_html(self.date(date))}</time></td>\n'
+                f'        <td><a href="{_html(item_url(item))}">{title}</a>'
+                f'{self_badge if self.self_measured(item) else ""}</td>\n'
+                f'        <td>{_html(self.summary_value(item))} ')
+            flag = self.flag(item)
+            if flag:
+                add(f'<span class="flag flag-{_html(flag[1])}">{_html(flag[0])}</span>')
+            add(f'</td>\n        <td>{_html(self.range_text(item.get("reference_ranges")))}</td>\n        <td>')
+            trend = self.trend_code(item)
+            if trend:
+                add(f'<a href="/results/{_html(trend)}">{trend_word}<span class="visually-hidden"> {title}</span></a>')
+            add("</td>\n      </tr>\n")
+        return Markup("".join(out))
 
 
 __all__ = ["CATEGORY_HELP", "CATEGORY_NAMES", "GLOSSARY", "ItemLine", "Presenter", "item_url", "terms"]
