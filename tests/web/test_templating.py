@@ -160,3 +160,18 @@ def test_result_rows_are_the_rows_the_template_wrote(language: str) -> None:
     expected = for_language(language).from_string(_RESULT_ROWS).render(p=p, items=MORE_ITEMS)
     assert p.result_rows(MORE_ITEMS) == expected
     assert p.result_rows([]) == ""
+
+
+def test_a_fragment_the_same_for_everyone_is_rendered_once_per_key() -> None:
+    source = '{% call same_for_everyone("test-fragment", key) %}{{ count.append(1) or "" }}{{ _("Overview") }} {{ key }}{% endcall %}'
+    count: list[int] = []
+    for language, expected in (("nl", "Overzicht"), ("en", "Overview")):
+        template = for_language(language).from_string(source)
+        assert template.render(key=("a", language), count=count) == f"{expected} (&#39;a&#39;, &#39;{language}&#39;)"
+        assert template.render(key=("a", language), count=count) == f"{expected} (&#39;a&#39;, &#39;{language}&#39;)"
+    assert len(count) == 2  # once per key
+    # A key that cannot be one (a list) is rendered every time.
+    template = for_language("nl").from_string(source)
+    assert template.render(key=["b"], count=count) == "Overzicht [&#39;b&#39;]"
+    assert template.render(key=["b"], count=count) == "Overzicht [&#39;b&#39;]"
+    assert len(count) == 4

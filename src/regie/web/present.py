@@ -123,14 +123,14 @@ LINK_WORDS: dict[str, str] = {
 }
 
 #: Words for field names, with an explanation where a term is not everyday language.
-GLOSSARY: list[tuple[str, str]] = [
+GLOSSARY: tuple[tuple[str, str], ...] = (
     (N_("Episode"), N_("Everything your GP recorded about one complaint or illness, from the first visit until it is over.")),
     (N_("Attention flag"), N_("Your GP marked this as important to know for every care provider who treats you (in Dutch: attentiewaarde).")),
     (N_("Journal line S, O, E and P"), N_("Your GP writes each visit in four parts: S what you told, O what the doctor saw or measured, E the conclusion (evaluation), P the plan.")),
     (N_("Normal range"), N_("Values between these limits are normal for most people. A value outside is marked high or low; that is not always a problem.")),
     (N_("Source"), N_("Where this data came from: a care provider or a file you added.")),
     (N_("Code"), N_("Care providers use codes (such as ICPC, SNOMED or LOINC) so computers understand the data the same way.")),
-]
+)
 
 KIND_WORDS: dict[str, str] = {
     "EpisodeOfCare": N_("episode"), "Condition": N_("problem"),

@@ -11,6 +11,7 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -52,6 +53,30 @@ class TranslatedLiterals(Extension):
             previous = token.type
 
 
+#: Fragments that are the same for everyone (see ``same_for_everyone``), by their key.
+_FRAGMENTS: dict[tuple[Any, ...], Markup] = {}
+_MAX_FRAGMENTS = 512
+
+
+def same_for_everyone(*key: Any, caller: Any) -> Markup:
+    """``{% call same_for_everyone(lang, "name", ...) %}markup{% endcall %}``: the markup is
+    rendered once per key and then reused by every request.
+
+    Only for fragments that depend on nothing but the key: the language and fixed texts
+    (a menu of the record's parts, the glossary), never on the person, their record or the
+    request. The key holds everything the fragment reads.
+    """
+    try:
+        found = _FRAGMENTS.get(key)
+    except TypeError:  # a key that cannot be one (a list): rendered every time
+        return Markup(caller())
+    if found is None:
+        found = Markup(caller())
+        if len(_FRAGMENTS) < _MAX_FRAGMENTS:
+            _FRAGMENTS[key] = found
+    return found
+
+
 def _environment(language: str | None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(_TEMPLATES),
@@ -64,6 +89,7 @@ def _environment(language: str | None) -> Environment:
         auto_reload=False,
     )
     env.filters["narrative"] = narrative_markup
+    env.globals["same_for_everyone"] = same_for_everyone
     env.extend(literal_language=language)
     return env
 

@@ -35,8 +35,8 @@ from regie.web.templating import language_of, render
 router = APIRouter(include_in_schema=False)
 CurrentUser = Annotated[User, Depends(page_owner)]  # the record's owner (regie.access)
 PAGE_SIZE = 50
-MENU = [c for c in CATEGORY_NAMES if c not in (Category.PATIENT, Category.CARE_PROVIDERS, Category.OTHER)] + [
-    Category.PATIENT, Category.CARE_PROVIDERS, Category.OTHER]
+MENU = tuple([c for c in CATEGORY_NAMES if c not in (Category.PATIENT, Category.CARE_PROVIDERS, Category.OTHER)] + [
+    Category.PATIENT, Category.CARE_PROVIDERS, Category.OTHER])
 MEASURED = ("results", "vital_signs", "pregnancy_and_birth")
 
 AUDIT_ACTIONS = {
