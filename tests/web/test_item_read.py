@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from prometheus_client import REGISTRY
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from regie.accounts import tokens
@@ -111,3 +112,27 @@ def test_its_requests_are_logged_and_measured_under_the_route(browser: Browser, 
     assert routes == [ITEM_ROUTE]
     assert item_id not in caplog.text
     assert REGISTRY.get_sample_value("regie_http_request_duration_seconds_count", labels) == before + 1
+
+
+def test_the_session_is_loaded_once_whichever_answers(browser: Browser, app) -> None:
+    account = browser.register()
+    _seed(browser, account.email, count=1)
+    item_id = _first_item(browser)
+    loads: list[str] = []
+
+    def listen(conn, cursor, sql, params, ctx, many) -> None:
+        if sql.lstrip().startswith("SELECT web_sessions."):
+            loads.append(sql)
+
+    for engine in browser.context.db.engines:
+        event.listen(engine, "before_cursor_execute", listen)
+    try:
+        for path, status in ((f"/api/v1/record/items/{item_id}", 200),  # this layer
+                             ("/api/v1/record/items/0123456789abcdef0123456789abcdef", 404),  # the route
+                             (f"/api/v1/record/items/{item_id}?via=route", 200)):  # the route, not tried here
+            loads.clear()
+            assert browser.client.get(path).status_code == status, path
+            assert len(loads) == 1, path
+    finally:
+        for engine in browser.context.db.engines:
+            event.remove(engine, "before_cursor_execute", listen)

@@ -125,10 +125,10 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_error_handlers(app)
 
-    # Outermost first on the way in: request log, size limit, headers, the session, then the
-    # one-step answer to the most common item read (regie.web.item_read).
-    app.add_middleware(ItemReadMiddleware)
+    # Outermost first on the way in: request log, size limit, headers, the one-step answer
+    # to the most common item read (regie.web.item_read), the session.
     app.add_middleware(WebSessionMiddleware, context=context)
+    app.add_middleware(ItemReadMiddleware, context=context)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes,

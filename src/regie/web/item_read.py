@@ -2,20 +2,23 @@
 
 ``GET /api/v1/record/items/{item_id}`` for one's own record with a signed-in session is
 most of the API's traffic. FastAPI spends more CPU on such a request (routing through the
-included routers, solving the dependencies, a thread hop per dependency and one for the
-handler) than the read itself. This ASGI layer sits just inside the session middleware and
-answers that one common case itself, through the same functions the route uses:
+included routers, solving the dependencies, a worker-thread hop for the session and one
+for the handler) than the read itself. This ASGI layer sits just outside the session
+middleware and answers that one common case itself, in a single worker-thread hop, through
+the same functions the usual path uses:
 
+- the session, its user and own grant: :func:`regie.web.sessions.load_session`, as the
+  session middleware loads them (which then does not load them again);
 - whose record and whether the person may: :func:`regie.web.guards.own_record_access`, the
   policy's own decision for a request it can decide from what the session load brought;
-- the read and its audit entry: :func:`regie.web.api.record.read_item`, the route's own body,
-  in one worker-thread hop;
+- the read and its audit entry: :func:`regie.web.api.record.read_item`, the route's own body;
 - the answer: :func:`regie.web.api.record.item_response`, byte for byte the route's.
 
-Everything else goes on to the app unchanged: another method, a query string, an API token,
-a session acting for someone else, no such item (the route answers the 404), a refusal, an
-error (the route and its error handlers answer; nothing was sent or audited yet). The scope
-carries the route as FastAPI would set it, so request logs and metrics name the same route.
+Everything else goes on to the app unchanged: another method, a query string, no session
+cookie, an API token, a session acting for someone else, no such item (the route answers
+the 404), a refusal, an error (the route and its error handlers answer; nothing was sent or
+audited yet). The scope carries the route as FastAPI would set it, so request logs and
+metrics name the same route.
 """
 from __future__ import annotations
 
@@ -28,7 +31,9 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from regie.web.api import record as api_record
+from regie.web.context import AppContext
 from regie.web.guards import own_record_access
+from regie.web.sessions import load_session, session_token
 
 log = logging.getLogger("regie.web")
 
@@ -39,8 +44,9 @@ def item_route() -> BaseRoute:
 
 
 class ItemReadMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, context: AppContext) -> None:
         self.app = app
+        self.context = context
         self.route = item_route()
         prefix, _, _ = self.route.path.partition("{item_id}")
         # Starlette's default path parameter: one or more characters, no slash.
@@ -53,14 +59,21 @@ class ItemReadMiddleware:
         if found is None or not await self._answer(scope, receive, send, found.group(1)):
             await self.app(scope, receive, send)
 
+    def _read(self, request: Request, token: str, item_id: str) -> bytes | None:
+        """In the worker thread: the session, the decision, the read (None: the route decides)."""
+        load_session(self.context, token, request.scope.setdefault("state", {}), request.scope.get("app"))
+        access = own_record_access(request)
+        return None if access is None else api_record.read_item(request, access.owner, item_id)
+
     async def _answer(self, scope: Scope, receive: Receive, send: Send, item_id: str) -> bool:
         """Answer the request; False (nothing sent) when the route should."""
+        token = session_token(scope)
+        if token is None:
+            return False
         scope["route"], scope["path_params"] = self.route, {"item_id": item_id}
         request = Request(scope, receive)
         try:
-            access = own_record_access(request)
-            body = None if access is None else await anyio.to_thread.run_sync(
-                api_record.read_item, request, access.owner, item_id)
+            body = await anyio.to_thread.run_sync(self._read, request, token, item_id)
         except Exception:  # the route runs it again and its error handlers answer
             log.debug("the item read went on to the route after an error", exc_info=True)
             body = None

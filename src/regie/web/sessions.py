@@ -6,7 +6,9 @@ sets or clears the cookie on the way out.
 One thread hop and one database connection (autocommit) per request load the session, its user and,
 for a signed-in session, the access policy's grant on the user's own record
 (:func:`regie.web.guards.prefetch_own_grant`): a request for one's own record then
-decides its access without going to the database (or a worker thread) again.
+decides its access without going to the database (or a worker thread) again. The one-step
+item read (:mod:`regie.web.item_read`) loads it the same way in its own hop; the middleware
+then finds it loaded (``LOADED_FOR``) and does not load it again.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from regie.web.context import AppContext
 SESSION_COOKIE = "regie_session"
 # Health checks and static files never use the session: no database work for them.
 _SESSIONLESS = ("/healthz", "/readyz", "/static/")
+# Which token the request's state holds the session of (loaded once per request).
+LOADED_FOR = "web_session_loaded_for"
 
 
 class WebSessionMiddleware:
@@ -37,10 +41,13 @@ class WebSessionMiddleware:
             return
         state = scope.setdefault("state", {})
         token = None if scope.get("path", "").startswith(_SESSIONLESS) else _cookie(scope, SESSION_COOKIE)
-        state["web_session"] = None
+        if token and state.get(LOADED_FOR) == token:
+            token = None  # loaded already, on the way in (regie.web.item_read)
+        else:
+            state["web_session"] = None
         if token:
             try:
-                await anyio.to_thread.run_sync(self._load, token, state, scope.get("app"))
+                await anyio.to_thread.run_sync(load_session, self.context, token, state, scope.get("app"))
             except OperationalError as exc:
                 # The database went away before any route ran (outside the app's error
                 # handlers): the same friendly 503 "try again" a route gives, not a bare 500.
@@ -64,18 +71,26 @@ class WebSessionMiddleware:
 
         await self.app(scope, receive, send_with_cookie)
 
-    def _load(self, token: str, state: dict, app) -> None:
-        from regie.web.guards import prefetch_own_grant  # guards imports this module
 
-        # Autocommit: reads, and at most one single-statement write (the last-seen stamp, or
-        # deleting an expired session); no BEGIN/COMMIT round trips.
-        with self.context.db.autocommit_engine.connect() as connection:
-            row, user = self.context.accounts.sessions.load_for_request(connection, token, utcnow())
-            state["web_session"] = row
-            if row is not None and user is not None and row.user_id == user.id:
-                state["session_user"] = user
-                if row.stage == "full" and app is not None:
-                    prefetch_own_grant(connection, app, user, state)
+def load_session(context: AppContext, token: str, state: dict, app) -> None:
+    """The session of ``token`` with its user and own grant, into the request's ``state``."""
+    from regie.web.guards import prefetch_own_grant  # guards imports this module
+
+    # Autocommit: reads, and at most one single-statement write (the last-seen stamp, or
+    # deleting an expired session); no BEGIN/COMMIT round trips.
+    with context.db.autocommit_engine.connect() as connection:
+        row, user = context.accounts.sessions.load_for_request(connection, token, utcnow())
+        state["web_session"] = row
+        if row is not None and user is not None and row.user_id == user.id:
+            state["session_user"] = user
+            if row.stage == "full" and app is not None:
+                prefetch_own_grant(connection, app, user, state)
+    state[LOADED_FOR] = token
+
+
+def session_token(scope: Scope) -> str | None:
+    """The session cookie's token (None: no session cookie)."""
+    return _cookie(scope, SESSION_COOKIE)
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
