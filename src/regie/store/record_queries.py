@@ -45,6 +45,9 @@ _COLUMNS = (
 #: Scans of at most this many rows read every list column at once (see RecordQueries.scan).
 _SHORT_SCAN = 300
 
+#: The smallest first batch of a scan with a content filter (see RecordQueries._plan).
+_FIRST_FILTERED = 32
+
 #: Columns read while a content filter (text, status, code) decrypts rows in order.
 _SCAN_COLUMNS = (RecordResource.id, RecordResource.version, RecordResource.record_encrypted, RecordResource.sort_date)
 
@@ -126,6 +129,7 @@ class _Plan:
     needle: str | None
     candidates: set[str] | None  # decrypt only these (many: the keys are read first)
     batch: int
+    first: int  # rows in the first batch (then doubling up to ``batch``)
     full: bool  # read every list column at once
     row_type: Any
     ids: tuple[str, ...]  # the database keeps only these rows
@@ -193,27 +197,34 @@ class RecordQueries:
             row_type = record_sql.KEYS
         else:
             row_type = record_sql.LIST if full else record_sql.SCAN
+        # A content filter drops rows after decrypting them, so it reads in large batches; but
+        # a short list (an overview section shows 8) mostly fills from its first few dozen rows:
+        # its first batch is a few times what it shows, and the next ones double up to ``batch``.
+        first = batch if not content_filter else min(batch, max(_FIRST_FILTERED, 4 * (limit + 1)))
         if candidates is not None:
-            batch = 2000  # plain keys only; max_rows bounds what is decrypted
+            batch = first = 2000  # plain keys only; max_rows bounds what is decrypted
         # Withdrawn rows never match (their flag is set from the same status _matches reads):
         # without a bound on the rows read, the database leaves them out, so that a withdrawn
         # row in a page does not cost a second batch. With one (max_rows) they still count.
-        return _Plan(needle, candidates, batch, full, row_type, ids, visible_only=max_rows is None)
+        return _Plan(needle, candidates, batch, first, full, row_type, ids, visible_only=max_rows is None)
 
     def _scan(self, filters: Filters, plan: _Plan, *, limit: int, cursor: str | None, ascending: bool,
               max_rows: int | None, first: list[Any] | None = None,
               ) -> tuple[list[tuple[Any, dict[str, Any]]], str | None]:
         """:meth:`scan` by its plan. ``first``: the first batch, when already read (the overview
         reads the first batch of every section in one statement)."""
-        needle, candidates, batch, full, row_type = plan.needle, plan.candidates, plan.batch, plan.full, plan.row_type
+        needle, candidates, full, row_type = plan.needle, plan.candidates, plan.full, plan.row_type
         connection = self.repo.session.connection()
         position = decode_cursor(cursor, 2) if cursor else None
         found: list[tuple[Any, dict[str, Any]]] = []
         scanned = 0
+        batch = plan.first
         while len(found) <= limit:
             if first is not None and position is None:
                 rows = first
             else:
+                if max_rows is not None and candidates is None:
+                    batch = min(batch, max_rows - scanned)  # never read rows it may not decrypt
                 rows = record_sql.read(connection, *record_sql.scan_statement(
                     connection, self.repo.user_id, self.repo.categories, filters, names=row_type._fields,
                     ids=plan.ids, after=position, ascending=ascending, visible_only=plan.visible_only, limit=batch),
@@ -228,6 +239,7 @@ class RecordQueries:
             if len(rows) < batch or (max_rows is not None and scanned >= max_rows):
                 break
             position = [rows[-1].sort_date, rows[-1].id]
+            batch = min(plan.batch, 2 * batch)
         more = len(found) > limit
         found = found[:limit]
         next_cursor = encode_cursor([found[-1][0].sort_date, found[-1][0].id]) if more and found else None
@@ -372,7 +384,7 @@ class RecordQueries:
                     if plan is not None and plan.row_type is record_sql.LIST and not plan.ids and plan.candidates is None]
         firsts: dict[str, list[Any]] = {key: [] for key in together}
         if together:
-            parts = [(sections[key][0], sections[key][3], plans[key].visible_only, plans[key].batch)  # type: ignore[union-attr]
+            parts = [(sections[key][0], sections[key][3], plans[key].visible_only, plans[key].first)  # type: ignore[union-attr]
                      for key in together]
             for row in record_sql.read(connection, *record_sql.batches_statement(
                     connection, self.repo.user_id, self.repo.categories, parts),
