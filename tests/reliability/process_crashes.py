@@ -313,7 +313,10 @@ def start_collection(world: World) -> tuple[Request, str]:
     def callback_then_wait() -> int:
         answer = world.api.get(f"{back.path}?{back.query.decode()}")
         assert answer.status_code == 200, answer.text[:300]
-        while world.api.get(f"/api/v1/collections/{cid}").json()["state"] in ("pending", "running"):
+        # Until it has ended: "queued" too (waiting for a slot, or between the callback and its
+        # start), or a kill then counts as after the end and the restart does not wait for the
+        # collection's heartbeat to go stale, which the start-up sweep needs.
+        while world.api.get(f"/api/v1/collections/{cid}").json()["state"] in ("pending", "queued", "running"):
             time.sleep(0.05)
         return 200
     return Request(callback_then_wait), cid
