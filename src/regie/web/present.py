@@ -282,6 +282,10 @@ class Presenter:
             return ""
         return self.gettext(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
+    def status_badge(self, status: str | None) -> str:
+        """The status word a row shows as a badge: none for the plain ones (active, final, current)."""
+        return self.status(status) if status and status not in _PLAIN_STATUSES else ""
+
     def relation(self, relation: str) -> str:
         return self.gettext(LINK_WORDS[relation]) if relation in LINK_WORDS else relation
 
@@ -450,7 +454,7 @@ class Presenter:
             kind=self.kind(item), letter=self.journal_letter(item), term=self.first_term(item),
             sources=", ".join(map(str, item.get("sources") or ())), attention=item.get("attention"),
             active=item.get("active"),
-            status=self.status(status) if status and status not in _PLAIN_STATUSES else "",
+            status=self.status_badge(status),
             self_measured=self.self_measured(item), range=self.range_text(item.get("reference_ranges")),
             trend=self.trend_code(item))
 
@@ -493,11 +497,10 @@ class Presenter:
                 add(no_date)
             if show_category:
                 add(f" · {_html(self.category(item.get('category')))}")
-            kind = item.get("kind") or ""
-            word = _kind_word(kind)
-            if word and (kind_text := self.gettext(word)):
+            kind_text = self.kind(item)
+            if kind_text:
                 add(f" · {_html(kind_text)}")
-                letter = kind.rsplit("-", 1)[-1] if kind.startswith("Observation/journal-") else None
+                letter = self.journal_letter(item)
                 if letter:
                     add(f" {_html(letter)}")
             add(f"    · {sources_word} {_html(', '.join(map(str, item.get('sources') or ())))}\n    ")
@@ -508,11 +511,9 @@ class Presenter:
                 add(current_badge)
             elif active is False:
                 add(past_badge)
-            status = item.get("status")
-            if status and status not in _PLAIN_STATUSES:
-                status_text = self.status(status)
-                if status_text:
-                    add(f'<span class="badge">{_html(status_text)}</span>')
+            status_text = self.status_badge(item.get("status"))
+            if status_text:
+                add(f'<span class="badge">{_html(status_text)}</span>')
             term = self.first_term(item)
             add(f'\n  </p>\n<p class="term">{_html(term)}</p></li>\n' if term else "\n  </p>\n</li>\n")
         return Markup("".join(out))

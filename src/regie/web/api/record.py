@@ -93,10 +93,7 @@ def items(
     return _json({"items": page, "next_cursor": next_cursor})
 
 
-ITEM_PATH = "/record/items/{item_id}"
-
-
-@router.get(ITEM_PATH, responses={200: {"content": {_JSON: {}}}, 404: {"description": "No such item"}})
+@router.get("/record/items/{item_id}", responses={200: {"content": {_JSON: {}}}, 404: {"description": "No such item"}})
 def item(request: Request, item_id: str, user: Annotated[User, Depends(api_owner)]) -> Response:
     """One record item with its provenance, resolved links and the other members of its group."""
     body = read_item(request, user, item_id)
