@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import pytest
 
 from regie.web.app import create_app
 from tests.collect.harness import GP, Network, api_token, consent, regie_settings
@@ -61,7 +62,10 @@ def _wait(http: httpx.Client, cid: str, until, timeout: float = 60.0) -> dict:
         time.sleep(0.05)
 
 
-def test_killed_in_the_middle_leaves_a_consistent_record_and_an_interrupted_collection(tmp_path: Path):
+@pytest.mark.parametrize("restart", ["after-stale", "at-once"])
+def test_killed_in_the_middle_leaves_a_consistent_record_and_an_interrupted_collection(tmp_path: Path, restart: str):
+    """after-stale: the start-up sweep reports it. at-once (systemd restarts in about a
+    second, before the heartbeat is stale): the periodic sweep of the running server does."""
     with ExitStack() as stack:
         network = Network(tmp_path / "sandbox", stack)
         # Every FHIR request of the GP waits; two at a time: the collection takes seconds.
@@ -72,7 +76,7 @@ def test_killed_in_the_middle_leaves_a_consistent_record_and_an_interrupted_coll
         settings = regie_settings(
             home, f"sqlite:///{tmp_path / 'regie.sqlite3'}", network, f"http://localhost:{port}",
             collect_concurrency_per_provider=2, collect_heartbeat_seconds=0.2, collect_stale_after_seconds=1.0,
-            log_level="WARNING")
+            collect_sweep_seconds=0.2, log_level="WARNING")
         app = create_app(settings)  # the master key and an API token, then the process serves
         _user, token = api_token(app.state.context)
         app.state.context.db.dispose()
@@ -88,10 +92,14 @@ def test_killed_in_the_middle_leaves_a_consistent_record_and_an_interrupted_coll
                         or (v["state"] == "running" and (v.get("progress") or {}).get("resources", 0) > 0))
         assert running["state"] == "running", running  # not finished yet: the kill lands in the middle
         server.kill()
-        time.sleep(settings.collect_stale_after_seconds + 0.2)  # the last heartbeat is now stale
-
-        server.start()
-        view = http.get(f"/api/v1/collections/{cid}").json()
+        if restart == "after-stale":
+            time.sleep(settings.collect_stale_after_seconds + 0.2)  # the last heartbeat is now stale
+            server.start()
+            view = http.get(f"/api/v1/collections/{cid}").json()
+        else:
+            server.start()
+            view = _wait(http, cid, lambda v: v["state"] != "running",
+                         timeout=settings.collect_stale_after_seconds + 10)
         assert view["state"] == "interrupted", view
         assert view["error"]["code"] == "interrupted" and "Probeer het opnieuw" in view["error"]["message"], view
         receipt = view["receipt"]

@@ -23,8 +23,8 @@ def free_port() -> int:
 def serve(app: Any, port: int | None = None, **options: Any) -> Iterator[int]:
     """Serve *app* on 127.0.0.1 until the block ends; yields the port."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off", **options)
+    options = {"log_level": "warning", "lifespan": "off", **options}  # lifespan="on" where it matters
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

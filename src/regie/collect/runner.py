@@ -106,7 +106,12 @@ class CollectionRunner:
         heartbeat: asyncio.Task | None = None
         token: AccessToken | None = None
         try:
-            await asyncio.to_thread(self.collections.mark_running, claim.user_id, cid)
+            if not await asyncio.to_thread(self.collections.mark_running, claim.user_id, cid):
+                log.warning("collect %s: no longer queued (reported interrupted); not started", cid)
+                return
+            # From here on the heartbeat says this process is alive, also while the token is
+            # being exchanged: a sweep elsewhere interrupts only collections without one.
+            heartbeat = asyncio.create_task(self._heartbeat(claim.user_id, cid, progress))
             try:
                 directory = await asyncio.to_thread(self.directory)
                 endpoints = provider_endpoints(directory, claim.provider, list(claim.services))
@@ -122,7 +127,6 @@ class CollectionRunner:
                 except CollectError as exc:
                     await asyncio.to_thread(self.collections.fail, claim.user_id, cid, exc.code, str(exc))
                     return
-                heartbeat = asyncio.create_task(self._heartbeat(claim.user_id, cid, progress))
                 outcomes = await self._collect(http, claim, endpoints, token, allowed, progress)
             receipt = self._receipt(claim, endpoints, outcomes)
             await asyncio.to_thread(self.collections.finish, claim.user_id, cid, receipt, progress)
@@ -138,6 +142,22 @@ class CollectionRunner:
                 heartbeat.cancel()
             if token is not None:
                 token.forget()
+
+    async def sweep_stale(self) -> None:
+        """Runs for the life of the process: every ``collect_sweep_seconds``, collections
+        whose process stopped (stale heartbeat) are reported interrupted — except this
+        runner's own. Without it, a process that crashed and was restarted within
+        ``collect_stale_after_seconds``, or not restarted at all, would leave its patients
+        waiting on a collection that never ends."""
+        while True:
+            await asyncio.sleep(self.settings.collect_sweep_seconds)
+            try:
+                swept = await asyncio.to_thread(self.collections.sweep_interrupted, keep=frozenset(self.tasks))
+            except Exception as exc:  # a database that is briefly down: try again next time
+                log.warning("could not sweep stale collections", extra={"error": type(exc).__name__})
+                continue
+            if swept:
+                log.warning("collections of a stopped process reported interrupted", extra={"count": swept})
 
     async def _heartbeat(self, user_id: str, cid: str, progress: dict[str, Any]) -> None:
         while True:

@@ -64,9 +64,10 @@ def recollect_job(context, job) -> None:
     consent_id, user_id = payload.get("consent"), payload.get("user")
     if consent_id:
         if user_id:  # a job queued before the user was in the payload: the next fan-out has it
-            # Run again after its worker was killed: that run's collection still says "running"
-            # (only the web process sweeps at start-up, and it may not restart). Its heartbeat
-            # is stale by now (collect_stale_after < jobs_stale_after): mark it interrupted.
+            # Run again after its worker was killed: that run's collection may still say
+            # "running" (the web processes sweep only every collect_sweep_seconds, and there
+            # may be none). Its heartbeat is stale by now (collect_stale_after <
+            # jobs_stale_after): mark it interrupted before this run's own collection starts.
             Collections(context.settings, context.db, context.keyring).sweep_interrupted(user_id=str(user_id))
             recollect_one(context.settings, context.db, context.keyring, str(user_id), str(consent_id))
         return
