@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,6 +17,7 @@ from regie.accounts.errors import Throttled, ValidationFailed
 from regie.accounts.sessions import read_scratch
 from regie.mail import MailError
 from regie.web.pages._account_mail import mail_problem, send_account_mail
+from regie.web.mail_lane import send_in_mail_lane
 from regie.web.pages._helpers import gettext_for, see_other, translated
 from regie.web.sessions import client_info, context_of, current_session, ensure_session, remember
 from regie.web.templating import render
@@ -28,17 +30,22 @@ def flows(request: Request) -> EmailFlows:
     return EmailFlows(context_of(request).accounts)
 
 
-def ask_for_mail(request: Request, form_template: str, email: str, ask: MailRequest, next_text: str) -> Response:
-    """Send the e-mail ``ask`` decides on; the same page follows for every address."""
+async def ask_for_mail(request: Request, form_template: str, email: str, ask: MailRequest,
+                       next_text: str) -> Response:
+    """Send the e-mail ``ask`` decides on; the same page follows for every address. The
+    database work runs on the page threads, the sending on the mail lane (regie.web.mail_lane)."""
     try:
-        due = ask(flows(request), email, client_info(request))
-        sent = send_account_mail(request, due)
+        due = await run_in_threadpool(ask, flows(request), email, client_info(request))
+        sent = await send_in_mail_lane(request, send_account_mail, request, due)
     except ValidationFailed as exc:
-        return render(request, form_template, 422, errors=translated(request, exc.errors), email=email, problem=None)
+        return await run_in_threadpool(render, request, form_template, 422,
+                                       errors=translated(request, exc.errors), email=email, problem=None)
     except (Throttled, MailError) as exc:
         status = 429 if isinstance(exc, Throttled) else 503
-        return render(request, form_template, status, errors={}, email=email, problem=mail_problem(request, exc))
-    return render(request, "mail_sent.html", email=due.email, sent=sent, next_text=next_text)
+        return await run_in_threadpool(render, request, form_template, status, errors={}, email=email,
+                                       problem=mail_problem(request, exc))
+    return await run_in_threadpool(render, request, "mail_sent.html", email=due.email, sent=sent,
+                                   next_text=next_text)
 
 
 def open_link(request: Request, kind: str, token: str, scratch_key: str, start_again: str, next_path: str) -> Response:

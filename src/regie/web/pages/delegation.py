@@ -30,6 +30,7 @@ from regie.web.guards import (
     page_user,
     record_access,
 )
+from regie.web.mail_lane import send_in_mail_lane
 from regie.web.pages._helpers import gettext_for, see_other, translated
 from regie.web.present import CATEGORY_NAMES
 from regie.web.sessions import context_of, current_session, start_session
@@ -176,7 +177,7 @@ async def invite(request: Request, access: Access) -> Response:
         field = "until" if exc.code.startswith("until") else "email"
         return _form(request, access, 422, kind=kind, values=values, errors={field: _error(request, exc.code)})
     link = _absolute(request, f"/invite/{token}")
-    sent = await run_in_threadpool(_mail_invite, request, email, access, link)
+    sent = await send_in_mail_lane(request, _mail_invite, request, email, access, link)
     if sent:
         return see_other("/delegations?done=invited")
     # No mail server (or it failed): the owner passes the link on; it is theirs to give.
@@ -317,27 +318,34 @@ def create_child(request: Request, actor: Actor, name: FormText = "", birth_date
 
 
 @router.post("/children/login")
-def invite_child_login(request: Request, access: Access, email: FormText = "") -> Response:
+async def invite_child_login(request: Request, access: Access, email: FormText = "") -> Response:
     try:
         address = normalise_email(email)
     except ValidationFailed as exc:
-        return _overview(request, access, 422, problem=translated(request, exc.errors).get("email"))
+        return await run_in_threadpool(_overview, request, access, 422,
+                                       problem=translated(request, exc.errors).get("email"))
     try:
-        token = _service(request).invite_child_login(access.owner, access.actor)
+        token = await run_in_threadpool(_service(request).invite_child_login, access.owner, access.actor)
     except DelegationError as exc:
-        return _overview(request, access, 422, problem=_error(request, exc.code))
+        return await run_in_threadpool(_overview, request, access, 422, problem=_error(request, exc.code))
     link = _absolute(request, f"/claim/{token}")
-    settings = context_of(request).settings
+    if not mail_configured(context_of(request).settings):
+        return await run_in_threadpool(_overview, request, access, done="child-invited", link=link)
+    if await send_in_mail_lane(request, _mail_child_login, request, address, link):
+        return see_other("/delegations?done=child-invited")
+    return await run_in_threadpool(_overview, request, access, done="child-invited", link=link,
+                                   problem=_error(request, "mail-failed"))
+
+
+def _mail_child_login(request: Request, address: str, link: str) -> bool:
     gettext = gettext_for(request)
-    if mail_configured(settings):
-        try:
-            send_mail(settings, address, gettext(delegating.CLAIM_SUBJECT),
-                      gettext(delegating.CLAIM_BODY).format(until=_link_until(), link=link))
-            return see_other("/delegations?done=child-invited")
-        except MailError:
-            log.warning("child login e-mail not sent")
-            return _overview(request, access, done="child-invited", link=link, problem=_error(request, "mail-failed"))
-    return _overview(request, access, done="child-invited", link=link)
+    try:
+        send_mail(context_of(request).settings, address, gettext(delegating.CLAIM_SUBJECT),
+                  gettext(delegating.CLAIM_BODY).format(until=_link_until(), link=link))
+    except MailError:
+        log.warning("child login e-mail not sent")
+        return False
+    return True
 
 
 @router.get("/claim/{token}")

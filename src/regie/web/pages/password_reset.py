@@ -39,9 +39,9 @@ def forgot_page(request: Request) -> Response:
 
 
 @router.post("/password/forgot")
-def forgot(request: Request, email: FormText = "") -> Response:
-    return ask_for_mail(request, "password_forgot.html", email, EmailFlows.request_reset,
-                        gettext_for(request)("It tells you how to make a new password."))
+async def forgot(request: Request, email: FormText = "") -> Response:
+    return await ask_for_mail(request, "password_forgot.html", email, EmailFlows.request_reset,
+                              gettext_for(request)("It tells you how to make a new password."))
 
 
 @router.get("/password/link/{token}")

@@ -36,9 +36,9 @@ def register_page(request: Request) -> Response:
 
 
 @router.post("/register")
-def register(request: Request, email: FormText = "") -> Response:
-    return ask_for_mail(request, "register.html", email, EmailFlows.request_registration,
-                        gettext_for(request)("Open the link in it to go on making your account."))
+async def register(request: Request, email: FormText = "") -> Response:
+    return await ask_for_mail(request, "register.html", email, EmailFlows.request_registration,
+                              gettext_for(request)("Open the link in it to go on making your account."))
 
 
 @router.get("/register/continue/{token}")
