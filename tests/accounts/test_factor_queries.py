@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import select
 
 from regie.accounts.activity import ClientInfo
 from regie.accounts.errors import InvalidSecondFactor
@@ -18,6 +18,7 @@ from regie.config import Settings
 from regie.store.db import Database
 from regie.store.migrate import upgrade
 from regie.store.models import Passkey, TotpFactor
+from tests.statements import captured_statements
 from tests.web.helpers import PASSWORD, TestClock
 from tests.web.test_citus_readiness import violations
 
@@ -48,13 +49,7 @@ def _enrolled(accounts, email: str) -> tuple[str, str, str]:
 def test_factor_statements_name_the_user_and_foreign_ids_do_nothing(accounts, tmp_path: Path) -> None:
     anna, anna_totp, anna_key = _enrolled(accounts, "anna@voorbeeld.nl")
     bert, bert_totp, bert_key = _enrolled(accounts, "bert@voorbeeld.nl")
-    statements: list[str] = []
-
-    def capture(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
-        statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", capture)
-    try:
+    with captured_statements() as statements:
         pending = accounts.begin_totp(anna)
         assert accounts.pending_totp(anna, pending.factor_id) is not None
         assert accounts.pending_totp(bert, pending.factor_id) is None  # anna's set-up, not bert's
@@ -80,8 +75,6 @@ def test_factor_statements_name_the_user_and_foreign_ids_do_nothing(accounts, tm
             user = accounts.user(session, anna)
             passkeys.registration_options(session, user)
             passkeys.authentication_options(session, user)
-    finally:
-        event.remove(Engine, "before_cursor_execute", capture)
     touched = " ".join(statements)
     assert "UPDATE totp_factors" in touched and "DELETE FROM totp_factors" in touched
     assert "DELETE FROM passkeys" in touched and "FROM passkeys" in touched

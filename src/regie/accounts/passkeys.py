@@ -117,8 +117,10 @@ class Passkeys:
         import webauthn
         from webauthn.helpers.exceptions import InvalidAuthenticationResponse
 
-        data = json.loads(credential) if isinstance(credential, str) else credential
         try:
+            # A body that is not JSON (ValueError) or not an object (AttributeError) is a
+            # failed passkey check like any other, not a server error.
+            data = json.loads(credential) if isinstance(credential, str) else credential
             raw_id = _unb64(str(data.get("rawId") or data.get("id") or ""))
         except (ValueError, AttributeError) as exc:
             raise InvalidSecondFactor("Unknown passkey.") from exc

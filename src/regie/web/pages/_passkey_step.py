@@ -1,4 +1,5 @@
-"""The passkey as second factor, for every page that asks for one (log-in, password reset).
+"""The passkey as second factor, for every page that asks for one (log-in, password reset,
+confirming it is you again before a sensitive account change).
 
 The browser first asks for options (a challenge kept in the session, single use), then
 sends what the authenticator signed. Failures count towards the same throttle as wrong app
@@ -33,6 +34,16 @@ def passkey_verify(request: Request, user_id: str, credential: bytes,
                    on_success: Callable[[], Response]) -> Response:
     """Check the signed challenge (throttled like a code); on success, where to go next as
     ``{"redirect": ...}`` from the redirect ``on_success`` answers."""
+    refused = passkey_refusal(request, user_id, credential)
+    if refused is not None:
+        return refused
+    return JSONResponse({"redirect": on_success().headers["location"]})
+
+
+def passkey_refusal(request: Request, user_id: str, credential: bytes) -> Response | None:
+    """None when the signed challenge is right; otherwise the answer: 409 without a challenge,
+    401 for a wrong passkey, 429 with the lock message while locked or when this failure
+    locks. The one place that decides, so every page answers a lock the same way."""
     challenge = take(request, _CHALLENGE)
     if not challenge:
         return JSONResponse({"error": "no-challenge"}, status_code=409)
@@ -52,7 +63,7 @@ def passkey_verify(request: Request, user_id: str, credential: bytes,
         except Throttled as exc:
             return _throttled(request, exc)
         return JSONResponse({"error": "invalid-passkey"}, status_code=401)
-    return JSONResponse({"redirect": on_success().headers["location"]})
+    return None
 
 
 def _throttled(request: Request, exc: Throttled) -> Response:

@@ -17,7 +17,8 @@ from regie.web.i18n import N_
 from regie.web.guards import page_user, safe_next, stepped_up
 from regie.web.messages import message
 from regie.web.pages._helpers import gettext_for, see_other, throttle_text, translated
-from regie.web.sessions import client_info, context_of, current_session, remember, save_session, start_session, take
+from regie.web.pages._passkey_step import passkey_options, passkey_refusal
+from regie.web.sessions import client_info, context_of, current_session, save_session, start_session
 from regie.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -243,11 +244,7 @@ def _mark_stepped_up(request: Request) -> None:
 
 @router.post("/account/confirm/passkey/options")
 def confirm_passkey_options(request: Request, user: CurrentUser) -> Response:
-    context = context_of(request)
-    with context.db.session() as session:
-        ceremony = context.passkeys.authentication_options(session, user)
-    remember(request, passkey_challenge=ceremony.challenge)
-    return Response(ceremony.options_json, media_type="application/json")
+    return passkey_options(request, user.id)
 
 
 @router.post("/account/confirm/passkey/verify")
@@ -257,22 +254,10 @@ async def confirm_passkey_verify(request: Request, user: CurrentUser, next: str 
 
 
 def _confirm_passkey_verify(request: Request, user: User, body: bytes, next: str) -> Response:
-    context = context_of(request)
-    challenge = take(request, "passkey_challenge")
-    if not challenge:
-        return JSONResponse({"error": "no-challenge"}, status_code=409)
-    client = client_info(request)
-    try:
-        context.accounts.require_second_factor_allowed(user.id, client)
-        with context.db.session() as session:
-            context.passkeys.authenticate(session, user, body.decode("utf-8", "replace"), challenge)
-    except Throttled as exc:
-        return JSONResponse({"error": "throttled", "message": throttle_text(request, exc)}, status_code=429)
-    except InvalidSecondFactor:
-        try:
-            context.accounts.record_second_factor_failure(user.id, client, "passkey")
-        except Throttled:
-            pass
-        return JSONResponse({"error": "invalid-passkey"}, status_code=401)
+    # The log-in passkey step decides (throttle, failures, lock answer): a failure that locks
+    # the account answers 429 with the lock message here as it does at log-in.
+    refused = passkey_refusal(request, user.id, body)
+    if refused is not None:
+        return refused
     _mark_stepped_up(request)
     return JSONResponse({"redirect": safe_next(next, "/account")})

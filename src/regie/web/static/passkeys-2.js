@@ -1,5 +1,7 @@
 // Passkey ceremonies (WebAuthn) for buttons marked data-passkey="register" or "login".
 // A separate file, never inline: the Content-Security-Policy allows scripts from 'self' only.
+// The buttons are rendered disabled and enabled here once they listen: a click made while
+// this script was still loading would otherwise do nothing at all.
 (function () {
   "use strict";
 
@@ -95,6 +97,7 @@
     var buttons = document.querySelectorAll("[data-passkey]");
     for (var i = 0; i < buttons.length; i++) {
       buttons[i].addEventListener("click", function (event) { start(event.currentTarget); });
+      buttons[i].disabled = false;
     }
   });
 })();
