@@ -40,6 +40,10 @@ def create(
     typer.echo("Recovery codes: " + "  ".join(created["recovery_codes"]))
 
 
+#: Tries to confirm the new TOTP factor with a code made on the spot (see below).
+_CONFIRM_ATTEMPTS = 3
+
+
 def create_enrolled_user(accounts, email: str, password: str, *, admin: bool = False) -> dict:
     """Register, add a confirmed TOTP factor and recovery codes; raise typer errors for bad input."""
     # Imported here, not at the top: `regie --help` loads this module (regie.cli.lazy).
@@ -54,12 +58,17 @@ def create_enrolled_user(accounts, email: str, password: str, *, admin: bool = F
     except EmailTaken as exc:
         raise typer.BadParameter(f"{email}: {message('email-taken')}") from exc
     pending = accounts.begin_totp(user.id)
-    try:
-        accounts.confirm_totp(user.id, pending.factor_id, _current_code(pending.secret), cli_client)
-    except ValidationFailed:
-        # The previous step's code is two steps old once a 30-second step ends between making
-        # it and checking it (a busy machine): once more, with the code of the new step before.
-        accounts.confirm_totp(user.id, pending.factor_id, _current_code(pending.secret), cli_client)
+    for attempt in range(_CONFIRM_ATTEMPTS):
+        try:
+            accounts.confirm_totp(user.id, pending.factor_id, _current_code(pending.secret), cli_client)
+            break
+        except ValidationFailed:
+            # The previous step's code is two steps old once a 30-second step ends between
+            # making it and checking it (a machine busy enough to stall the command right
+            # then): again, with a fresh code. A bounded number of times, so a code that
+            # is wrong for another reason still ends in the error.
+            if attempt == _CONFIRM_ATTEMPTS - 1:
+                raise
     codes = accounts.renew_recovery_codes(user.id, cli_client, first=True)
     return {
         "id": user.id,
