@@ -43,3 +43,24 @@ def test_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_bad_keys_are_explained(tmp_path: Path, value: str, reason: str) -> None:
     with pytest.raises(ConfigurationError, match=reason):
         load_master_key(Settings(home=tmp_path, master_key=value))
+
+
+def _key_at_the_same_moment(home: str, start: float) -> bytes:
+    import time
+
+    time.sleep(max(0.0, start - time.time()))
+    return load_master_key(Settings(home=Path(home)))
+
+
+def test_processes_starting_at_once_on_a_fresh_home_share_one_key(tmp_path: Path) -> None:
+    """A web process and a worker (or several builders) starting together: one key, whole, and
+    no process fails because another created it first."""
+    import multiprocessing
+    import time
+
+    start = time.time() + 2.0  # every process imported and waiting by then
+    with multiprocessing.get_context("spawn").Pool(6) as pool:
+        keys = pool.starmap(_key_at_the_same_moment, [(str(tmp_path), start)] * 12)
+    assert len(set(keys)) == 1 and len(keys[0]) == 32
+    assert load_master_key(Settings(home=tmp_path)) == keys[0]
+    assert [p.name for p in tmp_path.iterdir()] == [KEY_FILE_NAME]  # no drafts left behind

@@ -59,12 +59,32 @@ def keyring_for(settings: Settings):
 
 
 def _create_key_file(path: Path) -> None:
+    """Write a new key, unless another process starting at the same moment (a web process and
+    a worker on a fresh home, several bench builders) wrote one first: then that one is the key.
+
+    The key is written whole to a file of its own, made durable, then linked to its name in
+    one step, so no process ever reads a half-written key and none overwrites another's (every
+    record is encrypted under it: a key lost is every record lost)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     encoded = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
-    # O_EXCL: never overwrite a key another process created a moment ago.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(encoded + "\n")
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(encoded + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            return  # another process's key came first
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the name, too, survives a crash
+        finally:
+            os.close(folder)
+    finally:
+        draft.unlink(missing_ok=True)
 
 
 def _refuse_loose_permissions(path: Path) -> None:
