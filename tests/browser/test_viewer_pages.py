@@ -146,8 +146,10 @@ def _updates_in_place(page: Page, base: str) -> None:
     expect(page.locator("#list-status")).to_have_text("100 gegevens getoond. Er zijn er meer.")
     expect(rows.nth(100)).to_be_attached()
     assert _kept(page) and page.url == base + "/timeline"
-    assert page.evaluate("document.activeElement.closest('li.item') === "
-                         "document.querySelectorAll('#timeline li.item')[100]")
+    # Focus moves once htmx has settled the swap (its settle delay), a moment after the rows
+    # are in the page: wait for it rather than look at once.
+    page.wait_for_function("document.activeElement && document.activeElement.closest('li.item') === "
+                           "document.querySelectorAll('#timeline li.item')[100]", timeout=5_000)
     # A month that goes on from the previous page gets no second heading.
     headings = page.locator("#timeline-groups h2").all_text_contents()
     assert len(headings) == len(set(headings)), headings

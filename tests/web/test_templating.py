@@ -1,7 +1,11 @@
 """Rendering helpers: texts translated when a template is compiled, one row per item, dates."""
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
+
 import pytest
+from markupsafe import Markup
 
 from regie.web.i18n import LANGUAGES, translations
 from regie.web.present import ItemLine, Presenter, item_url
@@ -41,6 +45,19 @@ def test_every_template_compiles_in_every_language() -> None:
         env = for_language(language)
         for name in env.list_templates(extensions=["html"]):
             env.get_template(name)
+
+
+def test_every_passkey_button_starts_disabled_until_its_script_listens() -> None:
+    """static/passkeys-*.js enables the button once it handles clicks; an enabled button before
+    that swallows a click made while the script loads (seen in a browser journey)."""
+    env = for_language("nl")
+    buttons = []
+    for name in env.list_templates(extensions=["html"]):
+        source = env.loader.get_source(env, name)[0]
+        buttons += [(name, tag) for tag in re.findall(r"<button[^>]*data-passkey=[^>]*>", source)]
+    assert len(buttons) >= 4
+    for name, tag in buttons:
+        assert re.search(r"\sdisabled\s", tag), f"{name}: {tag}"
 
 
 @pytest.mark.parametrize(("text", "language", "expected"), [
@@ -175,3 +192,70 @@ def test_a_fragment_the_same_for_everyone_is_rendered_once_per_key() -> None:
     assert template.render(key=["b"], count=count) == "Overzicht [&#39;b&#39;]"
     assert template.render(key=["b"], count=count) == "Overzicht [&#39;b&#39;]"
     assert len(count) == 4
+
+
+# The badges of the item page and the trend page are the Presenter's (p.badges, p.flag_badge),
+# the same rule as the list rows: a page written with badge markup of its own fails here.
+def _page_values(language: str) -> dict:
+    catalog = translations(language)
+    return {"request": SimpleNamespace(url=SimpleNamespace(path="/x"), state=SimpleNamespace()),
+            "_": catalog.gettext, "gettext": catalog.gettext, "lang": language, "csrf_token": "t", "signed_in": False,
+            "ngettext": lambda singular, plural, n: catalog.ngettext(singular, plural, n) % {"num": n},
+            "when": lambda moment: "", "version": "v", "p": Presenter(language, catalog.gettext), "menu": (),
+            "glossary": ()}
+
+
+BADGE_CASES = [dict(item, id=f"{n:032d}", attention=attention, active=active, status=status,
+                    provenance={"source": "GP", "file": None, "arrived_at": "2024-01-01T00:00:00", "version": 1})
+               for n, (item, attention, active, status) in enumerate(
+                   (item, attention, active, status) for item in MORE_ITEMS for attention in (None, True)
+                   for active in (None, True, False)
+                   for status in (None, "final", "preliminary", "entered-in-error", "a <status> & 'its own'"))]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_item_page_shows_the_presenters_badges(language: str) -> None:
+    values = _page_values(language)
+    p = values["p"]
+    template = for_language(language).get_template("record_item.html")
+    seen = set()
+    for item in BADGE_CASES:
+        page = template.render(item=item, withdrawn=False, related=[], **values)
+        meta = re.search(r"</h1>\n<p class=\"meta\">(.*?)</p>\n", page).group(1)
+        assert meta == p.badges(item)
+        # ... and the badges of the item's row in a list.
+        row = re.search(r" · [^\n]*\n    (.*)\n  </p>", p.item_rows([item])).group(1)
+        assert row == meta
+        flag = p.flag(item)
+        if item.get("value"):
+            value = re.search(r'<dd><span class="value">[^<]*</span> (.*)\n', page).group(1)
+            assert value == p.flag_badge(flag)
+            assert (value != "") is bool(flag)
+        seen.add(meta)
+    words = {"nl": ("Attentiewaarde", "actueel", "voorbij", "voorlopig"),
+             "en": ("Attention flag", "current", "past", "preliminary")}[language]
+    assert (f'<span class="badge badge-attention">{words[0]}</span><span class="badge badge-current">{words[1]}</span>'
+            f'<span class="badge">{words[3]}</span>') in seen
+    assert f'<span class="badge">{words[2]}</span><span class="badge">a &lt;status&gt; &amp; &#39;its own&#39;</span>' in seen
+    assert "" in seen
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_trend_page_shows_the_presenters_flag_badges(language: str) -> None:
+    values = _page_values(language)
+    p = values["p"]
+    low = {"value": {"type": "quantity", "value": "1"}, "reference_ranges": [{"low": {"value": "2"}}]}
+    flags = [p.flag(item) for item in [*MORE_ITEMS, low]] + [("A <Word> & 'more'", 'c"lass')]
+    assert {f[1] for f in flags if f} == {"high", "low", 'c"lass'} and None in flags
+    rows = [{"item": {"id": "a" * 32, "date": "2024-01-01", "sources": ["Lab"]}, "test": "Glucose",
+             "value": {"type": "quantity", "value": "7.9", "unit": "xyz"}, "range": "", "flag": flag, "mine": False,
+             "code": "c"} for flag in flags]
+    page = for_language(language).get_template("results_trend.html").render(
+        code="c", title="Glucose", chart=Markup("<svg></svg>"), rows=rows, series=[], ranges={}, units=[], others=[],
+        compare=[], explanation=None, item_url=item_url, too_many_units=False, **values)
+    shown = re.findall(r"<td>7[.,]9 xyz (.*)</td>\n", page)
+    assert shown == [p.flag_badge(flag) for flag in flags]
+    assert shown[-1] == '<span class="flag flag-c&#34;lass">A &lt;Word&gt; &amp; &#39;more&#39;</span>'
+    # ... the same badge as the rows of the results table.
+    for item in MORE_ITEMS:
+        assert f" {p.flag_badge(p.flag(item))}</td>\n        <td>" in p.result_rows([item])

@@ -156,6 +156,24 @@ def test_pages_show_the_fixture_values_per_standard(browser: Browser, app) -> No
     client.cookies.set("regie_lang", "nl")
     assert "Attentiewaarde" in client.get("/record/problems").text
 
+    # The badges of an item page and a trend page are the ones of the rows (one rule, regie.web.present).
+    for language, words in (("nl", ("Attentiewaarde", "hoog")), ("en", ("Attention flag", "high"))):
+        client.cookies.set("regie_lang", language)
+        problems = client.get("/record/problems").text
+        title = "Hartkloppingen -paroxysmaal boezemfibrilleren"
+        row_badges = re.search(r"\n    (<span class=\"badge.*)\n  </p>", _row(problems, title)).group(1)
+        assert words[0] in row_badges
+        episode = client.get(_href(problems, title)).text
+        assert re.search(r'</h1>\n<p class="meta">(.*?)</p>', episode).group(1) == row_badges
+        results = client.get("/record/results").text
+        title = "Hemoglobine A1c/hemoglobine.totaal [stoffractie] in bloed d.m.v. IFCC-protocol"
+        flag = f'<span class="flag flag-high">{words[1]}</span>'
+        assert f" {flag}</td>" in _row(results, title)
+        lab = client.get(_href(results, title)).text
+        assert re.search(r'<dd><span class="value">[^<]*</span> (.*)\n', lab).group(1) == flag
+        trend = client.get("/results/59261-8").text
+        assert re.search(r"<td>60 mmol/mol (<span class=\"flag[^>]*>[^<]*</span>)", trend).group(1) == flag
+
     # Another user sees nothing of this.
     browser.logout()
     browser.register()

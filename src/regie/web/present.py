@@ -228,6 +228,11 @@ def _html(value: Any) -> str:
     return str(escape(value))
 
 
+def _flag_html(flag: tuple[str, str] | None) -> str:
+    """The badge of a flag (``Presenter.flag``'s word and css class); "" without one."""
+    return f'<span class="flag flag-{_html(flag[1])}">{_html(flag[0])}</span>' if flag else ""
+
+
 #: Fixed texts of the list rows (Presenter.item_rows, Presenter.result_rows).
 _ROW_WORDS = {"no title": N_("(no title)"), "no date": N_("no date"), "from": N_("from"),
               "attention": N_("Attention flag"), "current": N_("current"), "past": N_("past"),
@@ -464,17 +469,44 @@ class Presenter:
     # row's own work. Each piece is escaped as the template escaped it, and the markup and
     # its white space are what _record.html's item_list and record_category.html's results
     # table wrote before (tests/web/test_templating.py compares them with the template).
+    # The badges are the ones above, which the item and trend pages show too.
     @cached_property
     def _words(self) -> dict[str, str]:
         return {key: _html(self.gettext(word)) for key, word in _ROW_WORDS.items()}
+
+    # -- badges, as markup: the one rule for each, for the rows below and for the templates -----
+    @cached_property
+    def _fixed_badges(self) -> tuple[str, str, str]:
+        words = self._words
+        return (f'<span class="badge badge-attention">{words["attention"]}</span>',
+                f'<span class="badge badge-current">{words["current"]}</span>',
+                f'<span class="badge">{words["past"]}</span>')
+
+    def _badges_html(self, item: dict[str, Any]) -> str:
+        attention, current, past = self._fixed_badges
+        out = attention if item.get("attention") else ""
+        active = item.get("active")
+        if active is True:
+            out += current
+        elif active is False:
+            out += past
+        status_text = self.status_badge(item.get("status"))
+        if status_text:
+            out += f'<span class="badge">{_html(status_text)}</span>'
+        return out
+
+    def badges(self, item: dict[str, Any]) -> Markup:
+        """An item's badges, side by side: attention flag; current or past; its status where it says something."""
+        return Markup(self._badges_html(item))
+
+    def flag_badge(self, flag: tuple[str, str] | None) -> Markup:
+        """The badge of a flag (``flag``'s word and css class): high, low, ...; nothing without one."""
+        return Markup(_flag_html(flag))
 
     def item_rows(self, items: Iterable[dict[str, Any]], show_category: bool = False) -> Markup:
         """One ``<li class="item">`` per item: title, value and flag; date, kind, sources, badges; term."""
         words = self._words
         no_title, no_date, sources_word = words["no title"], words["no date"], words["from"]
-        attention_badge = f'<span class="badge badge-attention">{words["attention"]}</span>'
-        current_badge = f'<span class="badge badge-current">{words["current"]}</span>'
-        past_badge = f'<span class="badge">{words["past"]}</span>'
         out: list[str] = []
         add = out.append
         for item in items:
@@ -484,9 +516,7 @@ class Presenter:
             value = self.summary_value(item)
             if value:
                 add(f' <span class="value">{_html(value)}</span>')
-            flag = self.flag(item)
-            add(f'    <span class="flag flag-{_html(flag[1])}">{_html(flag[0])}</span></p>\n  <p class="meta">\n'
-                if flag else '    </p>\n  <p class="meta">\n')
+            add(f'    {_flag_html(self.flag(item))}</p>\n  <p class="meta">\n')
             date = item.get("date")
             if date and (words_date := _date_text(date, self.language, True)):
                 add(f'<time datetime="{_html(date[:10])}">{_html(words_date)}</time>')
@@ -504,16 +534,7 @@ class Presenter:
                 if letter:
                     add(f" {_html(letter)}")
             add(f"    · {sources_word} {_html(', '.join(map(str, item.get('sources') or ())))}\n    ")
-            if item.get("attention"):
-                add(attention_badge)
-            active = item.get("active")
-            if active is True:
-                add(current_badge)
-            elif active is False:
-                add(past_badge)
-            status_text = self.status_badge(item.get("status"))
-            if status_text:
-                add(f'<span class="badge">{_html(status_text)}</span>')
+            add(self._badges_html(item))
             term = self.first_term(item)
             add(f'\n  </p>\n<p class="term">{_html(term)}</p></li>\n' if term else "\n  </p>\n</li>\n")
         return Markup("".join(out))
@@ -532,11 +553,8 @@ class Presenter:
                 f'{_html(self.date(date))}</time></td>\n'
                 f'        <td><a href="{_html(item_url(item))}">{title}</a>'
                 f'{self_badge if self.self_measured(item) else ""}</td>\n'
-                f'        <td>{_html(self.summary_value(item))} ')
-            flag = self.flag(item)
-            if flag:
-                add(f'<span class="flag flag-{_html(flag[1])}">{_html(flag[0])}</span>')
-            add(f'</td>\n        <td>{_html(self.range_text(item.get("reference_ranges")))}</td>\n        <td>')
+                f'        <td>{_html(self.summary_value(item))} {_flag_html(self.flag(item))}</td>\n'
+                f'        <td>{_html(self.range_text(item.get("reference_ranges")))}</td>\n        <td>')
             trend = self.trend_code(item)
             if trend:
                 add(f'<a href="/results/{_html(trend)}">{trend_word}<span class="visually-hidden"> {title}</span></a>')
