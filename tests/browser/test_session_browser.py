@@ -4,6 +4,7 @@ tests. The tests of this file run in one process, in this order."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -19,11 +20,20 @@ def _open(context):
     return page
 
 
+def _cookies_once_stored(context, deadline_s: float = 5.0) -> list[dict]:
+    """The page's `document.cookie` write reaches Chromium's cookie store (which
+    `context.cookies()` reads) a moment later, not within the same call: wait for it."""
+    give_up = time.monotonic() + deadline_s
+    while not (cookies := context.cookies()) and time.monotonic() < give_up:
+        time.sleep(0.02)
+    return cookies
+
+
 def test_a_test_leaves_cookies_storage_and_contexts_behind(chromium) -> None:
     context = chromium.new_context()
     page = _open(context)
     page.evaluate("document.cookie = 'left=behind; max-age=3600'; localStorage.setItem('left', 'behind')")
-    assert context.cookies()[0]["value"] == "behind"
+    assert [cookie["value"] for cookie in _cookies_once_stored(context)] == ["behind"]
     assert page.evaluate("localStorage.getItem('left')") == "behind"
     chromium.new_context()  # a second one, never closed by the test
 

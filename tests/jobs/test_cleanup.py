@@ -317,8 +317,10 @@ def test_the_in_process_worker_runs_it(db: Database, settings: Settings) -> None
     now = utcnow()
     with db.session() as s:
         gone = _session(s, now, last_seen=timedelta(hours=1), age=timedelta(hours=1))
+    # A grace long enough for a running clean-up to end before stop() returns: a job thread
+    # handed back after a short grace went on and wrote after the test's schema was dropped.
     worker = InProcessWorker(JobContext(settings.model_copy(update={"jobs_poll_seconds": 0.05,
-                                                                    "jobs_grace_seconds": 0.5}), db))
+                                                                    "jobs_grace_seconds": 10}), db))
     worker.start()
     try:
         deadline = time.monotonic() + 20
