@@ -3,6 +3,7 @@ benchmarks 3 and 5).
 
     .venv/bin/python bench/bench_load.py [--users 1000] [--items 2000] [--seconds 20]
         [--clients 32] [--processes 1,2] [--generator auto|wrk|python] [--warm-up 2] [--database-url URL]
+        [--rate R]
 
 1. Builds the data on PostgreSQL (a fresh schema, dropped at the end): ``users`` accounts
    with TOTP, each with ``items`` record items stored through the record store's normal
@@ -25,6 +26,12 @@ benchmarks 3 and 5).
    trivial limit, and the **CPU time of the web processes per request** (utime + stime from
    /proc, in ms; the same number is CPU seconds per 1,000 requests). CPU per request is the
    figure to compare on a shared machine: wall-clock rates measure the neighbours too.
+
+With ``--rate R`` each virtual user waits between its requests so that all of them together
+send about R requests/s: p50/p99 then show the latency at that rate, not at saturation.
+Without it the 32 virtual users send as fast as answers come, and by Little's law the p99
+follows the rate (at 500/s the mean wait alone is 64 ms). The rate reached is reported:
+a user waits ``clients / R`` seconds after each answer, so slow answers lower it.
 
 Argon2 runs with light parameters here (``REGIE_ARGON2_*``): log-ins are part of the mix
 but their hashing cost is a deliberate, configurable delay, not a throughput figure.
@@ -302,8 +309,10 @@ def _path(kind: str, account: Account, rng: random.Random) -> str:
     return "/healthz"
 
 
-async def python_phase(clients: list[tuple[httpx.AsyncClient, Account]], seconds: float, kind: str) -> dict:
+async def python_phase(clients: list[tuple[httpx.AsyncClient, Account]], seconds: float, kind: str,
+                       rate: float = 0.0) -> dict:
     stats = Stats()
+    pause = len(clients) / rate if rate > 0 else 0.0  # as wrk's delay(): after each answer
     deadline = time.perf_counter() + seconds
     rng = random.Random(kind)
 
@@ -320,6 +329,8 @@ async def python_phase(clients: list[tuple[httpx.AsyncClient, Account]], seconds
                 stats.times.append(time.perf_counter() - started)
             else:
                 stats.errors += 1
+            if pause:
+                await asyncio.sleep(pause)
 
     started = time.perf_counter()
     await asyncio.gather(*(one(c, a) for c, a in clients))
@@ -354,6 +365,8 @@ function request()
   return requests[at]
 end
 
+DELAY
+
 function response(status, headers, body)
   if status ~= 200 then bad = bad + 1 end
 end
@@ -375,7 +388,7 @@ def _lua_string(value: str) -> str:
 
 
 def wrk_phase(port: int, sessions: list[tuple[str, Account]], seconds: float, kind: str, folder: Path,
-              threads: int) -> dict:
+              threads: int, rate: float = 0.0) -> dict:
     rng = random.Random(kind)
     entries: list[tuple[str, str]] = []
     for cookie, account in sessions:
@@ -386,8 +399,10 @@ def wrk_phase(port: int, sessions: list[tuple[str, Account]], seconds: float, ki
     rng.shuffle(entries)
     lua = "{" + ",".join(f"{{{_lua_string(c)},{_lua_string(p)}}}" for c, p in entries) + "}"
     script = folder / f"load-{kind}.lua"
-    script.write_text(WRK_SCRIPT.replace("ENTRIES", lua, 1))
     connections = max(len(sessions), threads)
+    # wrk calls delay() before each request of a connection: every connection paced alike.
+    pacing = f"function delay() return {connections * 1000 / rate:.3f} end" if rate > 0 else ""
+    script.write_text(WRK_SCRIPT.replace("ENTRIES", lua, 1).replace("DELAY", pacing, 1))
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:.0f}s",
                           "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"],
                          capture_output=True, text=True, timeout=seconds + 60)
@@ -416,7 +431,7 @@ async def _login_all(port: int, chosen: list[Account]) -> tuple[list[httpx.Async
 
 def load(port: int, chosen: list[Account], seconds: float, generator: str, pids: list[int], folder: Path,
          processes: int, phases: tuple[str, ...] = PHASES,
-         warm_up: float = 2.0) -> dict[str, dict[str, float]]:
+         warm_up: float = 2.0, rate: float = 0.0) -> dict[str, dict[str, float]]:
     async def run() -> dict[str, dict[str, float]]:
         pool, login_summary = await _login_all(port, chosen)
         results = {"login": login_summary}
@@ -431,9 +446,10 @@ def load(port: int, chosen: list[Account], seconds: float, generator: str, pids:
                     await python_phase(pairs, warm, kind)
                 before = cpu_seconds(pids)
                 if generator == "wrk":
-                    result = await asyncio.to_thread(wrk_phase, port, sessions, seconds, kind, folder, processes)
+                    result = await asyncio.to_thread(wrk_phase, port, sessions, seconds, kind, folder, processes,
+                                                     rate)
                 else:
-                    result = await python_phase(pairs, seconds, kind)
+                    result = await python_phase(pairs, seconds, kind, rate)
                 used = cpu_seconds(pids) - before
                 result["cpu_ms"] = used * 1000 / max(result["requests"], 1)
                 results[kind] = result
@@ -486,6 +502,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL (default: the test server, a fresh schema)")
     parser.add_argument("--keep", type=Path, help="keep the schema and write what a later --reuse needs here")
     parser.add_argument("--reuse", type=Path, help="use the data a run with --keep left (no build)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="about this many requests/s in all (0: as fast as answers come); see the top")
     parser.add_argument("--phases", default=",".join(PHASES),
                         help="which phases to run, comma-separated (e.g. json while profiling one path)")
     args = parser.parse_args()
@@ -520,15 +538,17 @@ def main() -> None:
         home.mkdir(mode=0o700, parents=True)
     env = _env(home, url)
     try:
+        # Also a reused folder: its data may be from before this code's last migration.
+        database = Database(url)
+        upgrade(database.engine)
+        database.dispose()
         if not args.reuse:
-            database = Database(url)
-            upgrade(database.engine)
-            database.dispose()
             accounts, built = build(env, args.users, args.items, args.build_processes)
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}; {len(accounts)} users x {args.items} items built in {built:.0f} s "
               f"({args.build_processes} processes); generator {generator}; {args.clients} virtual users, "
-              f"{seconds:.0f} s per phase", flush=True)
+              f"{seconds:.0f} s per phase"
+              + (f", paced to about {args.rate:.0f} requests/s" if args.rate > 0 else ""), flush=True)
         rows = []
         for run, processes in enumerate(int(p) for p in args.processes.split(",")):
             # Other accounts in each run where there are enough (no TOTP step to wait for).
@@ -537,7 +557,8 @@ def main() -> None:
             web, worker, port = serve(env, processes, folder / "serve.log")
             try:
                 pids = _children(web.pid) if processes > 1 else [web.pid]
-                results = load(port, chosen, seconds, generator, pids, folder, processes, phases, args.warm_up)
+                results = load(port, chosen, seconds, generator, pids, folder, processes, phases, args.warm_up,
+                               args.rate)
                 web_peak = max(peak_rss_mb(pid) for pid in pids)
                 worker_peak = peak_rss_mb(worker.pid)
             finally:

@@ -23,6 +23,10 @@ from tests.databases import POSTGRES_URL, migrate, postgres_schema  # noqa: F401
 hypothesis_settings.register_profile("regie", deadline=None)
 hypothesis_settings.load_profile("regie")
 
+# The suite builds and drops hundreds of apps in one process: frozen start-up objects would
+# never be collected (regie.ops.gc_pauses). tests/ops/test_gc_pauses.py turns it on itself.
+os.environ.setdefault("REGIE_GC_FREEZE", "0")
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 OUTPUT = REPO / "test-output"

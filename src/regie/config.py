@@ -43,6 +43,11 @@ class Settings(BaseSettings):
 
         return self.web_threads if self.web_threads > 0 else max(8, 4 * (os.cpu_count() or 1))
 
+    # Keep what start-up made out of the garbage collector's full walks (regie.ops.gc_pauses):
+    # pauses of 60-100 ms become well under 1 ms. Off only in the test suite, which builds and
+    # drops hundreds of apps in one process (frozen cycles are never collected).
+    gc_freeze: bool = True
+
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     step_up_minutes: int = 5
@@ -105,6 +110,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     smtp_from: str = "Regie <noreply@localhost>"
     smtp_timeout_seconds: float = 20.0
+    # Account e-mails are sent by this many threads of their own per web process, so a slow
+    # or hanging mail server holds these, never the threads that serve pages (regie.web.mail_lane).
+    mail_threads: int = Field(default=2, ge=1)
     # Without REGIE_SMTP_URL, account e-mails (registration, password reset) are written to
     # REGIE_HOME/outbox. Development only (`regie demo` turns it on): the page that sent one
     # also shows its link, so a demo works without a mail server (docs/security.md).
@@ -117,6 +125,8 @@ class Settings(BaseSettings):
     mail_quota_window_minutes: int = 60
     collect_heartbeat_seconds: float = 5.0
     collect_stale_after_seconds: float = 60.0  # a running job without heartbeat: interrupted
+    # How often each web process looks for collections whose process stopped (stale heartbeat).
+    collect_sweep_seconds: float = Field(default=30.0, gt=0)
     collect_shutdown_grace_seconds: float = 20.0  # SIGTERM: running collections may finish
 
     # Operations (see docs/deploy.md). Logs: "json" (one object a line) or "text".

@@ -19,7 +19,8 @@ TINY = {
     "bench_viewer.py": ["300", "--rounds", "2"],
     "bench_provider_search.py": ["--size", "200"],
     "bench_collect.py": ["--providers", "2", "--ingest-resources", "500"],  # 200 ms latency each request
-    "bench_load.py": ["--users", "2", "--items", "20", "--seconds", "1", "--warm-up", "0", "--clients", "2"],
+    "bench_load.py": ["--users", "2", "--items", "20", "--seconds", "1", "--warm-up", "0", "--clients", "2",
+                      "--rate", "50"],  # the paced schedule too
     "bench_memory.py": ["0.2"],
     "bench_storage.py": ["100", "--users", "2"],
     "bench_portability.py": ["2"],

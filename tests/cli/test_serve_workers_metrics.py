@@ -28,7 +28,9 @@ def test_two_workers_share_metrics(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     home = tmp_path / "home"
-    env = {**os.environ, "REGIE_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    # As in production: each worker freezes its start-up objects (regie.ops.gc_pauses; the
+    # suite turns that off for the apps it builds in its own processes).
+    env = {**os.environ, "REGIE_HOME": str(home), "PYTHONUNBUFFERED": "1", "REGIE_GC_FREEZE": "1"}
     for name in ("REGIE_DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(name, None)
     command = [sys.executable, "-m", "regie.cli.main"]
@@ -71,3 +73,5 @@ def test_two_workers_share_metrics(tmp_path: Path) -> None:
     records = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     assert any(r.get("message") == "request" and r.get("route") == "/healthz" for r in records)
     assert not any("GET /healthz HTTP" in r.get("message", "") for r in records)  # no uvicorn access log
+    frozen = [r for r in records if r.get("message") == "start-up objects kept out of collections"]
+    assert len({r["process"] for r in frozen}) == 2 and all(r["objects"] > 10_000 for r in frozen), frozen

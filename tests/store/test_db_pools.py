@@ -42,3 +42,15 @@ def test_dispose_closes_both_pools(db: Database) -> None:
     assert db.engine.pool.checkedin() >= 1 and db.autocommit_engine.pool.checkedin() >= 1
     db.dispose()
     assert db.engine.pool.checkedin() == 0 and db.autocommit_engine.pool.checkedin() == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_server_connections_start_no_parallel_workers_and_keep_the_urls_options(db: Database) -> None:
+    """Short per-user statements: parallel workers cost far more than the work
+    (regie.store.db.SERVER_OPTIONS). The test's own search path (its URL's options) stays."""
+    expected_schema = db.engine.url.query["options"].split("search_path=")[1].split()[0]
+    for engine in db.engines:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+            assert connection.execute(text("SELECT current_schema()")).scalar() == expected_schema
+    assert db.autocommit_engine.url.query["options"].count("max_parallel_workers_per_gather") == 1

@@ -79,3 +79,27 @@ def test_a_lost_postgresql_connection_is_an_operational_error_and_invalidated(ta
             fetch_all(connection, "SELECT 1")
         assert raised.value.connection_invalidated
         assert connection.invalidated
+
+
+def test_marks_are_numbered_once_for_postgresql() -> None:
+    from regie.store.driver_sql import _numbered
+
+    assert _numbered("SELECT a FROM t WHERE b = %s AND c IN (%s, %s)") == b"SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)"
+    assert _numbered("SELECT 1") == b"SELECT 1"
+    # Any other use of % is left to psycopg's own rewriting.
+    assert _numbered("SELECT a FROM t WHERE b LIKE 'x%%' AND c = %s") is None
+    assert _numbered("SELECT a FROM t WHERE b = %(name)s") is None
+
+
+def test_a_long_statement_with_many_marks_gives_the_same_rows(table: Database) -> None:
+    """Over psycopg's 4 KB / 50-parameter cache limits (the overview's statement): the raw
+    cursor path on PostgreSQL gives what exec_driver_sql gives."""
+    wanted = ["a", "c"] + [f"z{n}" for n in range(70)]
+    padding = " ".join(f"/* {n:04d} */" for n in range(450))  # the statement text over 4 KB
+    sql = _sql(table, f"SELECT id, n FROM driver_probe {padding} WHERE id IN ({', '.join('?' * len(wanted))}) "
+                      "ORDER BY id")
+    assert len(sql) > 4096
+    with table.engine.connect() as connection:
+        expected = [tuple(row) for row in connection.exec_driver_sql(sql, tuple(wanted)).all()]
+        for _ in range(6):  # past psycopg's prepare threshold too
+            assert fetch_all(connection, sql, wanted) == expected == [("a", 1), ("c", None)]

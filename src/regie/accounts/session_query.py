@@ -15,46 +15,15 @@ the user (a reference table) join on the coordinator.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.orm import make_transient_to_detached
 
 from regie.store.delegation_models import ManagedRecord
 from regie.store.driver_sql import execute, fetch_first, mark_of
 from regie.store.models import User, WebSession
-
-
-class _Shape:
-    """One model's columns in a SELECT list, and how to make an instance of its values."""
-
-    def __init__(self, model: type, dialect: Any) -> None:
-        self.model = model
-        table = model.__table__
-        attributes = {prop.columns[0].name: prop.key for prop in model.__mapper__.column_attrs}
-        self.columns = [column for column in table.columns if column.name in attributes]
-        self.keys = [attributes[column.name] for column in self.columns]
-        self.select = ", ".join(f"{table.name}.{column.name}" for column in self.columns)
-        self.processors: list[Callable[[Any], Any] | None] = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in self.columns]
-        self.width = len(self.columns)
-        self._new_instance = model.__mapper__.class_manager.new_instance
-
-    def values(self, row: Sequence[Any]) -> dict[str, Any]:
-        return {key: (process(value) if process is not None else value)
-                for key, process, value in zip(self.keys, self.processors, row)}
-
-    def instance(self, values: dict[str, Any]) -> Any:
-        # As the ORM's own loader does: the values go straight into the instance's dict (as
-        # loaded, without the per-attribute change tracking of the constructor, about half the
-        # cost of this whole step), then the instance is marked as loaded by a session that
-        # has since closed.
-        obj = self._new_instance()
-        obj.__dict__.update(values)
-        make_transient_to_detached(obj)
-        return obj
+from regie.store.row_shape import RowShape
 
 
 class SessionQueries:
@@ -62,9 +31,9 @@ class SessionQueries:
 
     def __init__(self, dialect: Any) -> None:
         mark = mark_of(dialect)
-        self.session = _Shape(WebSession, dialect)
-        self.user = _Shape(User, dialect)
-        self.managed = _Shape(ManagedRecord, dialect)
+        self.session = RowShape(WebSession, dialect)
+        self.user = RowShape(User, dialect)
+        self.managed = RowShape(ManagedRecord, dialect)
         self.select_session = (
             f"SELECT {self.session.select}, {self.user.select} FROM web_sessions "
             f"LEFT OUTER JOIN users ON users.id = web_sessions.user_id WHERE web_sessions.id = {mark}")

@@ -40,6 +40,10 @@ def worker(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if settings.gc_freeze:
+        from regie.ops.gc_pauses import freeze_startup_objects
+
+        freeze_startup_objects()  # short collector pauses, as in the web processes
     try:
         runner.run()
     finally:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,10 +24,28 @@ def make_engine(url: str) -> Engine:
     return _server_engine(url)
 
 
+# Per connection, in the startup packet (no extra round trip): no parallel workers. Regie's
+# statements are short and per user, read through indexes; PostgreSQL's estimates for a user's
+# share of a large table are rough, and for the start page's per-source counts it started two
+# workers: ~10 ms of its CPU for 0.4 ms of work (docs/benchmarks.md, session 9).
+SERVER_OPTIONS = "-c max_parallel_workers_per_gather=0"
+
+
 def _server_engine(url: str | URL, **options: Any) -> Engine:
+    url = with_server_options(make_url(url))
     engine = create_engine(url, pool_size=10, max_overflow=20, **options)
     _check_liveness_on_checkout(engine)
     return engine
+
+
+def with_server_options(url: URL) -> URL:
+    """``url`` with :data:`SERVER_OPTIONS` added to any ``options`` it has (a search path)."""
+    given = url.query.get("options")
+    if isinstance(given, tuple):
+        given = " ".join(given)
+    if given and SERVER_OPTIONS in given:
+        return url
+    return url.update_query_dict({"options": f"{given} {SERVER_OPTIONS}" if given else SERVER_OPTIONS})
 
 
 def _autocommit_engine(engine: Engine) -> Engine:
@@ -153,3 +171,20 @@ class Database:
     def dispose(self) -> None:
         for engine in self.engines:
             engine.dispose()
+
+
+class ConnectionUnit:
+    """One autocommit connection in the place of an ORM session, for a repository that only
+    reads through driver SQL and writes single statements (an audit entry): the hot item read.
+
+    It offers what those methods use, ``connection()``; anything else a session has is not
+    here, so an ORM query on it fails at once instead of running outside a session. Saved
+    against :meth:`Database.reading`: the session's transaction bookkeeping, its commit and a
+    second pool checkout per request (the session load shares the connection): ~15 % of a
+    JSON item read's CPU (docs/benchmarks.md, session 9)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def connection(self) -> Connection:
+        return self._connection

@@ -18,6 +18,7 @@ What SQLAlchemy would otherwise do for us is kept:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, exc
@@ -51,10 +52,15 @@ def _run(connection: Connection, sql: str, params: Sequence[Any], *, rows: bool)
         connection.begin()  # what SQLAlchemy's autobegin does; a no-op round trip in autocommit
     raw = connection.connection.dbapi_connection
     dialect = connection.dialect
+    numbered = _numbered(sql) if dialect.name == "postgresql" else None
     cursor = None
     try:
-        cursor = raw.cursor()
-        cursor.execute(sql, tuple(params))
+        if numbered is not None:
+            cursor = _raw_cursor(raw)
+            cursor.execute(numbered, tuple(params))
+        else:
+            cursor = raw.cursor()
+            cursor.execute(sql, tuple(params))
         # Not ``cursor.description``: psycopg builds a column object per column for it.
         return list(cursor.fetchall()) if rows else []
     except dialect.loaded_dbapi.Error as error:
@@ -71,3 +77,29 @@ def _run(connection: Connection, sql: str, params: Sequence[Any], *, rows: bool)
 def fetch_first(connection: Connection, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
     rows = fetch_all(connection, sql, params)
     return rows[0] if rows else None
+
+
+@lru_cache(maxsize=1024)
+def _numbered(sql: str) -> bytes | None:
+    """The statement with PostgreSQL's own ``$1, $2, …`` marks instead of ``%s``, made once
+    per statement text; None when it uses ``%`` in any other way (left to psycopg).
+
+    Why: psycopg rewrites ``%s`` marks on every execution, and caches that rewrite only for
+    statements under 4 KB with at most 50 parameters. The record overview's one statement
+    (~6 KB) and the group lookups' IN lists (50–100 marks) are over those limits, so each
+    page paid the rewrite again: ~0.26 ms per start page, timed on its own statements
+    (docs/benchmarks.md, session 8).
+    A raw cursor (psycopg's ``RawCursor``) takes numbered marks as they are. The number of
+    distinct statement texts is small and bounded (IN lists vary only in length)."""
+    parts = sql.split("%s")
+    if any("%" in part for part in parts):
+        return None
+    numbered = [part + f"${index}" for index, part in enumerate(parts[:-1], start=1)]
+    numbered.append(parts[-1])
+    return "".join(numbered).encode()
+
+
+def _raw_cursor(raw: Any) -> Any:
+    import psycopg  # only with PostgreSQL; SQLite installs need no psycopg import
+
+    return psycopg.RawCursor(raw)

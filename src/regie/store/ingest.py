@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from regie.fhir import FhirReadError, FhirVersion, parse_fhir_version, read_bytes
 from regie.fhir.reader import DEFAULT_MAX_BYTES, no_cyclic_gc
 from regie.store.crypto import KeyRing
-from regie.store.db import Database
+from regie.store.db import ConnectionUnit, Database
 from regie.store.models import User
 from regie.store.record import RecordRepository, StoreResult, UserKeys
 
@@ -73,6 +75,11 @@ class RecordService:
             repo = RecordRepository(session, keys, known)
             yield repo
         known.update(repo.created_sources)  # only after the commit succeeded
+
+    def open_on(self, keys: UserKeys, connection: Connection) -> RecordRepository:
+        """A repository on an autocommit connection the caller holds, for the reads that run
+        on driver SQL and their audit entry (:class:`regie.store.db.ConnectionUnit`)."""
+        return RecordRepository(ConnectionUnit(connection), keys, self._source_ids.setdefault(keys.user_id, {}))
 
     def import_bytes(
         self, keys: UserKeys, data: bytes, *, name: str, source: str | None = None,

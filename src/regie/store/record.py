@@ -37,6 +37,7 @@ from regie.record import (
 )
 from regie.store import acting, driver_sql, record_sql
 from regie.store.crypto import Cipher
+from regie.store.db import ConnectionUnit
 from regie.store.models import new_id
 from regie.store.record_models import (
     AuditEntry,
@@ -310,7 +311,9 @@ _DETAIL_NAMES = (None, "id", "source_id", "identity", "resource_type", "group_id
 class RecordRepository:
     """One user's health record inside one database session."""
 
-    def __init__(self, session: Session, keys: UserKeys, source_ids: dict[str, str] | None = None) -> None:
+    def __init__(self, session: Session | ConnectionUnit, keys: UserKeys,
+                 source_ids: dict[str, str] | None = None) -> None:
+        # A ConnectionUnit (the item read) serves the driver-SQL reads and the audit entry only.
         self.session = session
         self.keys = keys
         self.user_id = keys.user_id

@@ -1,6 +1,7 @@
 """The Regie web application: pages, the JSON API, static files."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -165,14 +166,27 @@ async def _lifespan(app: FastAPI):
         await run_in_threadpool(collections_of(app).sweep_interrupted)
     except Exception:
         # A database that is down at start-up must not keep the app (and /healthz) from
-        # starting; the sweep runs again at the next start.
+        # starting; the periodic sweep below tries again.
         log.exception("could not mark interrupted collections at start-up")
+    # Then every collect_sweep_seconds: a process that crashed and came back at once (or
+    # never) leaves its collections to be reported by the others.
+    sweeper = asyncio.get_running_loop().create_task(runner_of(app).sweep_stale(), name="collect-sweep")
+    # Last: what start-up made stays out of the collector's full walks (60-100 ms pauses
+    # for every request in flight; regie.ops.gc_pauses).
+    if context.settings.gc_freeze:
+        from regie.ops.gc_pauses import freeze_startup_objects
+
+        log.info("start-up objects kept out of collections", extra={"objects": freeze_startup_objects()})
     try:
         yield
     finally:
-        await runner_of(app).shutdown()
+        sweeper.cancel()
+        # Both at once: each has its own grace period, and one after the other they could
+        # outlast the service manager's stop timeout (deploy/regie-web.service).
+        stopping = [runner_of(app).shutdown()]
         if jobs is not None:
-            await run_in_threadpool(jobs.stop)
+            stopping.append(run_in_threadpool(jobs.stop))
+        await asyncio.gather(*stopping)
 
 
 def create_app_from_environment() -> FastAPI:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -26,6 +25,7 @@ from regie.accounts.sessions import read_scratch, write_scratch
 from regie.store import acting
 from regie.store.models import User
 from regie.store.types import utcnow
+from regie.web.blocking import run_blocking
 from regie.web.problems import Problem
 from regie.web.sessions import context_of, current_session, save_session, session_user
 from regie.web.uploads import form_options
@@ -279,14 +279,14 @@ async def record_access(request: Request) -> AccessContext:
     """Dependency for pages acting on a record (async: the store's scope must reach the handler)."""
     if _decided_without_database(request):
         return _enter(request, _page_access(request))
-    return _enter(request, await run_in_threadpool(_page_access, request))
+    return _enter(request, await run_blocking(context_of(request), _page_access, request))
 
 
 async def api_record_access(request: Request) -> AccessContext:
     try:
         if _decided_without_database(request):
             return _enter(request, _api_access(request))
-        return _enter(request, await run_in_threadpool(_api_access, request))
+        return _enter(request, await run_blocking(context_of(request), _api_access, request))
     except AccessRefused as exc:
         detail = ("Your access to this record has ended." if exc.ended
                   else "You may not do this on this record.")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from regie.web.blocking import run_blocking
 from regie.web.sessions import context_of
 
 router = APIRouter(include_in_schema=False)
@@ -20,14 +20,16 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/healthz")
 async def healthz(request: Request) -> Response:
-    ok = await run_in_threadpool(context_of(request).db.ping)
+    context = context_of(request)
+    ok = await run_blocking(context, context.db.ping)
     body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"}
     return _json(body, 200 if ok else 503)
 
 
 @router.get("/readyz")
 async def readyz(request: Request) -> Response:
-    checks = await run_in_threadpool(readiness, context_of(request))
+    context = context_of(request)
+    checks = await run_blocking(context, readiness, context)
     ready = all(value in ("ok", "not-configured") for value in checks.values())
     return _json({"status": "ready" if ready else "not-ready", **checks}, 200 if ready else 503)
 

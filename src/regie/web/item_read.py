@@ -11,7 +11,8 @@ the same functions the usual path uses:
   session middleware loads them (which then does not load them again);
 - whose record and whether the person may: :func:`regie.web.guards.own_record_access`, the
   policy's own decision for a request it can decide from what the session load brought;
-- the read and its audit entry: :func:`regie.web.api.record.read_item`, the route's own body;
+- the read and its audit entry: :func:`regie.web.api.record.read_item`, the route's own body,
+  on the connection the session load used (one pool checkout, no ORM session);
 - the answer: :func:`regie.web.api.record.item_response`, byte for byte the route's.
 
 Everything else goes on to the app unchanged: another method, a query string, no session
@@ -25,12 +26,12 @@ from __future__ import annotations
 import logging
 import re
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from regie.web.api import record as api_record
+from regie.web.blocking import run_blocking
 from regie.web.context import AppContext
 from regie.web.guards import own_record_access
 from regie.web.sessions import load_session, session_token
@@ -60,10 +61,13 @@ class ItemReadMiddleware:
             await self.app(scope, receive, send)
 
     def _read(self, request: Request, token: str, item_id: str) -> bytes | None:
-        """In the worker thread: the session, the decision, the read (None: the route decides)."""
-        load_session(self.context, token, request.scope.setdefault("state", {}), request.scope.get("app"))
-        access = own_record_access(request)
-        return None if access is None else api_record.read_item(request, access.owner, item_id)
+        """In the worker thread: the session, the decision, the read (None: the route decides),
+        on one autocommit connection."""
+        with self.context.db.autocommit_engine.connect() as connection:
+            load_session(self.context, token, request.scope.setdefault("state", {}), request.scope.get("app"),
+                         connection)
+            access = own_record_access(request)
+            return None if access is None else api_record.read_item(request, access.owner, item_id, connection)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, item_id: str) -> bool:
         """Answer the request; False (nothing sent) when the route should."""
@@ -73,7 +77,7 @@ class ItemReadMiddleware:
         scope["route"], scope["path_params"] = self.route, {"item_id": item_id}
         request = Request(scope, receive)
         try:
-            body = await anyio.to_thread.run_sync(self._read, request, token, item_id)
+            body = await run_blocking(self.context, self._read, request, token, item_id)
         except Exception as exc:  # the route runs it again and its error handlers answer (and log)
             # Only the kind of error: a database error's text holds its statement's parameters.
             log.debug("the item read went on to the route after %s", type(exc).__name__)

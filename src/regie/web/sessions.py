@@ -12,7 +12,7 @@ then finds it loaded (``LOADED_FOR``) and does not load it again.
 """
 from __future__ import annotations
 
-import anyio.to_thread
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +21,7 @@ from regie.accounts.activity import ClientInfo
 from regie.accounts.sessions import read_scratch, write_scratch
 from regie.store.models import WebSession
 from regie.store.types import utcnow
+from regie.web.blocking import run_blocking
 from regie.web.context import AppContext
 
 SESSION_COOKIE = "regie_session"
@@ -47,7 +48,7 @@ class WebSessionMiddleware:
             state["web_session"] = None
         if token:
             try:
-                await anyio.to_thread.run_sync(load_session, self.context, token, state, scope.get("app"))
+                await run_blocking(self.context, load_session, self.context, token, state, scope.get("app"))
             except OperationalError as exc:
                 # The database went away before any route ran (outside the app's error
                 # handlers): the same friendly 503 "try again" a route gives, not a bare 500.
@@ -72,19 +73,23 @@ class WebSessionMiddleware:
         await self.app(scope, receive, send_with_cookie)
 
 
-def load_session(context: AppContext, token: str, state: dict, app) -> None:
-    """The session of ``token`` with its user and own grant, into the request's ``state``."""
+def load_session(context: AppContext, token: str, state: dict, app, connection: Connection | None = None) -> None:
+    """The session of ``token`` with its user and own grant, into the request's ``state``.
+    ``connection``: an autocommit connection the caller goes on using (the item read)."""
     from regie.web.guards import prefetch_own_grant  # guards imports this module
 
-    # Autocommit: reads, and at most one single-statement write (the last-seen stamp, or
-    # deleting an expired session); no BEGIN/COMMIT round trips.
-    with context.db.autocommit_engine.connect() as connection:
-        row, user = context.accounts.sessions.load_for_request(connection, token, utcnow())
-        state["web_session"] = row
-        if row is not None and user is not None and row.user_id == user.id:
-            state["session_user"] = user
-            if row.stage == "full" and app is not None:
-                prefetch_own_grant(connection, app, user, state)
+    if connection is None:
+        # Autocommit: reads, and at most one single-statement write (the last-seen stamp, or
+        # deleting an expired session); no BEGIN/COMMIT round trips.
+        with context.db.autocommit_engine.connect() as own:
+            load_session(context, token, state, app, own)
+        return
+    row, user = context.accounts.sessions.load_for_request(connection, token, utcnow())
+    state["web_session"] = row
+    if row is not None and user is not None and row.user_id == user.id:
+        state["session_user"] = user
+        if row.stage == "full" and app is not None:
+            prefetch_own_grant(connection, app, user, state)
     state[LOADED_FOR] = token
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import Connection
 from starlette.responses import Response
 
 from regie.record import Category, FhirDate
@@ -102,14 +103,21 @@ def item(request: Request, item_id: str, user: Annotated[User, Depends(api_owner
     return item_response(body)
 
 
-def read_item(request: Request, user: User, item_id: str) -> bytes | None:
+def read_item(request: Request, user: User, item_id: str, connection: Connection | None = None) -> bytes | None:
     """The item as JSON bytes, its read written to the audit trail; None when the record
-    holds no such item (nothing is audited then). Shared with :mod:`regie.web.item_read`."""
-    with record_of(request, user) as repo:
-        body = repo.detail(item_id[:64])
-        if body is None:
-            return None
-        repo.audit(user.id, "read", [item_id], channel_of(request))
+    holds no such item (nothing is audited then). Shared with :mod:`regie.web.item_read`,
+    which passes the autocommit connection its session load used."""
+    if connection is None:
+        with context_of(request).db.autocommit_engine.connect() as own:
+            return read_item(request, user, item_id, own)
+    context = context_of(request)
+    service = RecordService(context.db, context.accounts.keyring)
+    # Driver-SQL reads and one audit statement: no ORM session (regie.store.db.ConnectionUnit).
+    repo = service.open_on(context.record_keys.keys(service, user), connection)
+    body = repo.detail(item_id[:64])
+    if body is None:
+        return None
+    repo.audit(user.id, "read", [item_id], channel_of(request))
     return orjson.dumps(body)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from regie.web.blocking import run_blocking
 from regie.web.guards import page_access_for, safe_next
 from regie.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from regie.web.pages import viewer
@@ -15,7 +16,12 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request) -> Response:
+async def home(request: Request) -> Response:
+    # The most visited page: on Regie's own worker threads (regie.web.blocking).
+    return await run_blocking(context_of(request), _home, request)
+
+
+def _home(request: Request) -> Response:
     row = current_session(request)
     if row is None or row.user_id is None or row.stage == "anonymous":
         return render(request, "home_anonymous.html")

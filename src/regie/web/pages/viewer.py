@@ -24,6 +24,7 @@ from regie.store.models import User
 from regie.store.record import BadCursor, RecordRepository, decode_cursor
 from regie.store.record_queries import STATUS_CATEGORIES, Filters, RecordQueries, is_current, is_withdrawn
 from regie.store.types import utcnow
+from regie.web.blocking import run_blocking
 from regie.web.chart import Point, Series, moment_of, render_chart
 from regie.web.guards import page_owner
 from regie.web.delegating import AUDIT_ACTIONS as DELEGATION_AUDIT_ACTIONS
@@ -123,17 +124,15 @@ def _last_collections(request: Request, user: User) -> list[dict]:
     from regie.web.collecting import collections_of
     from regie.web.pages.collect import describe_collections, provider_names
 
-    latest: dict[str, dict] = {}
-    for row in collections_of(request.app).history(user.id, limit=100):
-        if row["state"] in ("done", "failed", "interrupted") and row["provider"] not in latest:
-            row["when"] = datetime.fromisoformat(row["finished_at"] or row["created_at"])
-            latest[row["provider"]] = row
-    return describe_collections(list(latest.values()), provider_names(request.app)) if latest else []
+    latest = collections_of(request.app).latest_finished(user, limit=100)
+    for row in latest:
+        row["when"] = datetime.fromisoformat(row["finished_at"] or row["created_at"])
+    return describe_collections(latest, provider_names(request.app)) if latest else []
 
 
 # -- a category -------------------------------------------------------------------------
 @router.get("/record/{category}")
-def category_page(
+async def category_page(
     request: Request, category: str, user: CurrentUser,
     source: Annotated[str | None, Query(max_length=40)] = None,
     period: Annotated[str | None, Query(max_length=7)] = None,
@@ -141,6 +140,13 @@ def category_page(
     show: Annotated[str | None, Query(max_length=10)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
+    # One of the most visited pages: on Regie's own worker threads (regie.web.blocking).
+    return await run_blocking(context_of(request), _category_page, request, category, user,
+                              source, period, status, show, cursor)
+
+
+def _category_page(request: Request, category: str, user: User, source: str | None, period: str | None,
+                   status: str | None, show: str | None, cursor: str | None) -> Response:
     if category not in {c.value for c in Category}:
         raise HTTPException(404)
     since, before = _period(period)
