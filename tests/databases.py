@@ -92,12 +92,14 @@ _POSTGRES_UNSUPPORTED = """
 WITH ours AS (SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace)
 SELECT format('%s %s in the schema', d.classid::regclass, d.objid) FROM pg_depend d
  WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = current_schema()::regnamespace
+   AND d.classid <> 'pg_statistic_ext'::regclass
    AND NOT (d.classid = 'pg_class'::regclass
             AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'r')
 UNION ALL
 SELECT format('%s %s depends on %s', d.classid::regclass, d.objid, d.refobjid::regclass) FROM pg_depend d
  WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM ours)
-   AND d.classid NOT IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_type'::regclass)
+   AND d.classid NOT IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_type'::regclass,
+                         'pg_statistic_ext'::regclass)
    AND NOT (d.classid = 'pg_class'::regclass
             AND (SELECT relkind FROM pg_class WHERE oid = d.objid) IN ('i', 't'))
    AND NOT (d.classid = 'pg_trigger'::regclass
@@ -128,6 +130,9 @@ SELECT format('constraint %s of kind %s', conname, contype) FROM pg_constraint
  WHERE connamespace = current_schema()::regnamespace
    AND (contype NOT IN ('p', 'u', 'f', 'c')
         OR (conindid <> 0 AND contype <> 'f' AND conname <> (SELECT relname FROM pg_class WHERE oid = conindid)))
+UNION ALL
+SELECT format('statistics %s: a target of its own', stxname) FROM pg_statistic_ext
+ WHERE stxnamespace = current_schema()::regnamespace AND coalesce(stxstattarget, -1) <> -1
 UNION ALL
 SELECT format('a comment or label on %s', objoid) FROM pg_description
  WHERE objoid IN (SELECT oid FROM ours) OR objoid IN (SELECT oid FROM pg_constraint
@@ -172,11 +177,27 @@ SELECT CASE WHEN starts_with(definition, prefix || quote_ident(current_schema())
  ORDER BY relname
 """
 
+# Extended statistics (CREATE STATISTICS), unqualified like the indexes.
+_POSTGRES_STATISTICS = """
+SELECT format('CREATE STATISTICS %s%s ON %s FROM %s', quote_ident(s.stxname),
+              CASE WHEN cardinality(s.stxkind) > 0 AND NOT s.stxkind @> '{e}' OR cardinality(s.stxkind) > 1
+                   THEN ' (' || array_to_string(ARRAY(
+                        SELECT CASE k WHEN 'd' THEN 'ndistinct' WHEN 'f' THEN 'dependencies'
+                                      WHEN 'm' THEN 'mcv' END
+                          FROM unnest(s.stxkind) AS k WHERE k <> 'e'), ', ') || ')'
+                   ELSE '' END,
+              pg_get_statisticsobjdef_columns(s.oid), quote_ident(c.relname))
+  FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid
+ WHERE s.stxnamespace = current_schema()::regnamespace
+ ORDER BY s.stxname
+"""
+
 
 def _postgres_script(connection) -> tuple[str | None, list[str]]:
     """The script that makes a copy of the current schema of *connection* (a SQLAlchemy
-    connection): its tables, the rows in them, keys, checks and indexes, unqualified (it runs
-    in whatever schema comes first on search_path). None, and why, when the schema holds
+    connection): its tables, the rows in them, keys, checks, indexes and extended statistics,
+    unqualified (it runs in whatever schema comes first on search_path). None, and why, when
+    the schema holds
     anything the script would not reproduce."""
     problems = [row[0] for row in connection.execute(text(_POSTGRES_UNSUPPORTED))]
     if problems:
@@ -196,7 +217,8 @@ def _postgres_script(connection) -> tuple[str | None, list[str]]:
         if table in foreign:  # after every table exists and has its rows
             keys.append(f"ALTER TABLE {quoted} " + ", ".join(f"ADD {k}" for k in foreign[table]))
     indexes = [row[0] for row in connection.execute(text(_POSTGRES_INDEXES))]
-    script = ";\n".join([*creates, *rows, *keys, *indexes])
+    statistics = [row[0] for row in connection.execute(text(_POSTGRES_STATISTICS))]
+    script = ";\n".join([*creates, *rows, *keys, *indexes, *statistics])
     schema = connection.execute(text("SELECT current_schema()")).scalar()
     if schema in script:  # a definition that names its schema would copy into the template's
         return None, [f"the script names the schema {schema}"]

@@ -92,6 +92,11 @@ _CATALOG = {
                i.indisclustered, i.indisvalid, i.indisreplident, c.reloptions::text
           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
          WHERE c.relnamespace = current_schema()::regnamespace ORDER BY 1""",
+    "statistics": """
+        SELECT s.stxname, c.relname, s.stxkind::text, pg_get_statisticsobjdef_columns(s.oid),
+               coalesce(s.stxstattarget, -1)
+          FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid
+         WHERE s.stxnamespace = current_schema()::regnamespace ORDER BY 1""",
     "triggers": """
         SELECT t.tgrelid::regclass::text, t.tgisinternal,
                CASE WHEN t.tgisinternal THEN t.tgfoid::regproc::text ELSE pg_get_triggerdef(t.oid) END
@@ -183,11 +188,13 @@ def test_postgres_replayed_copy_equals_the_migrations(migrated_for_real, monkeyp
     "CREATE RULE nothing AS ON DELETE TO things DO INSTEAD NOTHING",
     "CREATE TRIGGER t BEFORE UPDATE ON things FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()",
     ["CREATE INDEX things_name ON things (name)", "CLUSTER things USING things_name"],
+    ["CREATE STATISTICS things_stats ON (id + 1) FROM things", "ALTER STATISTICS things_stats SET STATISTICS 5"],
     "ALTER TABLE things ADD CONSTRAINT no_overlap EXCLUDE USING btree (name WITH =)",
 ])
 def test_postgres_script_refuses_what_it_would_not_copy(postgres, extra: str | list[str]) -> None:
     """Anything in a schema beyond tables, columns (type, default, not null), constraints,
-    indexes and rows keeps the script from being used (the copy falls back to the replay)."""
+    indexes, extended statistics and rows keeps the script from being used (the copy falls
+    back to the replay)."""
     with postgres_schema() as url:
         engine = create_engine(url, poolclass=NullPool)
         with engine.begin() as connection:
@@ -203,7 +210,8 @@ def test_postgres_script_refuses_what_it_would_not_copy(postgres, extra: str | l
 
 def test_postgres_script_copies_tables_rows_keys_and_indexes(postgres) -> None:
     """What the script does reproduce, on a small schema of its own: defaults, checks, keys
-    that point at each other, partial and expression indexes, rows of several types."""
+    that point at each other, partial and expression indexes, extended statistics (on an
+    expression, of some kinds, of every kind), rows of several types."""
     setup = [
         "CREATE TABLE people (id varchar(8) PRIMARY KEY, born date, n int DEFAULT 7 NOT NULL,"
         " photo bytea, data jsonb, CONSTRAINT n_positive CHECK (n > 0))",
@@ -218,6 +226,9 @@ def test_postgres_script_copies_tables_rows_keys_and_indexes(postgres) -> None:
         "INSERT INTO people (id, photo, data) VALUES ('a', '\\x00ff', '{\"k\": [1, 2.5]}')",
         "INSERT INTO pets VALUES ('a', 'it''s', '2024-02-29 12:00:00.123456')",
         "UPDATE people SET best_pet_owner = 'a', best_pet = 'it''s'",
+        "CREATE STATISTICS pets_named_now ON (name = lower(name)) FROM pets",
+        "CREATE STATISTICS pets_together (dependencies, mcv) ON owner, name, (at IS NULL) FROM pets",
+        "CREATE STATISTICS people_all ON n, best_pet FROM people",
     ]
     with postgres_schema() as original, postgres_schema() as copy:
         engine = create_engine(original, poolclass=NullPool)

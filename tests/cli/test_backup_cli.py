@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -89,6 +90,17 @@ def test_backup_and_restore_into_a_fresh_home(tmp_path: Path, database_url: str,
     restored = run(new_env, "restore", str(target))
     assert restored.exit_code == 0, restored.output
     assert _summary(new_env) == before
+    if url is not None:  # the planner has statistics at once (a dump holds none)
+        engine = create_engine(url, poolclass=NullPool)
+        with engine.connect() as connection:
+            analyzed = connection.execute(text(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'record_resources'"
+                " AND schemaname = current_schema()")).scalar()
+            head_statistics = connection.execute(text(
+                "SELECT count(*) FROM pg_statistic_ext_data d JOIN pg_statistic_ext s ON s.oid = d.stxoid"
+                " WHERE s.stxname = 'st_record_resources_group_heads' AND d.stxdexpr IS NOT NULL")).scalar()
+        engine.dispose()
+        assert analyzed and head_statistics == 1
     # Not into a database that holds data.
     again = run(new_env, "restore", str(target))
     assert again.exit_code == 1 and "empty" in again.output

@@ -101,6 +101,7 @@ def restore(source: Path, database_url: str, master_key: bytes) -> BackupInfo:
         _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
               f"--dbname={url.database}", str(source)], url)
         _check_key(database_url, master_key)
+        _analyze(database_url)
     else:
         raise BackupError(f"{source} is not a Regie backup (neither SQLite nor pg_dump's custom format).")
     return BackupInfo(source, kind, source.stat().st_size)
@@ -131,6 +132,20 @@ def _has_tables(database_url: str) -> bool:
     database = Database(database_url)
     try:
         return bool(inspect(database.engine).get_table_names())
+    finally:
+        database.dispose()
+
+
+def _analyze(database_url: str) -> None:
+    """Planner statistics for the restored tables at once. A dump holds none, and until
+    autovacuum gets to them PostgreSQL plans the record's lists blind (reading and sorting
+    a whole category for a page of 50: docs/benchmarks.md, session 10)."""
+    database = Database(database_url)
+    try:
+        with database.engine.connect() as connection:
+            for table in inspect(connection).get_table_names():
+                connection.exec_driver_sql(f'ANALYZE "{table}"')
+            connection.commit()
     finally:
         database.dispose()
 

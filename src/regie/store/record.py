@@ -810,7 +810,8 @@ class RecordRepository:
         cursor: str | None = None, limit: int = 50,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Record items, newest first, one per group. ``since`` is a sort key (UTC)."""
-        base = self._select(RecordResource).where(RecordResource.group_id == RecordResource.id)
+        # As record_sql.GROUP_HEAD: a condition PostgreSQL can estimate (migration 0025).
+        base = self._select(RecordResource).where((RecordResource.group_id == RecordResource.id).is_(True))
         if category:
             base = base.where(RecordResource.category == category)
         if since:
