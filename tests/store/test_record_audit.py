@@ -74,3 +74,17 @@ def test_audit_of_more_targets_than_one_statement_holds_keeps_every_entry(db: Da
             if cursor is None:
                 break
     assert sorted(seen) == targets
+
+
+def test_targets_with_a_comma_are_kept_whole(db: Database) -> None:
+    """PostgreSQL gets a page's targets as one comma-separated text; a target that holds a
+    comma (no caller writes one today) takes the row-by-row way and is stored as given."""
+    service, keyring = service_for(db)
+    keys = service.keys(new_user(db, keyring))
+    targets = ["a,b", "c", ""]
+    with service.open(keys) as repo:
+        repo.audit(keys.user_id, "list", targets, "web")
+        repo.audit(keys.user_id, "list", ["d", "", "e"], "web")  # an empty one: still an entry
+    with service.open(keys) as repo:
+        entries, _ = repo.audit_page(limit=10)
+    assert sorted(e["target"] for e in entries) == ["", "", "a,b", "c", "d", "e"]
