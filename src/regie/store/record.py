@@ -124,6 +124,21 @@ def entered_in_error(status: str | None, details: Iterable[tuple[str, str]] = ()
         label == "Verificatie" and text == "entered-in-error" for label, text in details)
 
 
+#: Statuses that mean "this still applies" when the item has no explicit active flag.
+CURRENT_STATUSES = frozenset({"active", "in-progress", "booked", "current", "intended", "on-hold", "planned",
+                              "proposed", "pending", "arrived", "requested", "accepted", "ready"})
+
+
+def is_current(item: dict[str, Any]) -> bool:
+    """Still applies (a current problem, medication, allergy, appointment): the item's active
+    flag, else its status. The one rule for the viewer's "current"/"past" filter and for the
+    plain ``is_current`` column that lets the database pre-select for it (docs/decisions/0009).
+    Changing it means resetting that column (see migration 0026)."""
+    if item.get("active") is not None:
+        return bool(item["active"])
+    return (item.get("status") or "") in CURRENT_STATUSES
+
+
 def _target(reference: str | None) -> tuple[str, str] | None:
     """(type, id) of a relative or absolute reference; None for contained/urn references."""
     if not reference or reference.startswith(("#", "urn:")):
@@ -625,6 +640,7 @@ class RecordRepository:
                 # A Patient's date is the birth date: medical, so only in the encrypted item.
                 "sort_date": "" if res.resource_type in _UNDATED_TYPES else item.sort_key,
                 "withdrawn": entered_in_error(item.status, ((d.label, d.text) for d in item.details)),
+                "is_current": is_current(record["items"][0]),
                 "match_hash": match_hash, "target_identity": flag_target, "target_ref": flag_ref,
                 "ref_hash": ref,
                 "content_hash": content_hash, "version": version,
@@ -1105,4 +1121,5 @@ def _point_at(flag, episode):
         for x in flag.links))
 
 
-__all__ = ["BadCursor", "CHANNELS", "ParsedResource", "RecordRepository", "StoreResult", "UserKeys"]
+__all__ = ["BadCursor", "CHANNELS", "CURRENT_STATUSES", "ParsedResource", "RecordRepository", "StoreResult",
+           "UserKeys", "is_current"]

@@ -100,6 +100,11 @@ class RecordResource(Base):
     # Withdrawn by the source ("entered-in-error"): not medical content, and a plain flag so
     # the viewer's counts can leave these out (regie.store.record.entered_in_error).
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Still applies (regie.store.record.is_current): lets the database pre-select a "current" or
+    # "past" list, which then decrypts the rows it shows rather than twice as many
+    # (docs/decisions/0009). NULL: not known (stored before migration 0026, or reset after the
+    # rule changed): such rows are read and decided after decrypting, as before.
+    is_current: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     match_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     group_id: Mapped[str] = mapped_column(String(32))
     # For a Flag: the identity of the episode it points at (attention flag at read time).

@@ -20,11 +20,13 @@ import orjson
 from sqlalchemy import Select, func, literal_column, select
 
 from regie.store.record import (
+    CURRENT_STATUSES,
     RecordRepository,
     _target,
     decode_cursor,
     encode_cursor,
     entered_in_error,
+    is_current,
 )
 from regie.store import record_sql
 from regie.store.record_models import RecordLink, RecordResource
@@ -51,9 +53,6 @@ _FIRST_FILTERED = 32
 #: Columns read while a content filter (text, status, code) decrypts rows in order.
 _SCAN_COLUMNS = (RecordResource.id, RecordResource.version, RecordResource.record_encrypted, RecordResource.sort_date)
 
-#: Statuses that mean "this still applies" when the item has no explicit active flag.
-CURRENT_STATUSES = frozenset({"active", "in-progress", "booked", "current", "intended", "on-hold", "planned",
-                              "proposed", "pending", "arrived", "requested", "accepted", "ready"})
 #: Categories where "current vs past" is a meaningful filter.
 STATUS_CATEGORIES = frozenset({"problems", "medication", "allergies", "directives", "devices", "care_plans",
                                "appointments"})
@@ -71,12 +70,6 @@ def is_withdrawn(item: dict[str, Any]) -> bool:
     """Entered in error: hidden from every list and count (still in its history and exports)."""
     return entered_in_error(item.get("status"),
                             ((d.get("label", ""), d.get("text", "")) for d in item.get("details", ())))
-
-
-def is_current(item: dict[str, Any]) -> bool:
-    if item.get("active") is not None:
-        return bool(item["active"])
-    return (item.get("status") or "") in CURRENT_STATUSES
 
 
 @dataclass
@@ -200,7 +193,15 @@ class RecordQueries:
         # A content filter drops rows after decrypting them, so it reads in large batches; but
         # a short list (an overview section shows 8) mostly fills from its first few dozen rows:
         # its first batch is a few times what it shows, and the next ones double up to ``batch``.
-        first = batch if not content_filter else min(batch, max(_FIRST_FILTERED, 4 * (limit + 1)))
+        # A status alone is pre-selected by the database on the plain flag (record_sql
+        # _STATUS_SQL): its first batch is what it shows; rows without the flag yet may need more.
+        status_only = bool(filters.status) and not (needle or filters.code or candidates is not None)
+        if not content_filter:
+            first = batch
+        elif status_only:
+            first = min(batch, limit + 1)
+        else:
+            first = min(batch, max(_FIRST_FILTERED, 4 * (limit + 1)))
         if candidates is not None:
             batch = first = 2000  # plain keys only; max_rows bounds what is decrypted
         # Withdrawn rows never match (their flag is set from the same status _matches reads):

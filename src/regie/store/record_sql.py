@@ -127,11 +127,20 @@ class Filtered(NamedTuple):
     since: bool
     before: bool
     types: int
+    status: str | None = None  # "current" / "past": pre-selected on the plain flag
+
+
+#: The plain flag's pre-selection of a status filter. NULL (not known) passes both: those
+#: rows are decided after decrypting (regie.store.record_queries._matches), so the flag can
+#: only spare work, never hide a row that is known only from its decrypted status.
+_STATUS_SQL = {"current": "record_resources.is_current IS NOT FALSE",
+               "past": "record_resources.is_current IS NOT TRUE"}
 
 
 def filtered(filters: Any) -> Filtered:
     return Filtered(bool(filters.category), len(filters.categories), bool(filters.source_id), bool(filters.since),
-                    bool(filters.before), len(filters.resource_types))
+                    bool(filters.before), len(filters.resource_types),
+                    filters.status if filters.status in _STATUS_SQL else None)
 
 
 def _filter_sql(m: str, shape: Filtered) -> list[str]:
@@ -148,6 +157,8 @@ def _filter_sql(m: str, shape: Filtered) -> list[str]:
         where.append(f"record_resources.sort_date < {m}")
     if shape.types:
         where.append(f"record_resources.resource_type IN {_in(m, shape.types)}")
+    if shape.status:
+        where.append(_STATUS_SQL[shape.status])
     return where
 
 
@@ -294,7 +305,7 @@ def period_counts_statement(connection: Any, user_id: str, scope: Collection[str
                             width: int) -> tuple[str, tuple[Any, ...]]:
     dialect = connection.dialect
     sql = period_counts_sql(dialect.name, mark_of(dialect), None if scope is None else len(scope),
-                            filtered(filters), width)
+                            filtered(filters)._replace(status=None), width)  # counts every row
     params = (user_id, *scope_params(scope), *_filter_params(filters))
     return sql, params + params
 

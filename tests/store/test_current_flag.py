@@ -1,0 +1,107 @@
+"""The plain ``is_current`` flag (docs/decisions/0009): written on every import with the one
+rule the viewer filters on, it lets the database pre-select "current" and "past" lists so
+they decrypt what they show; rows without it (stored before migration 0026, or reset after
+the rule changed) are still found, decided after decrypting. Both databases."""
+from __future__ import annotations
+
+import orjson
+import pytest
+from sqlalchemy import text
+
+from regie.fhir import FhirVersion
+from regie.store.db import Database
+from regie.store.record import is_current
+from regie.store.record_models import RecordResource
+from regie.store.record_queries import Filters, RecordQueries
+from tests.store.record_helpers import import_standard, new_user, resolve_into, service_for
+
+
+def _condition(n: int, status: str) -> dict:
+    return {"resourceType": "Condition", "id": f"c-{n}", "code": {"text": f"Aandoening {n}"},
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                           "code": status}]},
+            "onsetDateTime": f"2020-{1 + n % 12:02d}-{1 + n % 28:02d}", "subject": {"reference": "Patient/p1"}}
+
+
+@pytest.fixture
+def problems(db: Database):
+    """60 problems, newest first: 40 resolved ones, then the 10 current ones (and 10 more resolved)."""
+    service, keyring = service_for(db)
+    keys = service.keys(new_user(db, keyring))
+    statuses = ["resolved" if n < 10 or n >= 20 else "active" for n in range(60)]
+    data = {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"resource": _condition(n, status)} for n, status in enumerate(statuses)]}
+    # Dates so that the active ones (n 10-19) are older than 40 resolved ones.
+    for entry, n in zip(data["entry"], range(60)):
+        entry["resource"]["onsetDateTime"] = f"{2030 - n // 12 if n >= 20 else 2000 + n}-06-{1 + n % 28:02d}"
+    outcome = service.import_bytes(keys, orjson.dumps(data), name="huisarts.json", source="huisarts.json",
+                                   fhir_version=FhirVersion.R4, channel="cli")
+    assert outcome.ok, outcome.error
+    return service, keys, db
+
+
+def _listed(service, keys, status: str) -> tuple[list[str], int]:
+    """The ids a status list shows, and how many rows it decrypted to find them."""
+    decrypted = 0
+    with service.open(keys) as repo:
+        original = repo._decrypt_record_if
+
+        def counting(*args, **kwargs):
+            nonlocal decrypted
+            decrypted += 1
+            return original(*args, **kwargs)
+
+        repo._decrypt_record_if = counting  # type: ignore[method-assign]
+        items, _ = RecordQueries(repo).items(Filters(category="problems", status=status), limit=50)
+    return [i["resource_id"] for i in items], decrypted
+
+
+def test_a_status_list_decrypts_only_what_it_shows(problems) -> None:
+    service, keys, _db = problems
+    current, decrypted = _listed(service, keys, "current")
+    assert sorted(current) == sorted(f"c-{n}" for n in range(10, 20))
+    assert decrypted == 10  # not the 40 newer resolved problems read on the way
+    past, decrypted = _listed(service, keys, "past")
+    assert len(past) == 50 and not set(past) & set(current) and decrypted == 50
+
+
+def test_rows_without_the_flag_are_still_found(problems) -> None:
+    """Rows stored before the flag existed (NULL): the same lists, decided after decrypting."""
+    service, keys, db = problems
+    with_flag = {status: _listed(service, keys, status)[0] for status in ("current", "past")}
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE record_resources SET is_current = NULL"))
+    for status, expected in with_flag.items():
+        found, decrypted = _listed(service, keys, status)
+        assert found == expected
+    assert decrypted > 50  # the past list, now decided row by row: the flag did spare work
+
+
+def test_the_overview_finds_current_problems_with_or_without_the_flag(problems) -> None:
+    service, keys, db = problems
+    with service.open(keys) as repo:
+        flagged = [i["resource_id"] for i in RecordQueries(repo).overview("2025-01-01T00:00:00")["problems"]]
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE record_resources SET is_current = NULL"))
+    with service.open(keys) as repo:
+        unflagged = [i["resource_id"] for i in RecordQueries(repo).overview("2025-01-01T00:00:00")["problems"]]
+    assert flagged == unflagged and len(flagged) == 8
+
+
+@pytest.mark.parametrize("standard", ["GenPractData-2-0", "MP9-3-0-0-beta", "AllergyIntolerance-3-0",
+                                      "eAppointment-2-0"])
+def test_the_flag_is_the_rule_the_lists_filter_on(db: Database, tmp_path, standard: str) -> None:
+    """Nictiz's example data of the standards with current and past items: every stored row's
+    flag says what ``is_current`` says of its decrypted item."""
+    service, keyring = service_for(db)
+    keys = service.keys(new_user(db, keyring))
+    files = resolve_into(tmp_path, {standard})[standard]
+    assert import_standard(service, keys, files, standard) == []
+    with service.open(keys) as repo:
+        rows = repo.session.query(RecordResource.id, RecordResource.version, RecordResource.record_encrypted,
+                                  RecordResource.is_current).filter(RecordResource.user_id == keys.user_id).all()
+        assert rows
+        for row in rows:
+            item = repo._decrypt_record(row.id, row.version, row.record_encrypted)["items"][0]
+            assert row.is_current is is_current(item), (standard, item.get("kind"), item.get("status"))
+    assert any(row.is_current for row in rows) or standard == "GenPractData-2-0"
