@@ -13,6 +13,7 @@ from regie.store.db import Database
 from regie.store.record import is_current
 from regie.store.record_models import RecordResource
 from regie.store.record_queries import Filters, RecordQueries
+from regie.store.record_reindex import reindex_user
 from tests.store.record_helpers import import_standard, new_user, resolve_into, service_for
 
 
@@ -105,3 +106,24 @@ def test_the_flag_is_the_rule_the_lists_filter_on(db: Database, tmp_path, standa
             item = repo._decrypt_record(row.id, row.version, row.record_encrypted)["items"][0]
             assert row.is_current is is_current(item), (standard, item.get("kind"), item.get("status"))
     assert any(row.is_current for row in rows) or standard == "GenPractData-2-0"
+
+
+def test_the_rebuild_sets_missing_and_wrong_flags(problems) -> None:
+    """Migration 0026 marks every user for the per-user rebuild (regie.store.record_reindex),
+    which sets the flag of rows stored before it, and puts right one that differs from the rule."""
+    service, keys, db = problems
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE record_resources SET is_current = NULL"))
+        # One row with a flag that says the opposite of the rule (as after a rule change).
+        wrong = connection.execute(text("SELECT id FROM record_resources WHERE resource_type = 'Condition'"
+                                        " ORDER BY id LIMIT 1")).scalar()
+    with service.open(keys) as repo:
+        row = repo.session.get(RecordResource, (keys.user_id, wrong))
+        item = repo._decrypt_record(row.id, row.version, row.record_encrypted)["items"][0]
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE record_resources SET is_current = :flag WHERE id = :id"),
+                           {"flag": not is_current(item), "id": wrong})
+    result = reindex_user(db, service.keyring, keys.user_id)
+    assert result is not None and result.current_flags == 60
+    assert _listed(service, keys, "current")[1] == 10  # pre-selected again
+    assert reindex_user(db, service.keyring, keys.user_id).current_flags == 0  # nothing left to set

@@ -167,4 +167,5 @@ def reindex_records(
 def report_reindex(results) -> None:
     typer.echo(f"Record indexes built for {len(results)} account(s): "
                f"{sum(r.rows for r in results)} items read, {sum(r.links for r in results)} links and "
-               f"{sum(r.ref_hashes for r in results)} references added.")
+               f"{sum(r.ref_hashes for r in results)} references added, "
+               f"{sum(r.current_flags for r in results)} current flags set.")

@@ -102,8 +102,8 @@ class RecordResource(Base):
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Still applies (regie.store.record.is_current): lets the database pre-select a "current" or
     # "past" list, which then decrypts the rows it shows rather than twice as many
-    # (docs/decisions/0009). NULL: not known (stored before migration 0026, or reset after the
-    # rule changed): such rows are read and decided after decrypting, as before.
+    # (docs/decisions/0009). NULL: not known yet (stored before migration 0026 and not yet
+    # rebuilt by regie.store.record_reindex): such rows are read and decided after decrypting.
     is_current: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     match_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     group_id: Mapped[str] = mapped_column(String(32))

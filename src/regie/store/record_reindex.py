@@ -2,7 +2,8 @@
 
 What an import writes beside the encrypted blobs (docs/storage.md) — the ``ref_hash`` of a
 row, the ``target_ref`` of a Flag, the ``record_links`` of related items, the encrypted
-search index — is made under the user's data key. Rows stored before those existed lack them, and a
+search index, the plain ``is_current`` flag — is made under the user's data key (or from
+the decrypted item). Rows stored before those existed lack them, and a
 migration cannot add them: it has the database, not the users' keys. So a migration lists
 the users in ``record_reindex_pending`` and this module does the work per user, with the
 user's key, in one transaction: a failure leaves that user as before (still pending), a
@@ -20,7 +21,7 @@ from sqlalchemy import delete, select
 from regie.store.crypto import KeyRing
 from regie.store.db import Database
 from regie.store.models import User
-from regie.store.record import LINK_RELATIONS, RecordRepository, UserKeys, _target
+from regie.store.record import LINK_RELATIONS, RecordRepository, UserKeys, _target, is_current
 from regie.store.record_models import RecordLink, RecordReindexPending, RecordResource
 from regie.store.record_search import Entry, entry_for
 from regie.store.types import utcnow
@@ -36,6 +37,7 @@ class ReindexResult:
     ref_hashes: int = 0
     flag_targets: int = 0
     links: int = 0
+    current_flags: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class _Row:
     target_ref: str | None
     links: tuple[tuple[str, str], ...]  # (relation, reference) of the item's links
     search: Entry  # the row's entry in the search index
+    stored_current: bool | None  # the plain is_current column as it is
+    current: bool  # what regie.store.record.is_current says of the item
 
 
 def pending_user_ids(db: Database) -> list[str]:
@@ -116,6 +120,12 @@ def reindex(repo: RecordRepository) -> ReindexResult:
     repo._update_rows(RecordResource, flags)
     result.flag_targets = len(flags)
 
+    # The plain "current" flag, where missing (rows stored before migration 0026) or not
+    # what the rule says now (docs/decisions/0009).
+    current = [{"id": row.id, "is_current": row.current} for row in rows if row.stored_current is not row.current]
+    repo._update_rows(RecordResource, current)
+    result.current_flags = len(current)
+
     # Links for related items, by the import's rules (RecordRepository.store_document): a
     # urn:uuid reference means the entry of the same file with that fullUrl.
     by_url: dict[tuple[str, str | None], dict[str, tuple[str, str]]] = {}
@@ -155,7 +165,7 @@ def _rows(repo: RecordRepository) -> Iterator[_Row]:
     """Every row of the user, decrypted in batches in primary-key order."""
     columns = (RecordResource.id, RecordResource.version, RecordResource.record_encrypted,
                RecordResource.source_id, RecordResource.resource_type, RecordResource.ref_hash,
-               RecordResource.target_ref)
+               RecordResource.target_ref, RecordResource.is_current)
     last: str | None = None
     while True:
         statement = repo._select(RecordResource, *columns).order_by(RecordResource.id).limit(_BATCH)
@@ -175,6 +185,7 @@ def _rows(repo: RecordRepository) -> Iterator[_Row]:
                 tuple((x.get("relation") or "", x.get("reference") or "")
                       for i in record["items"] for x in i.get("links", ())),
                 entry_for(row.id, record["items"]),
+                row.is_current, is_current(item),
             )
         if len(batch) < _BATCH:
             return
