@@ -25,7 +25,6 @@ from regie.store.record import (
     _target,
     decode_cursor,
     encode_cursor,
-    entered_in_error,
     is_current,
 )
 from regie.store import record_sql
@@ -67,9 +66,16 @@ _WITHDRAWN = literal_column("record_resources.withdrawn")
 
 
 def is_withdrawn(item: dict[str, Any]) -> bool:
-    """Entered in error: hidden from every list and count (still in its history and exports)."""
-    return entered_in_error(item.get("status"),
-                            ((d.get("label", ""), d.get("text", "")) for d in item.get("details", ())))
+    """Entered in error: hidden from every list and count (still in its history and exports).
+    The rule of :func:`regie.store.record.entered_in_error`, on a decrypted item dict: a plain
+    loop, as every row a list decrypts passes here (two generators per row showed as ~4 % of
+    a loaded process's time)."""
+    if item.get("status") == "entered-in-error":
+        return True
+    for detail in item.get("details", ()):
+        if detail.get("label") == "Verificatie" and detail.get("text") == "entered-in-error":
+            return True
+    return False
 
 
 @dataclass
