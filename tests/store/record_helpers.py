@@ -27,6 +27,15 @@ def new_user(db: Database, keyring: KeyRing, email: str | None = None) -> User:
     return user
 
 
+def condition(n: int, active: bool, onset: str | None = None) -> dict:
+    """A GP problem (R4 Condition) ``c-{n}``, active or resolved."""
+    return {"resourceType": "Condition", "id": f"c-{n}", "code": {"text": f"Aandoening {n}"},
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                           "code": "active" if active else "resolved"}]},
+            "onsetDateTime": onset or f"20{10 + n % 14:02d}-05-{1 + n % 28:02d}",
+            "subject": {"reference": "Patient/p1"}}
+
+
 def service_for(db: Database) -> tuple[RecordService, KeyRing]:
     keyring = KeyRing(secrets.token_bytes(32))
     return RecordService(db, keyring), keyring

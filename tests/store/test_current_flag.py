@@ -14,14 +14,7 @@ from regie.store.record import is_current
 from regie.store.record_models import RecordResource
 from regie.store.record_queries import Filters, RecordQueries
 from regie.store.record_reindex import reindex_user
-from tests.store.record_helpers import import_standard, new_user, resolve_into, service_for
-
-
-def _condition(n: int, status: str) -> dict:
-    return {"resourceType": "Condition", "id": f"c-{n}", "code": {"text": f"Aandoening {n}"},
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                           "code": status}]},
-            "onsetDateTime": f"2020-{1 + n % 12:02d}-{1 + n % 28:02d}", "subject": {"reference": "Patient/p1"}}
+from tests.store.record_helpers import condition, import_standard, new_user, resolve_into, service_for
 
 
 @pytest.fixture
@@ -29,12 +22,11 @@ def problems(db: Database):
     """60 problems, newest first: 40 resolved ones, then the 10 current ones (and 10 more resolved)."""
     service, keyring = service_for(db)
     keys = service.keys(new_user(db, keyring))
-    statuses = ["resolved" if n < 10 or n >= 20 else "active" for n in range(60)]
+    # Dates so that the active ones (n 10-19) are older than 40 resolved ones (n 20-59).
     data = {"resourceType": "Bundle", "type": "collection",
-            "entry": [{"resource": _condition(n, status)} for n, status in enumerate(statuses)]}
-    # Dates so that the active ones (n 10-19) are older than 40 resolved ones.
-    for entry, n in zip(data["entry"], range(60)):
-        entry["resource"]["onsetDateTime"] = f"{2030 - n // 12 if n >= 20 else 2000 + n}-06-{1 + n % 28:02d}"
+            "entry": [{"resource": condition(n, active=10 <= n < 20,
+                                             onset=f"{2030 - n // 12 if n >= 20 else 2000 + n}-06-{1 + n % 28:02d}")}
+                      for n in range(60)]}
     outcome = service.import_bytes(keys, orjson.dumps(data), name="huisarts.json", source="huisarts.json",
                                    fhir_version=FhirVersion.R4, channel="cli")
     assert outcome.ok, outcome.error

@@ -16,7 +16,7 @@ from regie.fhir import FhirVersion
 from regie.store import acting
 from regie.store.db import Database
 from regie.store.record_queries import Filters, RecordQueries
-from tests.store.record_helpers import new_user, service_for
+from tests.store.record_helpers import condition, new_user, service_for
 
 LOINC = "http://loinc.org"
 
@@ -30,14 +30,6 @@ def _lab(n: int, *, withdrawn: bool = False) -> dict[str, Any]:
             "valueQuantity": {"value": 5 + n / 10, "unit": "mmol/L"}}
 
 
-def _condition(n: int, active: bool) -> dict[str, Any]:
-    status = "active" if active else "resolved"
-    return {"resourceType": "Condition", "id": f"c-{n}", "code": {"text": f"Aandoening {n}"},
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                           "code": status}]},
-            "onsetDateTime": f"20{10 + n % 14:02d}-05-{1 + n % 28:02d}", "subject": {"reference": "Patient/p1"}}
-
-
 @pytest.fixture
 def record(db: Database):
     service, keyring = service_for(db)
@@ -45,7 +37,7 @@ def record(db: Database):
     keys = service.keys(user)
     # The newest labs include withdrawn ones: a page of 50 must skip them without a second read.
     labs = [_lab(n, withdrawn=n in (59, 57, 40, 3)) for n in range(60)]
-    conditions = [_condition(n, active=n % 5 == 0) for n in range(40)]
+    conditions = [condition(n, active=n % 5 == 0) for n in range(40)]
     data = {"resourceType": "Bundle", "type": "collection",
             "entry": [{"resource": r} for r in [*labs, *conditions]]}
     outcome = service.import_bytes(keys, orjson.dumps(data), name="huisarts.json", source="huisarts.json",
