@@ -52,7 +52,11 @@ def record_owner(db: Database) -> str:
     for user in users:
         _record(db, user.id)
     with db.engine.begin() as connection:
-        connection.execute(text("ANALYZE"))
+        if db.engine.dialect.name == "postgresql":  # this schema's tables only, not the database's
+            for table in ("users", "record_sources", "record_resources"):
+                connection.execute(text(f"ANALYZE {table}"))
+        else:
+            connection.execute(text("ANALYZE"))
     return users[1].id
 
 
