@@ -116,3 +116,33 @@ def test_a_helper_sees_only_the_sections_they_may_read(app, browser: Browser) ->
         assert MEDICINE in card.text and "Eigen medicijnregel" in card.text and CONTACT in card.text
         assert ALLERGY not in card.text and OWN_LINE not in card.text
         assert person.client.get("/emergency-card/edit").status_code == 403  # changing it is the owner's
+
+
+def test_a_problem_with_an_attention_flag_shows_it_on_the_card(app, browser: Browser) -> None:
+    """A GP's attention flag ("important for every care provider who treats you") is what an
+    emergency card is for: the card page, its print and a share link of it show the badge,
+    in the Presenter's markup, beside that problem only."""
+    from tests.web.test_sharelinks_pages import ATTENTION, _record
+
+    account = browser.register()
+    load_record(browser.context, account.email, _record())  # a closed episode with the flag
+    flagged = "Hartkloppingen gesloten episode"
+    problems = {i["title"]: i for i in browser.client.get(
+        "/api/v1/record/items", params={"category": "problems"}).json()["items"]}
+    assert problems[flagged].get("attention") and not problems["Rugpijn open episode"].get("attention")
+    saved = browser.post_form("/emergency-card/edit", {
+        "item": [problems[flagged]["id"], problems["Rugpijn open episode"]["id"]], "name": NAME,
+        "contact_name": CONTACT}, token_from="/emergency-card/edit")
+    assert saved.status_code == 303
+    badge = f'<span class="badge badge-attention">{ATTENTION["nl"]}</span>'
+    created = browser.post_form("/share-links", {"emergency_card": "1", "hours": "1", "patient_name": NAME},
+                                token_from="/share-links/new")
+    url = re.search(r'id="share-url" type="text" value="([^"]+)"', created.text).group(1)
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as doctor:
+        shared = doctor.get(url[url.index("/s/"):]).text
+    for page in (browser.client.get("/emergency-card").text, browser.client.get("/emergency-card/print").text,
+                 shared):
+        lines = [line for line in page.splitlines()  # the card's item lines (not the wallet's summary)
+                 if "<li>" in line and ("Hartkloppingen" in line or "Rugpijn" in line)]
+        assert [badge in line for line in lines] == [("Hartkloppingen" in line) for line in lines], lines
+        assert len(lines) == 2 and any(badge in line for line in lines)

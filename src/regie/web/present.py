@@ -499,6 +499,11 @@ class Presenter:
         """An item's badges, side by side: attention flag; current or past; its status where it says something."""
         return Markup(self._badges_html(item))
 
+    def attention_badge(self) -> Markup:
+        """The GP attention flag's badge alone (the emergency card, where current or past and
+        the status say nothing: everything on it applies)."""
+        return Markup(self._fixed_badges[0])
+
     def flag_badge(self, flag: tuple[str, str] | None) -> Markup:
         """The badge of a flag (``flag``'s word and css class): high, low, ...; nothing without one."""
         return Markup(_flag_html(flag))
