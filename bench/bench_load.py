@@ -68,7 +68,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import create_engine, inspect, text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 from regie.store.db import Database  # noqa: E402
 from regie.store.migrate import upgrade  # noqa: E402
@@ -192,15 +192,11 @@ def settle(url: str) -> None:
     the planner and the visibility map for index-only scans. A server may run with autovacuum
     off (this bench's test server does): load runs before session 10 were planned without any
     statistics, which is not what production sees. Cheap on tables already vacuumed."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    database = Database(url)
     try:
-        if engine.dialect.name != "postgresql":
-            return
-        with engine.connect() as connection:
-            for table in inspect(connection).get_table_names():
-                connection.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
+        database.analyze(vacuum=True)
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def _free_port() -> int:

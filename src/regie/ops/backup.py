@@ -142,10 +142,7 @@ def _analyze(database_url: str) -> None:
     a whole category for a page of 50: docs/benchmarks.md, session 10)."""
     database = Database(database_url)
     try:
-        with database.engine.connect() as connection:
-            for table in inspect(connection).get_table_names():
-                connection.exec_driver_sql(f'ANALYZE "{table}"')
-            connection.commit()
+        database.analyze()
     finally:
         database.dispose()
 

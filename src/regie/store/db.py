@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -160,6 +160,17 @@ class Database:
             return True
         except Exception:
             return False
+
+    def analyze(self, *, vacuum: bool = False) -> None:
+        """PostgreSQL: planner statistics for every table of Regie's schema (with ``vacuum``,
+        also the visibility map for index-only scans), what autovacuum does some time after a
+        bulk load: after a restore, or data a benchmark built. Nothing on SQLite."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"  # VACUUM needs autocommit
+        with self.autocommit_engine.connect() as connection:
+            for table in inspect(connection).get_table_names():
+                connection.exec_driver_sql(f'{command} "{table}"')
 
     @property
     def engines(self) -> tuple[Engine, ...]:
