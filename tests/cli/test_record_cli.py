@@ -92,7 +92,7 @@ def test_fhir_version_option_takes_names_and_numbers_and_refuses_others(env, tmp
     assert _record(env)["by_type"] == {"Patient": 1}
 
 
-def test_db_upgrade_builds_the_indexes_old_records_lack(env, tmp_path: Path) -> None:
+def test_db_upgrade_leaves_the_rebuild_to_the_worker_or_does_it_when_asked(env, tmp_path: Path) -> None:
     from sqlalchemy import delete, func, select
 
     from regie.store.db import Database
@@ -111,13 +111,19 @@ def test_db_upgrade_builds_the_indexes_old_records_lack(env, tmp_path: Path) -> 
             user_id = session.scalar(select(RecordLink.user_id))
             session.execute(delete(RecordLink))
             session.add(RecordReindexPending(user_id=user_id))
-        upgraded = run(env, "db", "upgrade")
+        upgraded = run(env, "db", "upgrade")  # migrates only: the worker rebuilds (docs/decisions/0010)
+        assert upgraded.exit_code == 0, upgraded.output
+        assert "1 account(s) wait for a rebuild" in upgraded.output and "Record indexes built" not in upgraded.output
+        with db.session() as session:
+            assert session.scalar(select(func.count()).select_from(RecordReindexPending)) == 1
+        upgraded = run(env, "db", "upgrade", "--reindex-now")
         assert upgraded.exit_code == 0, upgraded.output
         assert "Record indexes built for 1 account(s)" in upgraded.output and "1 links" in upgraded.output
         with db.session() as session:
             assert session.scalar(select(func.count()).select_from(RecordLink)) == 1
             assert session.scalar(select(func.count()).select_from(RecordReindexPending)) == 0
-        assert "Record indexes built" not in run(env, "db", "upgrade").output  # nothing waits
+        again = run(env, "db", "upgrade").output
+        assert "Record indexes built" not in again and "wait for a rebuild" not in again  # nothing waits
         one = run(env, "db", "reindex", "--user", "patient@voorbeeld.nl")
         assert one.exit_code == 0 and "for 1 account(s)" in one.output and "0 links" in one.output
         unknown = run(env, "db", "reindex", "--user", "niemand@voorbeeld.nl")

@@ -61,6 +61,7 @@ def test_metrics_report_routes_queue_collections_and_lists(tmp_path: Path, datab
     age = float(next(line for line in text.splitlines() if line.startswith("regie_jobs_oldest_due_age_seconds ")).split()[1])
     assert 85 < age < 600
     assert 'regie_collections_active{state="running"} 0.0' in text
+    assert "regie_record_reindex_waiting 0.0" in text
     provider = hashlib.sha256(b"huisartsdevries@medmij").hexdigest()[:12]  # an id, never the name
     assert (f'regie_collections_finished_total{{outcome="failed",provider_id="{provider}",service="51"}}'
             in text) and "huisartsdevries" not in text

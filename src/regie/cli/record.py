@@ -148,8 +148,8 @@ def reindex_records(
 ) -> None:
     """Build the record indexes that data stored by an older Regie lacks (related items, references).
 
-    `regie db upgrade` runs this for every account that waits; run it yourself to resume an
-    interrupted run or to rebuild one account. Each account is done in one transaction."""
+    After a migration that marks accounts, `regie worker` does this in the background; run it
+    yourself to do it all now or to rebuild one account. Each account is done in one transaction."""
     from regie.store.record_reindex import reindex_pending, reindex_user
 
     accounts = open_accounts()

@@ -24,6 +24,10 @@ log = logging.getLogger("regie.jobs")
 LISTS_REFRESH = "lists.refresh"
 CLEANUP = "cleanup"
 RECOLLECT = "collect.recollect"
+REINDEX = "record.reindex"
+#: A rebuild job starts no new account after this long: it ends well within the worker's
+#: grace period at a stop; what is left goes on in the next job, at once.
+REINDEX_BUDGET_SECONDS = 15.0
 
 
 @dataclass
@@ -52,7 +56,10 @@ def register(kind: str, handler: Handler) -> None:
 
 def periodic(settings: Settings) -> dict[str, timedelta]:
     """Jobs every worker keeps scheduled (one unfinished job each, shared by all workers)."""
-    jobs = {CLEANUP: timedelta(minutes=settings.jobs_cleanup_minutes)}
+    jobs = {CLEANUP: timedelta(minutes=settings.jobs_cleanup_minutes),
+            # Accounts a migration marked for the rebuild of their record indexes; when
+            # none waits, one small query a minute.
+            REINDEX: timedelta(minutes=1)}
     from regie.medmij.lists_client import ListsClient
 
     if settings.lists_auto_refresh and ListsClient(settings, None).configured:  # type: ignore[arg-type]
@@ -82,6 +89,31 @@ def cleanup(context: JobContext, job: ClaimedJob) -> None:
     run(context.db, context.settings)
 
 
+def reindex_records(context: JobContext, job: ClaimedJob) -> None:
+    """Rebuild the record indexes of accounts a migration marked (docs/decisions/0010), the
+    longest waiting first, for at most :data:`REINDEX_BUDGET_SECONDS`; while some still wait
+    and this job got on, the next one is queued at once (each account is taken by locking its
+    mark, so jobs and records opened meanwhile never rebuild one account twice at once). An account whose rebuild fails stays waiting and is
+    logged; the others go on."""
+    from regie.jobs.queue import JobQueue
+    from regie.store.record_reindex import anyone_waiting, run_pending
+
+    if not anyone_waiting(context.db):
+        return  # the usual case: no key needed, nothing to do
+    run = run_pending(context.db, context.keyring, budget_seconds=REINDEX_BUDGET_SECONDS, keep_going=True)
+    if run.results or run.failed:
+        log.info("record indexes rebuilt", extra={"accounts": len(run.results), "failed": len(run.failed),
+                                                  "rows": sum(r.rows for r in run.results),
+                                                  "finished": run.finished})
+    if not run.finished and run.results:
+        # The next link of the chain. Its key alternates: the running link still holds its
+        # own. So one chain goes on at a time (the periodic job finds the key taken and
+        # starts none), at most two for a moment; each account is done once either way.
+        link = int(job.payload.get("link", 0)) + 1
+        JobQueue(context.db).enqueue(REINDEX, {"link": link}, singleton=f"{REINDEX}:next:{link % 2}",
+                                     max_attempts=1)
+
+
 def recollect(context: JobContext, job: ClaimedJob) -> None:
     from regie.collect.schedule import recollect_job
 
@@ -95,3 +127,4 @@ class NoHandler(Exception):
 register(LISTS_REFRESH, refresh_lists)
 register(CLEANUP, cleanup)
 register(RECOLLECT, recollect)
+register(REINDEX, reindex_records)

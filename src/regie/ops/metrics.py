@@ -108,6 +108,11 @@ class DatabaseCollector(Collector):
         for state in ("pending", "queued", "running"):
             active.add_metric([state], counts.get(state, 0))
         yield active
+        from regie.store.record_reindex import waiting_count
+
+        yield GaugeMetricFamily("regie_record_reindex_waiting",
+                                "Accounts that wait for the rebuild of their record indexes after a "
+                                "migration (regie worker works through them).", value=waiting_count(self.db))
         client = ListsClient(self.settings, self.db)
         if client.configured:
             age = GaugeMetricFamily("regie_medmij_list_age_seconds",

@@ -23,6 +23,7 @@ from regie.store.crypto import KeyRing
 from regie.store.db import ConnectionUnit, Database
 from regie.store.models import User
 from regie.store.record import RecordRepository, StoreResult, UserKeys
+from regie.store.reindex_gate import gate_of
 
 FHIR_SUFFIXES = (".json", ".xml")
 
@@ -71,6 +72,7 @@ class RecordService:
         ``reading``: for reads and their audit entry only, each statement committed on its
         own (:meth:`Database.reading`): never for imports or other writes."""
         known = self._source_ids.setdefault(keys.user_id, {})
+        gate_of(self.db).ensure_rebuilt(self.keyring, keys.user_id)  # a user still waiting: rebuilt first
         with (self.db.reading() if reading else self.db.session()) as session:
             repo = RecordRepository(session, keys, known)
             yield repo
@@ -79,6 +81,7 @@ class RecordService:
     def open_on(self, keys: UserKeys, connection: Connection) -> RecordRepository:
         """A repository on an autocommit connection the caller holds, for the reads that run
         on driver SQL and their audit entry (:class:`regie.store.db.ConnectionUnit`)."""
+        gate_of(self.db).ensure_rebuilt(self.keyring, keys.user_id)
         return RecordRepository(ConnectionUnit(connection), keys, self._source_ids.setdefault(keys.user_id, {}))
 
     def import_bytes(

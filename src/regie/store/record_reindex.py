@@ -8,15 +8,22 @@ migration cannot add them: it has the database, not the users' keys. So a migrat
 the users in ``record_reindex_pending`` and this module does the work per user, with the
 user's key, in one transaction: a failure leaves that user as before (still pending), a
 second run changes nothing (links are inserted "if absent", hashes set only where
-missing). ``regie db upgrade`` runs it after migrating; ``regie db reindex`` runs it
-for the pending users or for one user.
+missing).
+
+Who runs it (docs/decisions/0010-rebuild-in-the-background.md): ``regie worker`` works
+through the waiting users in the background (the ``record.reindex`` job), a record opened
+before its turn is rebuilt first (:mod:`regie.store.reindex_gate`), and ``regie db
+reindex`` (or ``regie db upgrade --reindex-now``) does it at once. A user is taken by
+locking their mark, so two of these never rebuild the same user at the same time.
 """
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, func, select, tuple_
 
 from regie.store.crypto import KeyRing
 from regie.store.db import Database
@@ -26,8 +33,12 @@ from regie.store.record_models import RecordLink, RecordReindexPending, RecordRe
 from regie.store.record_search import Entry, entry_for
 from regie.store.types import utcnow
 
+log = logging.getLogger("regie.store")
+
 #: Rows decrypted per query: bounded memory for a large record.
 _BATCH = 1000
+#: Waiting users read per query: the list of a whole country is never held at once.
+_WAITING_BATCH = 500
 
 
 @dataclass
@@ -56,29 +67,97 @@ class _Row:
     current: bool  # what regie.store.record.is_current says of the item
 
 
-def pending_user_ids(db: Database) -> list[str]:
+def pending_user_ids(db: Database, *, limit: int | None = None,
+                     after: tuple[object, str] | None = None) -> list[str]:
+    """The users waiting for a rebuild, the longest waiting first (``limit`` of them after
+    the ``(since, user_id)`` of ``after``)."""
+    return [user_id for _, user_id in _waiting(db, limit=limit, after=after)]
+
+
+def anyone_waiting(db: Database) -> bool:
+    with db.reading() as session:
+        return bool(session.scalar(select(exists().where(RecordReindexPending.user_id.is_not(None)))))
+
+
+def waiting_count(db: Database) -> int:
     with db.session() as session:
-        return list(session.scalars(
-            select(RecordReindexPending.user_id).order_by(RecordReindexPending.since, RecordReindexPending.user_id)))
+        return session.scalar(select(func.count()).select_from(RecordReindexPending)) or 0
+
+
+def _waiting(db: Database, *, limit: int | None, after: tuple[object, str] | None) -> list[tuple[object, str]]:
+    pending = RecordReindexPending
+    statement = select(pending.since, pending.user_id).order_by(pending.since, pending.user_id)
+    if after is not None:
+        statement = statement.where(tuple_(pending.since, pending.user_id) > tuple_(*after))
+    if limit is not None:
+        statement = statement.limit(limit)
+    with db.session() as session:
+        return [(since, user_id) for since, user_id in session.execute(statement)]
+
+
+@dataclass
+class PendingRun:
+    """What one pass over the waiting users did."""
+
+    results: list[ReindexResult] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # user ids, still waiting
+    finished: bool = True  # False: stopped at its time budget with users still waiting
 
 
 def reindex_pending(db: Database, keyring: KeyRing, *,
                     progress: Callable[[ReindexResult], None] | None = None) -> list[ReindexResult]:
-    """Reindex every pending user, each in its own transaction (resumable: run it again)."""
-    results = []
-    for user_id in pending_user_ids(db):
-        result = reindex_user(db, keyring, user_id)
-        if result is not None:
-            results.append(result)
-            if progress:
-                progress(result)
-    return results
+    """Reindex every pending user, each in its own transaction (resumable: run it again).
+    The first failure stops the run and is raised (the command line reports it)."""
+    return run_pending(db, keyring, progress=progress).results
 
 
-def reindex_user(db: Database, keyring: KeyRing, user_id: str) -> ReindexResult | None:
+def run_pending(db: Database, keyring: KeyRing, *, progress: Callable[[ReindexResult], None] | None = None,
+                budget_seconds: float | None = None, keep_going: bool = False) -> PendingRun:
+    """Reindex the waiting users in order, each in its own transaction. ``budget_seconds``:
+    start no user after that long (a worker's job ends within its grace period).
+    ``keep_going``: a user whose rebuild fails is logged (ids only), stays waiting and is
+    skipped, instead of stopping the run; the others go on. A user another process is
+    rebuilding right now is skipped (it is being done)."""
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+    run = PendingRun()
+    after: tuple[object, str] | None = None
+    while True:
+        batch = _waiting(db, limit=_WAITING_BATCH, after=after)
+        for since, user_id in batch:
+            # At least one account per run, however small the budget: a run always gets on.
+            if deadline is not None and (run.results or run.failed) and time.monotonic() >= deadline:
+                run.finished = False
+                return run
+            try:
+                result = reindex_user(db, keyring, user_id, only_if_waiting=True, skip_locked=True)
+            except Exception as exc:
+                if not keep_going:
+                    raise
+                # The kind of error only: its text could quote a statement's parameters.
+                log.error("record rebuild failed", extra={"user": user_id, "error": type(exc).__name__})
+                run.failed.append(user_id)
+                continue
+            if result is not None:
+                run.results.append(result)
+                if progress:
+                    progress(result)
+        if len(batch) < _WAITING_BATCH:
+            return run
+        after = batch[-1]
+
+
+def reindex_user(db: Database, keyring: KeyRing, user_id: str, *, only_if_waiting: bool = False,
+                 skip_locked: bool = False) -> ReindexResult | None:
     """Rebuild one user's indexes and clear the user's pending mark, atomically. None when
-    the user no longer exists (deleted meanwhile: the mark went with it)."""
+    the user no longer exists (deleted meanwhile: the mark went with it), or, with
+    ``only_if_waiting``, when the user does not wait (any more). The mark is locked first, so
+    a second rebuild of the same user waits for the first and then finds nothing to do
+    (``skip_locked``: does not wait, returns None)."""
     with db.session() as session:
+        if only_if_waiting:
+            mark = select(RecordReindexPending.user_id).where(RecordReindexPending.user_id == user_id)
+            if session.scalar(mark.with_for_update(skip_locked=skip_locked)) is None:
+                return None
         user = session.get(User, user_id)
         if user is None or not user.wrapped_data_key:
             return None
