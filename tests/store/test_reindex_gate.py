@@ -134,3 +134,38 @@ def test_the_one_step_reads_on_a_held_connection_are_gated_too(db: Database, rec
         service.open_on(keys, connection)
     assert pending_user_ids(db) == []
     assert _related_to_the_encounter(service, keys) == 1
+
+
+def test_two_rebuilds_of_one_account_at_once_do_it_once(db: Database, record, monkeypatch) -> None:
+    """A page and the worker (or two processes) at the same moment: the second waits for the
+    first's lock on the mark and then finds nothing to do; the worker's way skips it at once."""
+    import threading
+
+    service, keys = record
+    _as_stored_by_an_older_regie(db, keys.user_id)
+    real = record_reindex.reindex
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(repo):
+        inside.set()
+        assert release.wait(10)
+        return real(repo)
+
+    monkeypatch.setattr(record_reindex, "reindex", slow)
+    results: list = []
+    first = threading.Thread(target=lambda: results.append(
+        record_reindex.reindex_user(db, service.keyring, keys.user_id, only_if_waiting=True)))
+    first.start()
+    assert inside.wait(10)
+    if db.engine.dialect.name == "postgresql":  # SQLite has one writer: a second always waits
+        skipped = record_reindex.reindex_user(db, service.keyring, keys.user_id, only_if_waiting=True,
+                                              skip_locked=True)
+        assert skipped is None  # being done: the worker goes on to the next account
+    second = threading.Thread(target=lambda: results.append(
+        record_reindex.reindex_user(db, service.keyring, keys.user_id, only_if_waiting=True)))
+    second.start()
+    release.set()
+    first.join(20)
+    second.join(20)
+    assert sorted((r is None for r in results)) == [False, True]  # one rebuilt, one found it done
+    assert pending_user_ids(db) == [] and _related_to_the_encounter(service, keys) == 1

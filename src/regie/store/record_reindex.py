@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, exists, func, select, tuple_
+from sqlalchemy import delete, exists, func, select, tuple_, update
+from sqlalchemy.orm import Session
 
 from regie.store.crypto import KeyRing
 from regie.store.db import Database
@@ -154,10 +155,8 @@ def reindex_user(db: Database, keyring: KeyRing, user_id: str, *, only_if_waitin
     a second rebuild of the same user waits for the first and then finds nothing to do
     (``skip_locked``: does not wait, returns None)."""
     with db.session() as session:
-        if only_if_waiting:
-            mark = select(RecordReindexPending.user_id).where(RecordReindexPending.user_id == user_id)
-            if session.scalar(mark.with_for_update(skip_locked=skip_locked)) is None:
-                return None
+        if only_if_waiting and not _take_mark(session, user_id, skip_locked=skip_locked):
+            return None
         user = session.get(User, user_id)
         if user is None or not user.wrapped_data_key:
             return None
@@ -168,6 +167,20 @@ def reindex_user(db: Database, keyring: KeyRing, user_id: str, *, only_if_waitin
         result = reindex(repo)
         session.execute(delete(RecordReindexPending).where(RecordReindexPending.user_id == user_id))
     return result
+
+
+def _take_mark(session: Session, user_id: str, *, skip_locked: bool) -> bool:
+    """Lock the user's mark for this transaction; False when there is none (any more).
+    A write, so the lock is taken here and not at the first write of the rebuild: on
+    PostgreSQL the row's lock (a second rebuild waits, then finds the mark gone), on SQLite
+    the database's write lock (the same, one writer at a time)."""
+    mark = RecordReindexPending.user_id == user_id
+    if skip_locked and session.get_bind().dialect.name == "postgresql":
+        if session.scalar(select(RecordReindexPending.user_id).where(mark).with_for_update(skip_locked=True)) is None:
+            return False  # none, or another transaction is rebuilding this user right now
+    taken = session.execute(update(RecordReindexPending).where(mark)
+                            .values(since=RecordReindexPending.since)).rowcount
+    return bool(taken)
 
 
 def reindex(repo: RecordRepository) -> ReindexResult:
