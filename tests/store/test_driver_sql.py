@@ -103,3 +103,47 @@ def test_a_long_statement_with_many_marks_gives_the_same_rows(table: Database) -
         expected = [tuple(row) for row in connection.exec_driver_sql(sql, tuple(wanted)).all()]
         for _ in range(6):  # past psycopg's prepare threshold too
             assert fetch_all(connection, sql, wanted) == expected == [("a", 1), ("c", None)]
+
+
+@pytest.fixture
+def blobs(db: Database) -> Database:
+    """Every kind of value the record reads return, with a blob among them."""
+    with db.engine.begin() as connection:
+        blob = "BYTEA" if db.engine.dialect.name == "postgresql" else "BLOB"
+        stamp = "TIMESTAMP WITH TIME ZONE" if db.engine.dialect.name == "postgresql" else "TIMESTAMP"
+        connection.execute(text(f"CREATE TABLE blob_probe (id VARCHAR(32) PRIMARY KEY, n INTEGER, flag BOOLEAN,"
+                                f" at {stamp}, record_encrypted {blob})"))
+        connection.execute(text("INSERT INTO blob_probe VALUES (:id, :n, :flag, :at, :blob)"), [
+            {"id": "a", "n": 1, "flag": True, "at": "2026-11-23 10:00:00+00:00", "blob": bytes(range(256)) * 8},
+            {"id": "b", "n": None, "flag": None, "at": None, "blob": None}])
+    return db
+
+
+def test_binary_rows_are_the_text_rows(blobs: Database) -> None:
+    """Statements with encrypted blobs ask PostgreSQL for its binary format (half the bytes, no
+    hex on either side): the same Python values as the text format, and SQLite ignores it."""
+    sql = _sql(blobs, "SELECT id, n, flag, at, record_encrypted FROM blob_probe WHERE id IN (?, ?) ORDER BY id")
+    with blobs.engine.connect() as connection:
+        text_rows = fetch_all(connection, sql, ("a", "b"))
+        binary_rows = fetch_all(connection, sql, ("a", "b"), binary=True)
+    assert binary_rows == text_rows and binary_rows[0][4] == bytes(range(256)) * 8
+    assert [type(v) for v in binary_rows[0]] == [type(v) for v in text_rows[0]]
+
+
+def test_record_reads_with_blobs_ask_for_the_binary_format(blobs: Database, monkeypatch) -> None:
+    from regie.store import driver_sql, record_sql
+
+    asked: list[bool] = []
+    real = driver_sql.fetch_all
+
+    def spy(connection, sql, params=(), *, binary=False):
+        asked.append(binary)
+        return real(connection, sql, params, binary=binary)
+
+    monkeypatch.setattr(driver_sql, "fetch_all", spy)
+    sql = _sql(blobs, "SELECT id, record_encrypted FROM blob_probe WHERE id = ?")
+    with blobs.engine.connect() as connection:
+        record_sql.read(connection, sql, ("a",), names=("id", "record_encrypted"))
+        record_sql.read(connection, _sql(blobs, "SELECT id, n FROM blob_probe WHERE id = ?"), ("a",),
+                        names=("id", "n"))
+    assert asked == [True, False]  # the blob statement only

@@ -34,9 +34,13 @@ def mark_of(dialect: Any) -> str:
         raise NotImplementedError(f"parameter style {dialect.paramstyle}") from None
 
 
-def fetch_all(connection: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """The rows of a statement that returns rows (a SELECT)."""
-    return _run(connection, sql, params, rows=True)
+def fetch_all(connection: Connection, sql: str, params: Sequence[Any] = (), *,
+              binary: bool = False) -> list[tuple[Any, ...]]:
+    """The rows of a statement that returns rows (a SELECT). ``binary``: PostgreSQL sends the
+    rows in its binary format, for statements that return encrypted blobs: in the text
+    format the server writes each ``bytea`` value as hex and the driver reads the hex back,
+    twice the bytes and work on both sides (the same Python values either way)."""
+    return _run(connection, sql, params, rows=True, binary=binary)
 
 
 def execute(connection: Connection, sql: str, params: Sequence[Any] = ()) -> None:
@@ -44,7 +48,8 @@ def execute(connection: Connection, sql: str, params: Sequence[Any] = ()) -> Non
     _run(connection, sql, params, rows=False)
 
 
-def _run(connection: Connection, sql: str, params: Sequence[Any], *, rows: bool) -> list[tuple[Any, ...]]:
+def _run(connection: Connection, sql: str, params: Sequence[Any], *, rows: bool,
+         binary: bool = False) -> list[tuple[Any, ...]]:
     if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
         result = connection.exec_driver_sql(sql, tuple(params))
         return [tuple(row) for row in result.all()] if rows else []
@@ -57,7 +62,7 @@ def _run(connection: Connection, sql: str, params: Sequence[Any], *, rows: bool)
     try:
         if numbered is not None:
             cursor = _raw_cursor(raw)
-            cursor.execute(numbered, tuple(params))
+            cursor.execute(numbered, tuple(params), binary=binary)
         else:
             cursor = raw.cursor()
             cursor.execute(sql, tuple(params))

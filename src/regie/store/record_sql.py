@@ -84,9 +84,9 @@ def read(connection: Any, sql: str, params: Sequence[Any], row_type: type[NamedT
     ``row_type`` tuples (its fields are the column names) or plain tuples named by ``names``
     (columns of ``table``) for the processors (None: the values as the driver gives them)."""
     dialect = connection.dialect
-    rows = driver_sql.fetch_all(connection, sql, params)
     if row_type is not None:
         names = row_type._fields
+    rows = driver_sql.fetch_all(connection, sql, params, binary=_has_blobs(names))
     processors = _processors(dialect.name, dialect, table, names) if names else ()
     if not processors:
         return [row_type._make(row) for row in rows] if row_type is not None else rows
@@ -98,6 +98,12 @@ def read(connection: Any, sql: str, params: Sequence[Any], row_type: type[NamedT
                 values[i] = process(values[i])
         out.append(row_type._make(values) if row_type is not None else tuple(values))
     return out
+
+
+@lru_cache(maxsize=256)
+def _has_blobs(names: tuple[str | None, ...] | None) -> bool:
+    """Whether a statement's columns include an encrypted blob (read in binary format)."""
+    return any(name and name.endswith("_encrypted") for name in names or ())
 
 
 def _in(mark: str, count: int) -> str:
