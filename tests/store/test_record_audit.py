@@ -39,7 +39,7 @@ def test_audit_writes_many_targets_in_one_statement_and_one_target_without_execu
     finally:
         event.remove(Engine, "before_cursor_execute", capture)
     assert len(many) == 1 and not many[0][1]
-    if db.engine.dialect.name == "postgresql":  # two arrays: the same statement for any number
+    if db.engine.dialect.name == "postgresql":  # three lists: the same statement for any number
         assert "unnest(" in many[0][0] and "), (" not in many[0][0]
     else:
         assert many[0][0].count("), (") == 49
@@ -88,3 +88,27 @@ def test_targets_with_a_comma_are_kept_whole(db: Database) -> None:
     with service.open(keys) as repo:
         entries, _ = repo.audit_page(limit=10)
     assert sorted(e["target"] for e in entries) == ["", "", "a,b", "c", "d", "e"]
+
+
+def test_entries_of_two_kinds_go_in_one_statement(db: Database) -> None:
+    """The start page writes "overview" and one "list" entry per item shown: one INSERT."""
+    service, keyring = service_for(db)
+    keys = service.keys(new_user(db, keyring))
+    statements: list[tuple[str, bool]] = []
+
+    def capture(_conn, _cursor, statement, _parameters, _context, executemany) -> None:
+        statements.append((statement, executemany))
+
+    shown = [f"item-{n:02d}" for n in range(30)]
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        with service.open(keys) as repo:
+            repo.audit_entries(keys.user_id, [("overview", "overview"), *(("list", i) for i in shown)], "web")
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+    assert len(_inserts(statements)) == 1
+    with service.open(keys) as repo:
+        entries, _ = repo.audit_page(limit=100)
+    assert sorted((e["action"], e["target"]) for e in entries) == [("list", i) for i in shown] + [
+        ("overview", "overview")]
+    assert {(e["at"], e["channel"], e["actor_id"]) for e in entries} == {(entries[0]["at"], "web", keys.user_id)}

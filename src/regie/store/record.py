@@ -202,9 +202,10 @@ class _WritePlan:
 # as an array element by element in Python (~1 ms of CPU for a page's 2 x 50), one text it
 # sends as it is. Ids are hex; targets with a comma (none so far) take the other way.
 _AUDIT_FROM_ARRAYS = (
-    "INSERT INTO audit_entries (actor_id, action, channel, at, user_id, id, target) "
-    "SELECT %s, %s, %s, %s, %s, entry.id, entry.target"
-    " FROM unnest(string_to_array(%s, ','), string_to_array(%s, ',')) AS entry(id, target)")
+    "INSERT INTO audit_entries (actor_id, channel, at, user_id, id, action, target) "
+    "SELECT %s, %s, %s, %s, entry.id, entry.action, entry.target"
+    " FROM unnest(string_to_array(%s, ','), string_to_array(%s, ','), string_to_array(%s, ','))"
+    " AS entry(id, action, target)")
 
 
 @functools.lru_cache(maxsize=8)
@@ -1065,32 +1066,38 @@ class RecordRepository:
 
     # -- audit -------------------------------------------------------------------
     def audit(self, actor_id: str, action: str, targets: Iterable[str], channel: str) -> None:
+        self.audit_entries(actor_id, [(action, target) for target in targets], channel)
+
+    def audit_entries(self, actor_id: str, entries: Iterable[tuple[str, str]], channel: str) -> None:
+        """Audit entries ``(action, target)`` of one moment, in one statement (a page that
+        writes two kinds, such as the start page's "overview" and "list", pays one)."""
         assert channel in CHANNELS, channel
         scope = acting.scope_for(self.user_id)
         actor_id = scope.actor_id if scope is not None else actor_id  # a delegate is named, not the owner
         now = utcnow()
-        targets = list(targets)
+        entries = list(entries)
         connection = self.session.connection()
-        if (len(targets) > 1 and connection.dialect.name == "postgresql"
-                and not any("," in target for target in targets)):  # item ids never have one
-            self._audit_as_arrays(connection, actor_id, action, targets, channel, now)
+        if (len(entries) > 1 and connection.dialect.name == "postgresql"
+                and not any("," in action or "," in target for action, target in entries)):  # ids never have one
+            self._audit_as_arrays(connection, actor_id, entries, channel, now)
             return
         self._insert(AuditEntry, [
             {"id": new_id(), "actor_id": actor_id, "action": action, "target": target,
              "channel": channel, "at": now}
-            for target in targets
+            for action, target in entries
         ], one_statement=True)
 
-    def _audit_as_arrays(self, connection: Any, actor_id: str, action: str, targets: list[str], channel: str,
+    def _audit_as_arrays(self, connection: Any, actor_id: str, entries: list[tuple[str, str]], channel: str,
                          now: datetime) -> None:
-        """A page's audit entries (one per item shown) as one statement of fixed shape with two
+        """A page's audit entries (one per item shown) as one statement of fixed shape with three
         lists. psycopg converts a statement with more than 50 parameters anew on every run
         (a regular-expression pass over the SQL): for the 700 parameters of a page's 100
         entries that cost 2-3 ms of CPU, a sixth of a whole page (docs/benchmarks.md, Load)."""
         at = _audit_at_processor(connection.dialect)
         driver_sql.execute(connection, _AUDIT_FROM_ARRAYS, (
-            actor_id, action, channel, at(now) if at else now, self.user_id,
-            ",".join(new_id() for _ in targets), ",".join(targets)))
+            actor_id, channel, at(now) if at else now, self.user_id,
+            ",".join(new_id() for _ in entries), ",".join(action for action, _ in entries),
+            ",".join(target for _, target in entries)))
 
     def audit_page(self, cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
         statement = self._select(AuditEntry)

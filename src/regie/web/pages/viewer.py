@@ -112,8 +112,7 @@ def overview(request: Request, user: User) -> Response:
         counts = q.counts_of(sources)  # the same counts as q.category_counts(), no second read
         sections = q.overview(now.strftime("%Y-%m-%dT%H:%M:%S")) if counts else {}
         shown = [i["id"] for section in sections.values() for i in section]
-        repo.audit(user.id, "overview", ["overview"], "web")
-        repo.audit(user.id, "list", shown, "web")
+        repo.audit_entries(user.id, [("overview", "overview"), *(("list", item_id) for item_id in shown)], "web")
     return _page(request, "home.html", user=user, last_visit=last, sources=sources, counts=counts,
                  sections=sections, item_url=item_url, total=sum(counts.values()),
                  collected=_last_collections(request, user))
