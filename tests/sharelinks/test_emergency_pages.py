@@ -55,7 +55,7 @@ def test_card_suggested_saved_shown_printed(browser: Browser) -> None:
     assert STOPPED not in card
     assert 'href="tel:0698765432"' in card
     printed = browser.client.get("/emergency-card/print").text
-    assert 'href="/static/emergency-print-2.css"' in printed and 'src="/static/print-1.js"' in printed
+    assert 'href="/static/emergency-print-3.css"' in printed and 'src="/static/print-1.js"' in printed
     assert "wallet-front" in printed and CONTACT in printed and MEDICINE in printed
 
     with browser.context.db.session() as session:
@@ -146,3 +146,8 @@ def test_a_problem_with_an_attention_flag_shows_it_on_the_card(app, browser: Bro
                  if "<li>" in line and ("Hartkloppingen" in line or "Rugpijn" in line)]
         assert [badge in line for line in lines] == [("Hartkloppingen" in line) for line in lines], lines
         assert len(lines) == 2 and any(badge in line for line in lines)
+    # The wallet-size summary of the print marks it too, right after that problem's title.
+    printed = browser.client.get("/emergency-card/print").text
+    wallet = printed[printed.index('class="wallet-face wallet-back"'):printed.index('class="print-sheet"')]
+    assert f"{flagged} {badge}" in wallet and "Rugpijn open episode" in wallet
+    assert wallet.count(badge) == 1
