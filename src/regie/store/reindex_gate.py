@@ -108,7 +108,10 @@ class ReindexGate:
         with self._lock:
             if not self._anyone_waits or user_id in self._not_waiting:
                 return False
-        if self._ask_user(user_id):
+        waits = self._ask_user(user_id)
+        if waits is None:
+            return False  # asked again on the next record opened
+        if waits:
             return True
         with self._lock:
             self._not_waiting.add(user_id)
@@ -125,10 +128,17 @@ class ReindexGate:
             log.debug("could not ask for waiting rebuilds", exc_info=True)
             return None
 
-    def _ask_user(self, user_id: str) -> bool:
-        with self.db.reading() as session:
-            return session.scalar(select(RecordReindexPending.user_id)
-                                  .where(RecordReindexPending.user_id == user_id)) is not None
+    def _ask_user(self, user_id: str) -> bool | None:
+        """Whether ``user_id`` waits; None when the database could not say. (A caller of
+        ``open_on`` holds a connection already: this takes a second one from the pool, and
+        must not fail the page when the pool is briefly exhausted.)"""
+        try:
+            with self.db.reading() as session:
+                return session.scalar(select(RecordReindexPending.user_id)
+                                      .where(RecordReindexPending.user_id == user_id)) is not None
+        except Exception:
+            log.debug("could not ask whether a user waits for a rebuild", exc_info=True)
+            return None
 
 
 _gates: weakref.WeakKeyDictionary[Database, ReindexGate] = weakref.WeakKeyDictionary()
