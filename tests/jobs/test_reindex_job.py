@@ -91,3 +91,25 @@ def test_nobody_waiting_needs_no_key(settings: Settings) -> None:
         assert not key_file_path(settings).exists()  # the key ring was never loaded
     finally:
         db.dispose()
+
+
+def test_a_failing_account_goes_to_the_back_of_the_line(context: JobContext, monkeypatch) -> None:
+    """However often it fails, it never holds up the accounts behind it."""
+    first, second, third = _waiting_accounts(context, 3)
+    real = record_reindex.reindex
+
+    def fail_for_first(repo):
+        if repo.user_id == first:
+            raise RuntimeError("disk gone")
+        return real(repo)
+
+    monkeypatch.setattr(record_reindex, "reindex", fail_for_first)
+    monkeypatch.setattr(tasks, "REINDEX_BUDGET_SECONDS", 0.0)  # one account per job
+    assert pending_user_ids(context.db)[0] == first
+    JobQueue(context.db).enqueue(tasks.REINDEX)
+    assert Worker(context, schedule=False).run_until_idle() == 1  # it failed: no chain from nothing done
+    waiting = pending_user_ids(context.db)
+    assert set(waiting[:2]) == {second, third} and waiting[2] == first
+    JobQueue(context.db).enqueue(tasks.REINDEX)  # the next periodic run
+    Worker(context, schedule=False).run_until_idle()
+    assert pending_user_ids(context.db) == [first]

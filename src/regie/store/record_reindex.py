@@ -68,11 +68,9 @@ class _Row:
     current: bool  # what regie.store.record.is_current says of the item
 
 
-def pending_user_ids(db: Database, *, limit: int | None = None,
-                     after: tuple[object, str] | None = None) -> list[str]:
-    """The users waiting for a rebuild, the longest waiting first (``limit`` of them after
-    the ``(since, user_id)`` of ``after``)."""
-    return [user_id for _, user_id in _waiting(db, limit=limit, after=after)]
+def pending_user_ids(db: Database) -> list[str]:
+    """The users waiting for a rebuild, the longest waiting first."""
+    return [user_id for _, user_id in _waiting(db, limit=None, after=None)]
 
 
 def anyone_waiting(db: Database) -> bool:
@@ -81,7 +79,7 @@ def anyone_waiting(db: Database) -> bool:
 
 
 def waiting_count(db: Database) -> int:
-    with db.session() as session:
+    with db.reading() as session:
         return session.scalar(select(func.count()).select_from(RecordReindexPending)) or 0
 
 
@@ -92,8 +90,18 @@ def _waiting(db: Database, *, limit: int | None, after: tuple[object, str] | Non
         statement = statement.where(tuple_(pending.since, pending.user_id) > tuple_(*after))
     if limit is not None:
         statement = statement.limit(limit)
-    with db.session() as session:
+    with db.reading() as session:
         return [(since, user_id) for since, user_id in session.execute(statement)]
+
+
+def _to_the_back(db: Database, user_id: str) -> None:
+    """A user whose rebuild failed waits behind the others: the next runs do them first."""
+    try:
+        with db.session() as session:
+            session.execute(update(RecordReindexPending).where(RecordReindexPending.user_id == user_id)
+                            .values(since=utcnow()))
+    except Exception:  # it stays where it was; the next run tries it first again
+        log.debug("could not move a failed rebuild back", exc_info=True)
 
 
 @dataclass
@@ -116,8 +124,8 @@ def run_pending(db: Database, keyring: KeyRing, *, progress: Callable[[ReindexRe
                 budget_seconds: float | None = None, keep_going: bool = False) -> PendingRun:
     """Reindex the waiting users in order, each in its own transaction. ``budget_seconds``:
     start no user after that long (a worker's job ends within its grace period).
-    ``keep_going``: a user whose rebuild fails is logged (ids only), stays waiting and is
-    skipped, instead of stopping the run; the others go on. A user another process is
+    ``keep_going``: a user whose rebuild fails is logged (ids only), stays waiting at the
+    back of the line and is skipped, instead of stopping the run; the others go on. A user another process is
     rebuilding right now is skipped (it is being done)."""
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     run = PendingRun()
@@ -125,6 +133,8 @@ def run_pending(db: Database, keyring: KeyRing, *, progress: Callable[[ReindexRe
     while True:
         batch = _waiting(db, limit=_WAITING_BATCH, after=after)
         for since, user_id in batch:
+            if user_id in run.failed:
+                continue  # moved to the back of the line: met again in this run
             # At least one account per run, however small the budget: a run always gets on.
             if deadline is not None and (run.results or run.failed) and time.monotonic() >= deadline:
                 run.finished = False
@@ -137,6 +147,7 @@ def run_pending(db: Database, keyring: KeyRing, *, progress: Callable[[ReindexRe
                 # The kind of error only: its text could quote a statement's parameters.
                 log.error("record rebuild failed", extra={"user": user_id, "error": type(exc).__name__})
                 run.failed.append(user_id)
+                _to_the_back(db, user_id)
                 continue
             if result is not None:
                 run.results.append(result)
