@@ -57,9 +57,9 @@ def register(kind: str, handler: Handler) -> None:
 def periodic(settings: Settings) -> dict[str, timedelta]:
     """Jobs every worker keeps scheduled (one unfinished job each, shared by all workers)."""
     jobs = {CLEANUP: timedelta(minutes=settings.jobs_cleanup_minutes),
-            # Accounts a migration marked for the rebuild of their record indexes; when
-            # none waits, one small query a minute.
-            REINDEX: timedelta(minutes=1)}
+            # Accounts a migration marked for the rebuild of their record indexes: starts the
+            # chain of jobs that works through them; when none waits, one small query.
+            REINDEX: timedelta(minutes=5)}
     from regie.medmij.lists_client import ListsClient
 
     if settings.lists_auto_refresh and ListsClient(settings, None).configured:  # type: ignore[arg-type]
@@ -92,9 +92,9 @@ def cleanup(context: JobContext, job: ClaimedJob) -> None:
 def reindex_records(context: JobContext, job: ClaimedJob) -> None:
     """Rebuild the record indexes of accounts a migration marked (docs/decisions/0010), the
     longest waiting first, for at most :data:`REINDEX_BUDGET_SECONDS`; while some still wait
-    and this job got on, the next one is queued at once (each account is taken by locking its
-    mark, so jobs and records opened meanwhile never rebuild one account twice at once). An account whose rebuild fails stays waiting and is
-    logged; the others go on."""
+    and this job got on, the next one is queued at once. Each account is taken by locking its
+    mark, so jobs and records opened meanwhile never rebuild one account twice at once. An
+    account whose rebuild fails is logged and waits at the back of the line."""
     from regie.jobs.queue import JobQueue
     from regie.store.record_reindex import anyone_waiting, run_pending
 
