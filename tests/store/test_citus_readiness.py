@@ -113,6 +113,7 @@ def _exercise(repo: RecordRepository, queries: RecordQueries, actor: str) -> set
     call(repo, "original", item)
     call(repo, "previous_originals", item)
     call(repo, "audit", actor, "read", [item], "cli")
+    call(repo, "audit_entries", actor, [("overview", "overview"), ("list", item), ("list", "other")], "cli")
     call(repo, "audit_page", limit=5)
     called.add("RecordRepository.store_document")  # run by import_bytes before the capture and again below
     filters = Filters()
