@@ -46,6 +46,18 @@ def _waiting_accounts(context: JobContext, count: int) -> list[str]:
     return ids
 
 
+def _failing_for(user_id: str, monkeypatch) -> None:
+    """The rebuild of ``user_id`` fails (after the others' work is written); the others work."""
+    real = record_reindex.reindex
+
+    def fail_for_one(repo):
+        if repo.user_id == user_id:
+            raise RuntimeError("disk gone")
+        return real(repo)
+
+    monkeypatch.setattr(record_reindex, "reindex", fail_for_one)
+
+
 def _links(db: Database) -> int:
     with db.session() as session:
         return session.scalar(select(func.count()).select_from(RecordLink))
@@ -66,14 +78,7 @@ def test_the_worker_rebuilds_every_waiting_account_in_chained_jobs(context: JobC
 
 def test_a_failing_account_stays_waiting_and_the_others_go_on(context: JobContext, monkeypatch) -> None:
     first, second = _waiting_accounts(context, 2)
-    real = record_reindex.reindex
-
-    def fail_for_first(repo):
-        if repo.user_id == first:
-            raise RuntimeError("disk gone")
-        return real(repo)
-
-    monkeypatch.setattr(record_reindex, "reindex", fail_for_first)
+    _failing_for(first, monkeypatch)
     JobQueue(context.db).enqueue(tasks.REINDEX)
     assert Worker(context, schedule=False).run_until_idle() == 1
     assert pending_user_ids(context.db) == [first] and _links(context.db) == 1
@@ -96,14 +101,7 @@ def test_nobody_waiting_needs_no_key(settings: Settings) -> None:
 def test_a_failing_account_goes_to_the_back_of_the_line(context: JobContext, monkeypatch) -> None:
     """However often it fails, it never holds up the accounts behind it."""
     first, second, third = _waiting_accounts(context, 3)
-    real = record_reindex.reindex
-
-    def fail_for_first(repo):
-        if repo.user_id == first:
-            raise RuntimeError("disk gone")
-        return real(repo)
-
-    monkeypatch.setattr(record_reindex, "reindex", fail_for_first)
+    _failing_for(first, monkeypatch)
     monkeypatch.setattr(tasks, "REINDEX_BUDGET_SECONDS", 0.0)  # one account per job
     assert pending_user_ids(context.db)[0] == first
     JobQueue(context.db).enqueue(tasks.REINDEX)

@@ -2,6 +2,8 @@
 items), and read back exactly as given."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, event
@@ -14,17 +16,26 @@ def _inserts(statements: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     return [(sql, many) for sql, many in statements if sql.lstrip().startswith("INSERT INTO audit_entries")]
 
 
-def test_audit_writes_many_targets_in_one_statement_and_one_target_without_executemany(db: Database) -> None:
-    service, keyring = service_for(db)
-    keys = service.keys(new_user(db, keyring))
+@contextmanager
+def _statements() -> Iterator[list[tuple[str, bool]]]:
+    """Every statement run meanwhile, with whether it was an executemany."""
     statements: list[tuple[str, bool]] = []
 
     def capture(_conn, _cursor, statement, _parameters, _context, executemany) -> None:
         statements.append((statement, executemany))
 
-    targets = [f"item-{n:03d}" for n in range(50)]
     event.listen(Engine, "before_cursor_execute", capture)
     try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+
+
+def test_audit_writes_many_targets_in_one_statement_and_one_target_without_executemany(db: Database) -> None:
+    service, keyring = service_for(db)
+    keys = service.keys(new_user(db, keyring))
+    targets = [f"item-{n:03d}" for n in range(50)]
+    with _statements() as statements:
         with service.open(keys) as repo:
             repo.audit(keys.user_id, "list", targets, "api-session")
         many = _inserts(statements)
@@ -36,8 +47,6 @@ def test_audit_writes_many_targets_in_one_statement_and_one_target_without_execu
         with service.open(keys) as repo:
             repo.audit(keys.user_id, "list", [], "web")
         none = _inserts(statements)
-    finally:
-        event.remove(Engine, "before_cursor_execute", capture)
     assert len(many) == 1 and not many[0][1]
     if db.engine.dialect.name == "postgresql":  # three lists: the same statement for any number
         assert "unnest(" in many[0][0] and "), (" not in many[0][0]
@@ -94,18 +103,10 @@ def test_entries_of_two_kinds_go_in_one_statement(db: Database) -> None:
     """The start page writes "overview" and one "list" entry per item shown: one INSERT."""
     service, keyring = service_for(db)
     keys = service.keys(new_user(db, keyring))
-    statements: list[tuple[str, bool]] = []
-
-    def capture(_conn, _cursor, statement, _parameters, _context, executemany) -> None:
-        statements.append((statement, executemany))
-
     shown = [f"item-{n:02d}" for n in range(30)]
-    event.listen(Engine, "before_cursor_execute", capture)
-    try:
+    with _statements() as statements:
         with service.open(keys) as repo:
             repo.audit_entries(keys.user_id, [("overview", "overview"), *(("list", i) for i in shown)], "web")
-    finally:
-        event.remove(Engine, "before_cursor_execute", capture)
     assert len(_inserts(statements)) == 1
     with service.open(keys) as repo:
         entries, _ = repo.audit_page(limit=100)
