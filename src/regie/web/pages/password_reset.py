@@ -17,6 +17,7 @@ from regie.accounts.email_flows import EmailFlows, PendingLink
 from regie.accounts.errors import InvalidSecondFactor, Throttled, ValidationFailed
 from regie.accounts.sessions import read_scratch, write_scratch
 from regie.web.pages._email_link_pages import ask_for_mail, flows, open_link, password_pair_errors, pending_link
+from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for, see_other, throttle_text, translated
 from regie.web.pages._passkey_step import passkey_options, passkey_verify
 from regie.web.sessions import (
@@ -41,7 +42,7 @@ def forgot_page(request: Request) -> Response:
 @router.post("/password/forgot")
 async def forgot(request: Request, email: FormText = "") -> Response:
     return await ask_for_mail(request, "password_forgot.html", email, EmailFlows.request_reset,
-                              gettext_for(request)("It tells you how to make a new password."))
+                              gettext_for(request)(N_("It tells you how to make a new password.")))
 
 
 @router.get("/password/link/{token}")

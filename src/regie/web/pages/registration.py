@@ -21,6 +21,7 @@ from regie.web.pages._email_link_pages import (
     password_pair_errors,
     pending_link,
 )
+from regie.web.i18n import N_
 from regie.web.pages._helpers import gettext_for, see_other, translated
 from regie.web.sessions import client_info, start_session
 from regie.web.templating import render
@@ -38,7 +39,7 @@ def register_page(request: Request) -> Response:
 @router.post("/register")
 async def register(request: Request, email: FormText = "") -> Response:
     return await ask_for_mail(request, "register.html", email, EmailFlows.request_registration,
-                              gettext_for(request)("Open the link in it to go on making your account."))
+                              gettext_for(request)(N_("Open the link in it to go on making your account.")))
 
 
 @router.get("/register/continue/{token}")
