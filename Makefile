@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_memory.py
 	$(BIN)/python bench/bench_storage.py
+	$(BIN)/python bench/bench_reindex.py --postgres
 
 translations: $(STAMP)
 	$(BIN)/python scripts/update_translations.py

@@ -40,11 +40,12 @@ from regie.store.migrate import upgrade  # noqa: E402
 from regie.store.models import User  # noqa: E402
 
 
-def fill(url: str, resources: int, users: int) -> int:
-    """Imports the resources; returns the bytes of their compact JSON."""
+def fill(url: str, resources: int, users: int, keyring: KeyRing | None = None) -> int:
+    """Imports the resources (under ``keyring``'s keys; default: a new master key); returns the
+    bytes of their compact JSON."""
     database = Database(url)
     upgrade(database.engine)
-    keyring = KeyRing(secrets.token_bytes(32))
+    keyring = keyring or KeyRing(secrets.token_bytes(32))
     service = RecordService(database, keyring)
     rng = random.Random(6)
     raw = 0

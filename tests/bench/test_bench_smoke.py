@@ -24,6 +24,7 @@ TINY = {
     "bench_memory.py": ["0.2"],
     "bench_storage.py": ["100", "--users", "2"],
     "bench_portability.py": ["2"],
+    "bench_reindex.py": ["30", "--users", "2"],  # SQLite only
 }
 NEEDS_POSTGRES = {"bench_load.py", "bench_storage.py"}
 # Start web processes and workers, or import through the CLI: slower than the others.
