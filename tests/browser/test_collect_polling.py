@@ -2,8 +2,9 @@
 collection has finished. A click the person made just before (DigiD at the next care
 provider) must not be lost to that reload.
 
-A small loopback server stands in for Regie so the timing is fixed: the progress answer
-("done") arrives while the link's navigation is still under way."""
+A small loopback server stands in for Regie so the order is fixed, however busy the machine:
+the progress answer ("done") is held until the test has clicked, and then arrives while the
+link's navigation is still under way."""
 from __future__ import annotations
 
 import json
@@ -27,11 +28,15 @@ PAGE = b"""<!doctype html><html lang="en"><head><title>Queue</title></head><body
 PAGE_DONE = b"""<!doctype html><html lang="en"><head><title>Queue</title></head><body><main>
 <h1>Everything collected</h1></main></body></html>"""
 PROGRESS_SECONDS = 0.8  # the poll starts at 0.5 s: "done" arrives at ~1.3 s
-NAVIGATION_SECONDS = 1.5  # the click at ~0.7 s: the next page arrives at ~2.2 s
+AFTER_THE_CLICK_SECONDS = 0.2  # "done" this long after the click: its navigation is under way
+NAVIGATION_SECONDS = 1.5  # the next page arrives this long after the click
 
 
 class _Regie(BaseHTTPRequestHandler):
     loads: list[str] = []
+    polling = threading.Event()  # a progress request has arrived
+    clicked = threading.Event()  # set by a test that clicks: only then "done"
+    hold_for_click = False
 
     def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
         if self.path == "/queue":
@@ -40,7 +45,14 @@ class _Regie(BaseHTTPRequestHandler):
         elif self.path == "/static/collect.js":
             self._answer(SCRIPT, "text/javascript")
         elif self.path.startswith("/api/v1/collections/"):
-            time.sleep(PROGRESS_SECONDS)
+            self.polling.set()
+            if self.hold_for_click:
+                # Timing alone raced on a busy machine: the test's click came after "done",
+                # when the page had already reloaded without the link.
+                self.clicked.wait(30)
+                time.sleep(AFTER_THE_CLICK_SECONDS)
+            else:
+                time.sleep(PROGRESS_SECONDS)
             self._answer(json.dumps({"state": "done", "progress": {}}).encode(), "application/json")
         elif self.path == "/next-provider":
             time.sleep(NAVIGATION_SECONDS)
@@ -64,6 +76,7 @@ class _Regie(BaseHTTPRequestHandler):
 @pytest.fixture
 def stand_in() -> Iterator[str]:
     _Regie.loads = []
+    _Regie.polling, _Regie.clicked, _Regie.hold_for_click = threading.Event(), threading.Event(), False
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Regie)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -73,9 +86,11 @@ def stand_in() -> Iterator[str]:
 
 
 def test_a_click_just_before_the_reload_is_not_lost(page: Page, stand_in: str) -> None:
+    _Regie.hold_for_click = True
     page.goto(stand_in + "/queue")
-    page.wait_for_timeout(700)  # the poll is under way
+    assert _Regie.polling.wait(10)  # the poll is under way
     page.get_by_role("link", name="Log in with DigiD at the next care provider").click(no_wait_after=True)
+    _Regie.clicked.set()  # now "done" comes, while the navigation is under way
     expect(page.get_by_role("heading", name="Arrived at DigiD")).to_be_visible(timeout=10_000)
     page.wait_for_timeout(300)
     assert page.url == stand_in + "/next-provider"
