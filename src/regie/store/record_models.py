@@ -189,7 +189,8 @@ class RecordReindexPending(Base):
     """A user whose stored rows still need their keyed indexes (re)built by
     :mod:`regie.store.record_reindex`: reference hashes and links of rows stored before
     migration 0017. Migrations can only list the users (they have no data keys); the
-    rebuild runs per user with the user's key (``regie db upgrade``, ``regie db reindex``)."""
+    rebuild runs per user with the user's key (``regie worker`` in the background, first for a
+    record opened, or ``regie db reindex``: docs/decisions/0010)."""
 
     __tablename__ = "record_reindex_pending"
 

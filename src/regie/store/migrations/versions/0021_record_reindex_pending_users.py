@@ -8,8 +8,8 @@ Rows stored before migration 0017 have no ``record_links`` (related items) and, 
 0008, no ``ref_hash``. Both are keyed hashes under the user's data key, which a migration
 does not have. This lists every user with stored rows in ``record_reindex_pending``; the
 rebuild itself runs per user, in one transaction each, with the user's key
-(``regie.store.record_reindex``: ``regie db upgrade`` runs it after migrating, and
-``regie db reindex`` runs or resumes it).
+(``regie.store.record_reindex``: ``regie worker`` runs it in the background, first for a
+record opened, and ``regie db reindex`` runs it at once: docs/decisions/0010).
 """
 from alembic import op
 import sqlalchemy as sa

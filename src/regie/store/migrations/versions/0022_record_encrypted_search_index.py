@@ -7,8 +7,8 @@ Create Date: 2026-11-22 04:34:22.444580
 Text search and trend pages decrypted every row of a record. ``record_search_segments``
 holds a per-user search index in encrypted blobs (``regie.store.record_search``). Rows
 stored before have no entries, and building them needs the users' keys: every user with
-rows is marked for the per-user rebuild (``record_reindex_pending``; ``regie db upgrade``
-runs it). Until then that user's searches read every row as before.
+rows is marked for the per-user rebuild (``record_reindex_pending``; run in the background,
+docs/decisions/0010). Until then that user's searches read every row as before.
 """
 from alembic import op
 import sqlalchemy as sa

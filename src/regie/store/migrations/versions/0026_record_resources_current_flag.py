@@ -10,7 +10,7 @@ pages) lets the database pre-select rows instead of decrypting about twice what 
 (docs/decisions/0009). Rows stored before read NULL: the lists read and decide those after
 decrypting, as before. Setting it needs the decrypted items, so every user with rows is
 marked for the per-user rebuild (``record_reindex_pending``, regie.store.record_reindex),
-which ``regie db upgrade`` runs after migrating.
+which runs in the background after migrating (docs/decisions/0010).
 
 If the rule in ``is_current`` ever changes, a migration sets the column to NULL for every
 row (``UPDATE record_resources SET is_current = NULL``) and marks the users pending as this
