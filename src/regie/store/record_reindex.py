@@ -78,6 +78,12 @@ def anyone_waiting(db: Database) -> bool:
         return bool(session.scalar(select(exists().where(RecordReindexPending.user_id.is_not(None)))))
 
 
+def is_waiting(db: Database, user_id: str) -> bool:
+    with db.reading() as session:
+        return session.scalar(select(RecordReindexPending.user_id)
+                              .where(RecordReindexPending.user_id == user_id)) is not None
+
+
 def waiting_count(db: Database) -> int:
     with db.reading() as session:
         return session.scalar(select(func.count()).select_from(RecordReindexPending)) or 0

@@ -27,11 +27,9 @@ import threading
 import time
 import weakref
 
-from sqlalchemy import select
-
 from regie.store.crypto import KeyRing
 from regie.store.db import Database
-from regie.store.record_models import RecordReindexPending
+from regie.store.record_reindex import anyone_waiting, is_waiting, reindex_user
 
 log = logging.getLogger("regie.store")
 
@@ -63,8 +61,6 @@ class ReindexGate:
         with user_lock:
             if user_id in self._not_waiting:
                 return
-            from regie.store.record_reindex import reindex_user
-
             try:
                 result = reindex_user(self.db, keyring, user_id, only_if_waiting=True)
             except Exception as exc:
@@ -120,8 +116,6 @@ class ReindexGate:
     def _ask_anyone(self) -> bool | None:
         """Whether anyone waits; None when the database could not say (briefly away: the
         record's own read reports that)."""
-        from regie.store.record_reindex import anyone_waiting
-
         try:
             return anyone_waiting(self.db)
         except Exception:
@@ -133,9 +127,7 @@ class ReindexGate:
         ``open_on`` holds a connection already: this takes a second one from the pool, and
         must not fail the page when the pool is briefly exhausted.)"""
         try:
-            with self.db.reading() as session:
-                return session.scalar(select(RecordReindexPending.user_id)
-                                      .where(RecordReindexPending.user_id == user_id)) is not None
+            return is_waiting(self.db, user_id)
         except Exception:
             log.debug("could not ask whether a user waits for a rebuild", exc_info=True)
             return None
