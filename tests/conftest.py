@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from regie.config import Settings
+from tests import stamp_guard  # noqa: F401  (registers the check on every engine)
 # Re-exported: tests import these from here.
 from tests.databases import POSTGRES_URL, migrate, postgres_schema  # noqa: F401
 

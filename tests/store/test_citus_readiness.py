@@ -23,6 +23,7 @@ from regie.store.migrate import upgrade
 from regie.store.models import Base
 from regie.store.record import RecordRepository
 from regie.store.record_queries import Filters, RecordQueries
+from regie.store.owndata_models import RecordNote
 from tests.store.record_helpers import new_user, service_for
 from regie.ops.citus import LOCAL_TABLES, REFERENCE_TABLES, distributed_tables, plan
 from tests.web.test_citus_readiness import violations
@@ -115,6 +116,8 @@ def _exercise(repo: RecordRepository, queries: RecordQueries, actor: str) -> set
     call(repo, "audit", actor, "read", [item], "cli")
     call(repo, "audit_entries", actor, [("overview", "overview"), ("list", item), ("list", "other")], "cli")
     call(repo, "audit_page", limit=5)
+    call(repo, "note_write", RecordNote)  # raises the change counter at the commit
+    call(repo, "stamp")
     called.add("RecordRepository.store_document")  # run by import_bytes before the capture and again below
     filters = Filters()
     pairs, _ = call(queries, "scan", filters, limit=5)

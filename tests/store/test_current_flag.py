@@ -14,6 +14,7 @@ from regie.store.record import is_current
 from regie.store.record_models import RecordResource
 from regie.store.record_queries import Filters, RecordQueries
 from regie.store.record_reindex import reindex_user
+from tests.stamp_guard import as_a_migration
 from tests.store.record_helpers import condition, import_standard, new_user, resolve_into, service_for
 
 
@@ -62,7 +63,7 @@ def test_rows_without_the_flag_are_still_found(problems) -> None:
     """Rows stored before the flag existed (NULL): the same lists, decided after decrypting."""
     service, keys, db = problems
     with_flag = {status: _listed(service, keys, status)[0] for status in ("current", "past")}
-    with db.engine.begin() as connection:
+    with as_a_migration(), db.engine.begin() as connection:
         connection.execute(text("UPDATE record_resources SET is_current = NULL"))
     for status, expected in with_flag.items():
         found, decrypted = _listed(service, keys, status)
@@ -74,7 +75,7 @@ def test_the_overview_finds_current_problems_with_or_without_the_flag(problems) 
     service, keys, db = problems
     with service.open(keys) as repo:
         flagged = [i["resource_id"] for i in RecordQueries(repo).overview("2025-01-01T00:00:00")["problems"]]
-    with db.engine.begin() as connection:
+    with as_a_migration(), db.engine.begin() as connection:
         connection.execute(text("UPDATE record_resources SET is_current = NULL"))
     with service.open(keys) as repo:
         unflagged = [i["resource_id"] for i in RecordQueries(repo).overview("2025-01-01T00:00:00")["problems"]]
@@ -104,7 +105,7 @@ def test_the_rebuild_sets_missing_and_wrong_flags(problems) -> None:
     """Migration 0026 marks every user for the per-user rebuild (regie.store.record_reindex),
     which sets the flag of rows stored before it, and puts right one that differs from the rule."""
     service, keys, db = problems
-    with db.engine.begin() as connection:
+    with as_a_migration(), db.engine.begin() as connection:
         connection.execute(text("UPDATE record_resources SET is_current = NULL"))
         # One row with a flag that says the opposite of the rule (as after a rule change).
         wrong = connection.execute(text("SELECT id FROM record_resources WHERE resource_type = 'Condition'"
@@ -112,7 +113,7 @@ def test_the_rebuild_sets_missing_and_wrong_flags(problems) -> None:
     with service.open(keys) as repo:
         row = repo.session.get(RecordResource, (keys.user_id, wrong))
         item = repo._decrypt_record(row.id, row.version, row.record_encrypted)["items"][0]
-    with db.engine.begin() as connection:
+    with as_a_migration(), db.engine.begin() as connection:
         connection.execute(text("UPDATE record_resources SET is_current = :flag WHERE id = :id"),
                            {"flag": not is_current(item), "id": wrong})
     result = reindex_user(db, service.keyring, keys.user_id)

@@ -16,6 +16,7 @@ from regie.store.db import Database
 from regie.store.models import new_id
 from regie.store.record_models import RecordResource, RecordSource
 from regie.store.record_queries import DOCUMENT_TYPES, Filters
+from tests.stamp_guard import as_a_migration
 from tests.store.record_helpers import new_user, service_for
 
 CATEGORIES = ("results", "vital_signs", "medication", "journal", "problems", "documents")
@@ -40,7 +41,7 @@ def _record(db: Database, user_id: str) -> None:
             "withdrawn": False, "group_id": previous if duplicate else row_id, "content_hash": secrets.token_hex(32),
             "version": 1, "original_encrypted": b"-", "record_encrypted": b"-", "arrived_at": AT, "updated_at": AT})
         previous = row_id
-    with db.engine.begin() as connection:
+    with as_a_migration(), db.engine.begin() as connection:  # straight into the tables
         connection.execute(RecordSource.__table__.insert(), [source])
         connection.execute(RecordResource.__table__.insert(), rows)
 

@@ -10,6 +10,7 @@ from sqlalchemy import types as sa_types
 
 from regie.store.db import Database
 from regie.store.migrate import upgrade
+from tests.stamp_guard import as_a_migration
 
 KEYED = ("totp_factors", "passkeys", "recovery_codes", "security_events", "record_sources", "record_resources",
          "record_resource_versions", "audit_entries", "collections", "medmij_consents", "record_notes",
@@ -84,7 +85,7 @@ def test_keys_change_and_rows_stay(database_url: str) -> None:
         uniques = [u["column_names"] for u in inspector.get_unique_constraints(table)]
         assert ["user_id", column] in uniques and [column] not in uniques, (table, uniques)
 
-    with database.engine.begin() as connection:
+    with as_a_migration(), database.engine.begin() as connection:
         # The composite foreign keys hold: a note on another user's item is refused ...
         try:
             with connection.begin_nested():

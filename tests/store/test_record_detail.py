@@ -12,6 +12,7 @@ from regie.fhir import FhirVersion
 from regie.store import acting
 from regie.store.db import Database
 from regie.store.record_models import RecordResource
+from tests.stamp_guard import as_a_migration
 from tests.store.record_helpers import new_user, service_for
 
 
@@ -109,7 +110,7 @@ def test_rows_without_a_reference_hash_resolve_by_identity_only_when_nothing_els
         rows = {rid: repo.row_for("huisarts", t, rid) for t, rid in
                 (("Condition", "c1"), ("Condition", "c2"), ("Observation", "bp-1"), ("Observation", "bp-2"))}
         elsewhere = repo.row_for("ziekenhuis", "Condition", "c2")
-    with db.session() as session:
+    with as_a_migration(), db.session() as session:
         session.execute(update(RecordResource).where(
             RecordResource.user_id == keys.user_id, RecordResource.id.in_([rows["c1"], rows["c2"]])
         ).values(ref_hash=None))

@@ -11,6 +11,7 @@ from regie.fhir import FhirVersion
 from regie.store.db import Database
 from regie.store.record_models import RecordLink
 from regie.store.record_queries import RecordQueries
+from tests.stamp_guard import as_a_migration
 from tests.store.record_helpers import new_user, service_for
 
 G_STANDAARD = "urn:oid:2.16.840.1.113883.2.4.4.10"
@@ -149,7 +150,7 @@ def test_links_of_rows_stored_before_are_added_when_imported_again(record, db: D
     _store(record, "apotheek", _medication("med-1", "2194", "Paracetamol 500mg"))
     _store(record, "huisarts", _agreement("ma-1", "Medication/med-1"))
     service, keys = record
-    with db.session() as session:  # as if stored before record_links existed
+    with as_a_migration(), db.session() as session:  # as if stored before record_links existed
         session.execute(delete(RecordLink).where(RecordLink.user_id == keys.user_id))
     assert _related(record, "apotheek", "Medication", "med-1") == set()
     _store(record, "huisarts", _agreement("ma-1", "Medication/med-1"))  # unchanged: no new version

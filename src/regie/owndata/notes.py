@@ -47,6 +47,7 @@ def add_note(repo: RecordRepository, item_id: str, text: str) -> str | None:
         return None
     note_id = new_id()
     now = utcnow()
+    repo.note_write(RecordNote)
     repo.session.add(RecordNote(
         id=note_id, user_id=repo.user_id, resource_id=item_id, created_at=now, updated_at=now,
         text_encrypted=repo.keys.cipher.encrypt(text.encode(), _aad(repo.user_id, note_id, item_id))))
@@ -54,6 +55,7 @@ def add_note(repo: RecordRepository, item_id: str, text: str) -> str | None:
 
 
 def delete_note(repo: RecordRepository, item_id: str, note_id: str) -> bool:
+    repo.note_write(RecordNote)
     result = repo.session.execute(delete(RecordNote).where(
         RecordNote.user_id == repo.user_id, RecordNote.resource_id == item_id, RecordNote.id == note_id))
     return bool(result.rowcount)

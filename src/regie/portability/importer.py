@@ -349,6 +349,7 @@ class _Importer:
                 self.report.notes_present += 1
                 continue
             note_id = new_id()
+            self.repo.note_write(RecordNote)
             self.repo.session.add(RecordNote(
                 id=note_id, user_id=self.repo.user_id, resource_id=row_id, created_at=created, updated_at=updated,
                 text_encrypted=self.repo.keys.cipher.encrypt(

@@ -49,6 +49,7 @@ from regie.store.record_models import (
     RecordSource,
 )
 from regie.store.record_search import Entry, SearchIndex, Segment, encode_segment, entry_for, merge, searched_strings
+from regie.store.record_stamp import STAMPED_TABLES, note_change, stamp_of
 from regie.store.types import utcnow
 
 CHANNELS = ("web", "api-session", "api-token", "cli", "collect")
@@ -396,7 +397,19 @@ class RecordRepository:
         return record_sql.read(connection, sql.replace("?", mark) if mark != "?" else sql, params,
                                names=names, table=table)
 
+    def note_write(self, model: Any) -> None:
+        """A write to ``model``'s table: the record's change counter goes up at the commit
+        when the pages show that table (regie.store.record_stamp)."""
+        if model.__tablename__ in STAMPED_TABLES:
+            note_change(self.session, self.user_id)
+
+    def stamp(self) -> int:
+        """The record's change counter now. A page reads it before the record
+        (regie.web.page_cache): what it then reads is at least this new."""
+        return stamp_of(self.session.connection(), self.user_id)
+
     def _update(self, model: Any):
+        self.note_write(model)
         return update(model).where(model.user_id == self.user_id)
 
     def _insert(self, model: Any, rows: list[dict[str, Any]], *, ignore_existing: bool = False,
@@ -407,6 +420,7 @@ class RecordRepository:
         of an executemany, for the few rows of a request (the audit entries of a page)."""
         if not rows:
             return
+        self.note_write(model)
         connection = self.session.connection()
         plan = _write_plan(connection.dialect, model.__table__, tuple(rows[0]),
                            "insert_ignore" if ignore_existing else "insert")
@@ -433,6 +447,7 @@ class RecordRepository:
         """Update rows by ``id`` (dicts with the same keys, ``id`` included), this user's only."""
         if not rows:
             return
+        self.note_write(model)
         connection = self.session.connection()
         plan = _write_plan(connection.dialect, model.__table__, tuple(rows[0]), "update")
         if plan is None:

@@ -198,6 +198,18 @@ class RecordReindexPending(Base):
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class RecordStamp(Base):
+    """How often the user's record changed: a counter raised in the same transaction as
+    every write to what the record pages show (:mod:`regie.store.record_stamp`). A page
+    rendered for one value of it is the page for as long as the value stays
+    (:mod:`regie.web.page_cache`, docs/decisions/0011). No medical content: a number."""
+
+    __tablename__ = "record_stamps"
+
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    stamp: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RecordSearchSegment(Base):
     """A piece of the user's encrypted search index (``regie.store.record_search``): the
     searchable text and measurement codes of the rows one import wrote, in one blob under
