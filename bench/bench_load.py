@@ -3,7 +3,7 @@ benchmarks 3 and 5).
 
     .venv/bin/python bench/bench_load.py [--users 1000] [--items 2000] [--seconds 20]
         [--clients 32] [--processes 1,2] [--generator auto|wrk|python] [--warm-up 2] [--database-url URL]
-        [--rate R]
+        [--rate R] [--page-cache-mb MB]
 
 1. Builds the data on PostgreSQL (a fresh schema, dropped at the end): ``users`` accounts
    with TOTP, each with ``items`` record items stored through the record store's normal
@@ -517,6 +517,10 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, help="use the data a run with --keep left (no build)")
     parser.add_argument("--rate", type=float, default=0.0,
                         help="about this many requests/s in all (0: as fast as answers come); see the top")
+    parser.add_argument("--page-cache-mb", type=int,
+                        help="REGIE_PAGE_CACHE_MB of the web processes (0: every record page read and rendered; "
+                             "default: Regie's own). The HTML mix repeats each session's five pages, so with "
+                             "pages kept the category pages are nearly all kept ones (docs/decisions/0011)")
     parser.add_argument("--phases", default=",".join(PHASES),
                         help="which phases to run, comma-separated (e.g. json while profiling one path)")
     args = parser.parse_args()
@@ -550,6 +554,8 @@ def main() -> None:
         home = (args.keep or folder) / "home"
         home.mkdir(mode=0o700, parents=True)
     env = _env(home, url)
+    if args.page_cache_mb is not None:
+        env["REGIE_PAGE_CACHE_MB"] = str(args.page_cache_mb)
     try:
         # Also a reused folder: its data may be from before this code's last migration.
         database = Database(url)
@@ -561,7 +567,7 @@ def main() -> None:
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}; {len(accounts)} users x {args.items} items built in {built:.0f} s "
               f"({args.build_processes} processes); generator {generator}; {args.clients} virtual users, "
-              f"{seconds:.0f} s per phase"
+              f"{seconds:.0f} s per phase; kept record pages: {env.get('REGIE_PAGE_CACHE_MB', 'default')} MB"
               + (f", paced to about {args.rate:.0f} requests/s" if args.rate > 0 else ""), flush=True)
         rows = []
         for run, processes in enumerate(int(p) for p in args.processes.split(",")):

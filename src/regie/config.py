@@ -43,6 +43,11 @@ class Settings(BaseSettings):
 
         return self.web_threads if self.web_threads > 0 else max(8, 4 * (os.cpu_count() or 1))
 
+    # Record pages a web process keeps while the record is unchanged (regie.web.page_cache,
+    # docs/decisions/0011): at most this much memory and this long. 0 MB: off.
+    page_cache_mb: int = Field(default=32, ge=0)
+    page_cache_seconds: int = Field(default=300, ge=0)
+
     # Keep what start-up made out of the garbage collector's full walks (regie.ops.gc_pauses):
     # pauses of 60-100 ms become well under 1 ms. Off only in the test suite, which builds and
     # drops hundreds of apps in one process (frozen cycles are never collected).

@@ -14,6 +14,7 @@ from sqlalchemy import event
 
 from regie.fhir import FhirVersion
 from regie.store.ingest import RecordService
+from regie.web.page_cache import PageCache
 from tests.web.helpers import Browser
 
 # The session with its user and the managed-record row (2), then the page's own reads and its
@@ -70,6 +71,8 @@ def _counted(app, client, path: str) -> list[str]:
 
 
 def test_the_read_pages_run_a_fixed_number_of_statements(app, client, browser: Browser) -> None:
+    # The pages as rendered, not as kept after the warm-up visit (tests/web/test_kept_pages.py).
+    app.state.context.record_pages = PageCache(0, 0)
     account = browser.register()
     _fill(browser, account.email, 400)
 

@@ -39,12 +39,20 @@ COLLECTIONS = Counter(
     "regie_collections_finished", "Collections finished, per provider, service and outcome "
     "(complete, partial, failed, interrupted).", ["provider_id", "service", "outcome"],
 )
+RECORD_PAGES = Counter(
+    "regie_record_pages", "Category pages and timelines answered, by whether the web process had the page "
+    "kept for the record as it is (kept) or read and rendered it (rendered); docs/decisions/0011.", ["outcome"],
+)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     REQUEST_SECONDS.labels(method, route, str(status)).observe(seconds)
+
+
+def observe_record_page(outcome: str) -> None:
+    RECORD_PAGES.labels(outcome).inc()
 
 
 def observe_job(kind: str, outcome: str, seconds: float) -> None:

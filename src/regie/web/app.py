@@ -27,6 +27,7 @@ from regie.web.context import AppContext
 from regie.web.guards import AccessRefused, CsrfFailed, RedirectTo, request_guard
 from regie.web.i18n import N_, translations
 from regie.web.item_read import ItemReadMiddleware
+from regie.web.kept_pages import KeptPageMiddleware
 from regie.web.uploads import body_limits as upload_body_limits
 from regie.web.pages import account, auth, enrol, home, password_reset, registration
 from regie.web.pages import appointments as appointment_pages
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     # Outermost first on the way in: request log, size limit, headers, the one-step answer
     # to the most common item read (regie.web.item_read), the session.
     app.add_middleware(WebSessionMiddleware, context=context)
+    app.add_middleware(KeptPageMiddleware, context=context, **viewer.kept_page_routes())
     app.add_middleware(ItemReadMiddleware, context=context)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(

@@ -162,6 +162,7 @@ def end_session(request: Request) -> None:
     if row is not None:
         with context.db.session() as session:
             context.accounts.sessions.destroy(session, row)
+        context.record_pages.forget_session(row.id)
     request.state.web_session = None
     request.state.session_user = None
     request.state.own_grant = None

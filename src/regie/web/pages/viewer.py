@@ -29,6 +29,7 @@ from regie.web.chart import Point, Series, moment_of, render_chart
 from regie.web.guards import page_owner
 from regie.web.delegating import AUDIT_ACTIONS as DELEGATION_AUDIT_ACTIONS
 from regie.web.i18n import N_, translations
+from regie.web.kept_pages import keep, serve_kept
 from regie.web.present import CATEGORY_NAMES, GLOSSARY, Presenter, item_url
 from regie.web.sessions import context_of
 from regie.web.templating import language_of, render
@@ -159,21 +160,27 @@ def _category_page(request: Request, category: str, user: User, source: str | No
                       status=None if status == "all" else status,
                       resource_types=("DocumentReference",) if letters_only else ())
     with open_record(request, user) as (repo, q):
+        kept, kept_key, stamp = serve_kept(request, repo, lambda shown: repo.audit(user.id, "list", shown, "web"))
+        if kept is not None:
+            return kept
         try:
             items, next_cursor = q.items(filters, limit=PAGE_SIZE, cursor=cursor)
         except BadCursor:
             raise HTTPException(400) from None
         sources = q.source_list()
         years = q.period_counts(Filters(category=category), 4)
-        repo.audit(user.id, "list", [i["id"] for i in items], "web")
+        shown = tuple(i["id"] for i in items)
+        repo.audit(user.id, "list", shown, "web")
     params = {"source": source, "period": period, "status": status if has_status else None,
               "show": show}
-    return _page(request, "record_category.html", category=category, items=items, sources=sources,
+    response = _page(request, "record_category.html", category=category, items=items, sources=sources,
                  years=years, has_status=has_status, status=status, source=source, period=period,
                  letters_only=letters_only, show=show, item_url=item_url,
                  next_url=_link(f"/record/{category}", **params, cursor=next_cursor) if next_cursor else None,
                  # Not in a "load more" answer (htmx): the list it is added to starts at the newest.
                  first_url=_link(f"/record/{category}", **params) if cursor and not _htmx(request) else None)
+    keep(request, kept_key, stamp, response, shown)
+    return response
 
 
 # -- one item ---------------------------------------------------------------------------------
@@ -267,6 +274,9 @@ def timeline(
     base = Filters(category=category, source_id=source or None)
     filters = Filters(category=category, source_id=source or None, since=since, before=before)
     with open_record(request, user) as (repo, q):
+        kept, kept_key, stamp = serve_kept(request, repo, lambda shown: repo.audit(user.id, "list", shown, "web"))
+        if kept is not None:
+            return kept
         try:
             items, next_cursor = q.items(filters, limit=100, cursor=cursor)
         except BadCursor:
@@ -275,7 +285,8 @@ def timeline(
         months = q.period_counts(Filters(category=category, source_id=source or None,
                                          since=year, before=_period(year)[1]), 7) if year else []
         sources = q.source_list()
-        repo.audit(user.id, "list", [i["id"] for i in items], "web")
+        shown = tuple(i["id"] for i in items)
+        repo.audit(user.id, "list", shown, "web")
     groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for item in items:
         key = (item.get("sort_date") or "")[:7] or "-"
@@ -283,10 +294,12 @@ def timeline(
     # The month the previous page ended in: "load more" continues it without a second heading.
     continued = ((decode_cursor(cursor, 2)[0] or "")[:7] or "-") if cursor else None
     params = {"period": period, "category": category, "source": source}
-    return _page(request, "timeline.html", groups=groups, years=years, months=months, period=period, year=year,
-                 category=category, source=source, sources=sources, item_url=item_url,
-                 continued=continued, shown=len(items),
-                 next_url=_link("/timeline", **params, cursor=next_cursor) if next_cursor else None)
+    response = _page(request, "timeline.html", groups=groups, years=years, months=months, period=period,
+                     year=year, category=category, source=source, sources=sources, item_url=item_url,
+                     continued=continued, shown=len(items),
+                     next_url=_link("/timeline", **params, cursor=next_cursor) if next_cursor else None)
+    keep(request, kept_key, stamp, response, shown)
+    return response
 
 
 # -- trends ---------------------------------------------------------------------------------------
@@ -437,3 +450,9 @@ def audit(request: Request, user: CurrentUser,
 
 
 __all__ = ["overview", "router", "is_current"]
+
+
+def kept_page_routes() -> dict[str, Any]:
+    """The routes whose kept pages regie.web.kept_pages.KeptPageMiddleware answers."""
+    endpoints = {route.endpoint: route for route in router.routes if hasattr(route, "endpoint")}
+    return {"category_route": endpoints[category_page], "timeline_route": endpoints[timeline]}
