@@ -5,7 +5,7 @@ docs/decisions/0011). Registered for every engine by tests/conftest.py, so any w
 test takes is checked, including ones added later.
 
 PostgreSQL counts a connection's written rows per table (``pg_stat_xact_user_tables``);
-the check reads them just before each commit.
+the check reads them when a transaction begins and just before it commits.
 Exempt: migrations (they change no page a running process keeps: processes restart with a
 new version), writes that mark the users for the rebuild as a migration does (the rebuild
 raises the counter) and deleting an account (its pages go with it).
@@ -46,23 +46,29 @@ def _counts(connection: Connection) -> dict[str, int]:
         cursor.close()
 
 
+@event.listens_for(Engine, "begin")
+def _count_before(connection: Connection) -> None:
+    # The view also holds earlier transactions' rows that the server has not yet added to its
+    # totals (it does so between transactions, when the connection is idle): the check compares
+    # with what it said at the start of this transaction, in the transaction (its first
+    # statement), so nothing is added in between.
+    if _checked(connection):
+        try:
+            connection.info[_BEFORE] = _counts(connection)
+        except Exception:  # a lost connection: the transaction fails on its own
+            connection.info.pop(_BEFORE, None)
+
+
 @event.listens_for(Engine, "commit")
 def _record_writes_raise_the_stamp(connection: Connection) -> None:
     if not _checked(connection):
-        if getattr(_unchecked, "active", False):  # its writes must not count for the next transaction
-            connection.info.pop(_BEFORE, None)
+        return
+    before = connection.info.pop(_BEFORE, None)
+    if before is None:
         return
     try:
         now = _counts(connection)
     except Exception:  # the connection is lost (the fault tests): the commit fails on its own
-        return
-    # The view also holds earlier transactions' rows that the server has not yet added to its
-    # totals (it does so when the connection is idle): compare with what it said at the
-    # previous commit on this connection. A first transaction, or one after a rollback, is
-    # not checked; the server adding rows to its totals in between can only hide a write.
-    before = connection.info.get(_BEFORE)
-    connection.info[_BEFORE] = now
-    if before is None:
         return
     written = {table for table, count in now.items() if count > before.get(table, 0)}
     unstamped = written & STAMPED_TABLES

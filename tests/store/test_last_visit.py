@@ -44,10 +44,14 @@ def test_the_last_visit_is_the_owners_newest_overview_read_through_its_index(db:
     with db.autocommit_engine.connect() as connection:
         assert record_sql.last_visit(connection, owner.id, owner.id) == last
         assert record_sql.last_visit(connection, owner.id, new_id()) is None
-        statement = record_sql._LAST_VISIT.replace("?", ":p")  # noqa: SLF001 (the statement itself)
-        statement = statement.replace(":p", ":user", 1).replace(":p", ":actor", 1)
+        # Before a moment (the start page: before this session began): the one before it.
+        assert record_sql.last_visit(connection, owner.id, owner.id, last) == last - timedelta(seconds=400)
+        assert record_sql.last_visit(connection, owner.id, owner.id, START) is None
         explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
-        plan = " | ".join(str(row[-1]) for row in connection.execute(
-            text(explain + statement), {"user": owner.id, "actor": owner.id}))
-    assert "ix_audit_entries_overview_visits" in plan, plan
-    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan  # the newest, straight from the index
+        for before, bound in (("", {}), (" AND audit_entries.at < :before", {"before": last})):
+            statement = record_sql._LAST_VISIT.format(before=before)  # noqa: SLF001 (the statement itself)
+            statement = statement.replace("?", ":user", 1).replace("?", ":actor", 1)
+            plan = " | ".join(str(row[-1]) for row in connection.execute(
+                text(explain + statement), {"user": owner.id, "actor": owner.id, **bound}))
+            assert "ix_audit_entries_overview_visits" in plan, plan
+            assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan  # the newest, straight from the index

@@ -137,3 +137,28 @@ def test_a_kept_visit_is_logged_and_measured_as_its_route(app, client, browser: 
     _visit(app, client, "/record/problems")
     assert _answered("kept") == kept_before + 1
     assert REGISTRY.get_sample_value("regie_http_request_duration_seconds_count", route) == before + 1
+
+
+def test_the_start_page_is_kept_and_marks_what_is_new_for_the_whole_visit(app, client, browser: Browser) -> None:
+    """"New since your last visit" is since the last visit before this session: coming back to
+    the start page during a visit keeps it, and a kept start page is the same page."""
+    client.cookies.set("regie_lang", "en")
+    account = browser.register()
+    user_id = _import(browser, account.email, 1)
+    first, _ = _visit(app, client, "/")
+    assert "This is your first visit." in first
+    again, statements = _visit(app, client, "/")
+    assert again == first and not any("record_resources" in s for s in statements), "\n".join(statements)
+    with browser.context.db.session() as session:  # the kept visit is audited as one
+        overviews = session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.user_id == user_id, AuditEntry.action == "overview"))
+    assert overviews == 2
+
+    browser.logout()
+    browser.login(account)
+    _import(browser, account.email, 2)  # new since that visit
+    later, _ = _visit(app, client, "/")
+    assert "Aandoening 2" in later and "1 new or changed item from Huisarts" in later
+    assert "This is your first visit." not in later and "Your last visit:" in later
+    still, _ = _visit(app, client, "/")  # back again in the same visit: the news stays
+    assert still == later

@@ -30,10 +30,13 @@ _JSON = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 def snapshot(session: Session) -> None:
     """Read everything that follows from one consistent state of the database, so the
     lines of resources.ndjson and provenance.ndjson (two passes) match."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Given when the transaction begins (SQLAlchemy resets them when the connection goes
+        # back to the pool), not as SET TRANSACTION, which only works as its first statement.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True})
+        return
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-    elif connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN")  # Python's sqlite3 would run each SELECT on its own
 
 

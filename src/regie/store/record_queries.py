@@ -366,9 +366,10 @@ class RecordQueries:
                 if not withdrawn and key and not key.endswith("-00") and count > hidden.get(key, 0)]
 
     # -- the overview ------------------------------------------------------------
-    def last_visit(self, actor_id: str) -> datetime | None:
-        """When the owner last opened the overview (from the audit trail)."""
-        return record_sql.last_visit(self.repo.session.connection(), self.repo.user_id, actor_id)
+    def last_visit(self, actor_id: str, before: datetime | None = None) -> datetime | None:
+        """When ``actor_id`` last opened the overview (from the audit trail); with ``before``,
+        the last time before then (the start page: before this session began)."""
+        return record_sql.last_visit(self.repo.session.connection(), self.repo.user_id, actor_id, before)
 
     def overview(self, now_key: str) -> dict[str, Any]:
         """The essentials: each section reads a bounded number of the newest rows."""

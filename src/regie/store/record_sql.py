@@ -360,15 +360,25 @@ def _bind(dialect: Any, name: str) -> Any:
 
 
 _LAST_VISIT = ("SELECT audit_entries.at FROM audit_entries WHERE audit_entries.user_id = ?"
-               " AND audit_entries.action = 'overview' AND audit_entries.actor_id = ?"
+               " AND audit_entries.action = 'overview' AND audit_entries.actor_id = ?{before}"
                " ORDER BY audit_entries.at DESC, audit_entries.id DESC LIMIT 1")
 
 
-def last_visit(connection: Any, user_id: str, actor_id: str) -> Any:
-    """When ``actor_id`` last opened the overview of ``user_id``'s record (None: never)."""
-    rows = read(connection, _LAST_VISIT.replace("?", mark_of(connection.dialect)), (user_id, actor_id),
+def last_visit(connection: Any, user_id: str, actor_id: str, before: Any = None) -> Any:
+    """When ``actor_id`` last opened the overview of ``user_id``'s record (None: never);
+    with ``before``, the last time before that moment (the start of this session)."""
+    sql = _LAST_VISIT.format(before=" AND audit_entries.at < ?" if before is not None else "")
+    params = (user_id, actor_id) if before is None else (user_id, actor_id, _bind_at(connection, before))
+    rows = read(connection, sql.replace("?", mark_of(connection.dialect)), params,
                 names=("at",), table=AuditEntry.__table__)
     return rows[0][0] if rows else None
+
+
+def _bind_at(connection: Any, moment: Any) -> Any:
+    # Driver SQL skips SQLAlchemy's types: the column's own conversion (UTC, and text on SQLite).
+    dialect = connection.dialect
+    bind = AuditEntry.__table__.c.at.type.dialect_impl(dialect).bind_processor(dialect)
+    return bind(moment) if bind is not None else moment
 
 
 __all__ = ["KEYS", "LIST", "SCAN", "KeyRow", "ListRow", "ScanRow", "batches_statement", "last_visit", "mark_of", "period_counts_statement", "read",

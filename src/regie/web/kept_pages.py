@@ -1,9 +1,9 @@
 """Serving a record page from this process's kept pages (regie.web.page_cache), or
 rendering and keeping it (docs/decisions/0011).
 
-Used by the category pages and the timeline: pages that show only the record (items,
-sources, counts) and the request. Not the start page: it also shows the last visit and the
-collections, which change without the record changing.
+Used by the category pages and the timeline, which show only the record (items, sources,
+counts) and the request, and by the start page, which also shows the latest collections,
+the upcoming appointments (to the minute) and the e-mail address: those are part of its key.
 
 A kept page of one's own record is found before FastAPI's routing
 (:class:`KeptPageMiddleware`, beside regie.web.item_read, through the same session load and
@@ -70,14 +70,16 @@ class Lookup:
     stamp: int
 
 
-def look_up(request: Request, repo: RecordRepository, audit: Callable[[tuple[str, ...]], None]) -> Lookup:
+def look_up(request: Request, repo: RecordRepository, audit: Callable[[tuple[str, ...]], None],
+            also: Hashable = ()) -> Lookup:
     """Find the kept page. Reads the record's stamp first: whatever the page then reads of
     the record is at least as new. A kept page's items are audited as a fresh one's would be
-    (``audit``)."""
+    (``audit``). ``also``: what else this page shows that is not in the record."""
     cache = kept_pages(request)
     key = page_key(request) if cache.enabled else None
     if key is None:
         return Lookup(None, None, 0)
+    key = (*key, also) if also != () else key
     stamp = repo.stamp()
     kept = cache.get(key, stamp)
     if kept is None:
@@ -89,14 +91,14 @@ def look_up(request: Request, repo: RecordRepository, audit: Callable[[tuple[str
 
 
 def serve_kept(request: Request, repo: RecordRepository, audit: Callable[[tuple[str, ...]], None],
-               ) -> tuple[Response | None, Hashable | None, int]:
+               also: Hashable = ()) -> tuple[Response | None, Hashable | None, int]:
     """For the route: (the kept page's answer or None, the page's key, the stamp). When the
     middleware already looked and found nothing, its key and stamp (read before anything of
     this request's page: still the right stamp to keep the page under)."""
     earlier = getattr(request.state, _LOOKED_UP, None)
-    if earlier is not None and earlier[0] == page_key(request):
+    if earlier is not None and also == () and earlier[0] == page_key(request):
         return None, earlier[0], earlier[1]
-    found = look_up(request, repo, audit)
+    found = look_up(request, repo, audit, also)
     return found.answer, found.key, found.stamp
 
 

@@ -6,7 +6,7 @@ Server-rendered, no script. Every page that shows record data writes audit entri
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -31,7 +31,7 @@ from regie.web.delegating import AUDIT_ACTIONS as DELEGATION_AUDIT_ACTIONS
 from regie.web.i18n import N_, translations
 from regie.web.kept_pages import keep, serve_kept
 from regie.web.present import CATEGORY_NAMES, GLOSSARY, Presenter, item_url
-from regie.web.sessions import context_of
+from regie.web.sessions import context_of, current_session
 from regie.web.templating import language_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -106,17 +106,37 @@ def _link(path: str, **params: Any) -> str:
 
 # -- overview -------------------------------------------------------------------------
 def overview(request: Request, user: User) -> Response:
-    now = utcnow()
+    # To the minute: the upcoming appointments, and so a kept start page, change with it.
+    now_key = utcnow().strftime("%Y-%m-%dT%H:%M")
+    collected = _last_collections(request, user)
+    session = current_session(request)
+    # Besides what every kept page depends on: the minute, the collections shown, the e-mail
+    # address shown (regie.web.kept_pages; docs/decisions/0011).
+    also = (now_key, tuple((c["id"], c["state"], c["when"]) for c in collected), _actor(request, user).email)
+
+    def audit(repo: RecordRepository, shown: Iterable[str]) -> None:
+        repo.audit_entries(user.id, [("overview", "overview"), *(("list", item_id) for item_id in shown)], "web")
+
     with open_record(request, user) as (repo, q):
-        last = q.last_visit(user.id)
+        kept, kept_key, stamp = serve_kept(request, repo, lambda shown: audit(repo, shown), also=also)
+        if kept is not None:
+            return kept
+        # The last visit before this session: what is new stays marked for the whole visit.
+        last = q.last_visit(user.id, before=session.created_at if session is not None else None)
         sources = q.sources(since=last)
         counts = q.counts_of(sources)  # the same counts as q.category_counts(), no second read
-        sections = q.overview(now.strftime("%Y-%m-%dT%H:%M:%S")) if counts else {}
-        shown = [i["id"] for section in sections.values() for i in section]
-        repo.audit_entries(user.id, [("overview", "overview"), *(("list", item_id) for item_id in shown)], "web")
-    return _page(request, "home.html", user=user, last_visit=last, sources=sources, counts=counts,
-                 sections=sections, item_url=item_url, total=sum(counts.values()),
-                 collected=_last_collections(request, user))
+        sections = q.overview(now_key) if counts else {}
+        shown = tuple(i["id"] for section in sections.values() for i in section)
+        audit(repo, shown)
+    response = _page(request, "home.html", user=user, last_visit=last, sources=sources, counts=counts,
+                     sections=sections, item_url=item_url, total=sum(counts.values()), collected=collected)
+    keep(request, kept_key, stamp, response, shown)
+    return response
+
+
+def _actor(request: Request, user: User) -> User:
+    access = getattr(request.state, "access", None)
+    return access.actor if access is not None else user
 
 
 def _last_collections(request: Request, user: User) -> list[dict]:
