@@ -3,7 +3,7 @@ benchmarks 3 and 5).
 
     .venv/bin/python bench/bench_load.py [--users 1000] [--items 2000] [--seconds 20]
         [--clients 32] [--processes 1,2] [--generator auto|wrk|python] [--warm-up 2] [--database-url URL]
-        [--rate R] [--page-cache-mb MB]
+        [--rate R] [--page-cache-mb MB] [--fresh-share F]
 
 1. Builds the data on PostgreSQL (a fresh schema, dropped at the end): ``users`` accounts
    with TOTP, each with ``items`` record items stored through the record store's normal
@@ -400,15 +400,37 @@ def _lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+_FRESH_ROUNDS = 40  # copies of the HTML entries when some are fresh: more entries than a phase sends
+_fresh_runs = 0
+
+
+def _html_entries(sessions: list[tuple[str, Account]], fresh_share: float,
+                  rng: random.Random) -> list[tuple[str, str]]:
+    """Each session's five pages; with ``fresh_share``, that share of the visits carries a
+    query parameter never sent before (the pages ignore it): a page the web process has not
+    kept, as the first look at a page in a visit (docs/decisions/0011)."""
+    global _fresh_runs
+    entries = [(cookie, page) for cookie, _ in sessions for page in PAGES]
+    if fresh_share <= 0:
+        return entries
+    _fresh_runs += 1  # a warm-up's fresh pages are not fresh in the phase after it
+    out = []
+    for n, (cookie, page) in enumerate(entries * _FRESH_ROUNDS):
+        out.append((cookie, f"{page}?fresh={_fresh_runs}-{n}" if rng.random() < fresh_share else page))
+    return out
+
+
 def wrk_phase(port: int, sessions: list[tuple[str, Account]], seconds: float, kind: str, folder: Path,
-              threads: int, rate: float = 0.0) -> dict:
+              threads: int, rate: float = 0.0, fresh_share: float = 0.0) -> dict:
     rng = random.Random(kind)
     entries: list[tuple[str, str]] = []
-    for cookie, account in sessions:
+    if kind == "html":
+        entries = _html_entries(sessions, fresh_share, rng)
+    for cookie, account in sessions if kind != "html" else ():
         if kind == "json":
             entries += [(cookie, f"/api/v1/record/items/{item}") for item in account.items[:64]]
         else:
-            entries += [(cookie, _path(kind, account, rng) if kind == "trivial" else page) for page in PAGES]
+            entries += [(cookie, _path(kind, account, rng))]
     rng.shuffle(entries)
     lua = "{" + ",".join(f"{{{_lua_string(c)},{_lua_string(p)}}}" for c, p in entries) + "}"
     script = folder / f"load-{kind}.lua"
@@ -444,7 +466,7 @@ async def _login_all(port: int, chosen: list[Account]) -> tuple[list[httpx.Async
 
 def load(port: int, chosen: list[Account], seconds: float, generator: str, pids: list[int], folder: Path,
          processes: int, phases: tuple[str, ...] = PHASES,
-         warm_up: float = 2.0, rate: float = 0.0) -> dict[str, dict[str, float]]:
+         warm_up: float = 2.0, rate: float = 0.0, fresh_share: float = 0.0) -> dict[str, dict[str, float]]:
     async def run() -> dict[str, dict[str, float]]:
         pool, login_summary = await _login_all(port, chosen)
         results = {"login": login_summary}
@@ -454,13 +476,14 @@ def load(port: int, chosen: list[Account], seconds: float, generator: str, pids:
             for kind in phases:
                 warm = min(warm_up, seconds)  # 0: none (the smoke run, where it would double the load)
                 if warm > 0 and generator == "wrk":
-                    await asyncio.to_thread(wrk_phase, port, sessions, max(1.0, warm), kind, folder, processes)
+                    await asyncio.to_thread(wrk_phase, port, sessions, max(1.0, warm), kind, folder, processes,
+                                            0.0, fresh_share)
                 elif warm > 0:
                     await python_phase(pairs, warm, kind)
                 before = cpu_seconds(pids)
                 if generator == "wrk":
                     result = await asyncio.to_thread(wrk_phase, port, sessions, seconds, kind, folder, processes,
-                                                     rate)
+                                                     rate, fresh_share)
                 else:
                     result = await python_phase(pairs, seconds, kind, rate)
                 used = cpu_seconds(pids) - before
@@ -521,6 +544,8 @@ def main() -> None:
                         help="REGIE_PAGE_CACHE_MB of the web processes (0: every record page read and rendered; "
                              "default: Regie's own). The HTML mix repeats each session's five pages, so with "
                              "pages kept the category pages are nearly all kept ones (docs/decisions/0011)")
+    parser.add_argument("--fresh-share", type=float, default=0.0,
+                        help="share of the HTML visits to a page not seen before (a new URL: not kept); wrk only")
     parser.add_argument("--phases", default=",".join(PHASES),
                         help="which phases to run, comma-separated (e.g. json while profiling one path)")
     args = parser.parse_args()
@@ -567,7 +592,8 @@ def main() -> None:
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}; {len(accounts)} users x {args.items} items built in {built:.0f} s "
               f"({args.build_processes} processes); generator {generator}; {args.clients} virtual users, "
-              f"{seconds:.0f} s per phase; kept record pages: {env.get('REGIE_PAGE_CACHE_MB', 'default')} MB"
+              f"{seconds:.0f} s per phase; kept record pages: {env.get('REGIE_PAGE_CACHE_MB', 'default')} MB; "
+              f"fresh HTML visits: {args.fresh_share:.0%}"
               + (f", paced to about {args.rate:.0f} requests/s" if args.rate > 0 else ""), flush=True)
         rows = []
         for run, processes in enumerate(int(p) for p in args.processes.split(",")):
@@ -578,7 +604,7 @@ def main() -> None:
             try:
                 pids = _children(web.pid) if processes > 1 else [web.pid]
                 results = load(port, chosen, seconds, generator, pids, folder, processes, phases, args.warm_up,
-                               args.rate)
+                               args.rate, args.fresh_share)
                 web_peak = max(peak_rss_mb(pid) for pid in pids)
                 worker_peak = peak_rss_mb(worker.pid)
             finally:
