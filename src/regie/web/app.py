@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     # Outermost first on the way in: request log, size limit, headers, the one-step answer
     # to the most common item read (regie.web.item_read), the session.
     app.add_middleware(WebSessionMiddleware, context=context)
-    app.add_middleware(KeptPageMiddleware, context=context, **viewer.kept_page_routes())
+    app.add_middleware(KeptPageMiddleware, context=context, **viewer.kept_routes(home.start_route()))
     app.add_middleware(ItemReadMiddleware, context=context)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(

@@ -9,6 +9,8 @@ A kept page of one's own record is found before FastAPI's routing
 (:class:`KeptPageMiddleware`, beside regie.web.item_read, through the same session load and
 access decision); a visit it cannot answer goes on to the route, which looks again only when
 the middleware did not (:func:`serve_kept`), renders, and keeps the page (:func:`keep`).
+The routes say what a visit audits and what else their page depends on
+(regie.web.pages.viewer.kept_routes).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from regie.ops.metrics import observe_record_page
 from regie.record import Category
 from regie.store.ingest import RecordService
+from regie.store.models import User
 from regie.store.record import RecordRepository
 from regie.store.types import utcnow
 from regie.web.blocking import run_blocking
@@ -93,11 +96,15 @@ def look_up(request: Request, repo: RecordRepository, audit: Callable[[tuple[str
 def serve_kept(request: Request, repo: RecordRepository, audit: Callable[[tuple[str, ...]], None],
                also: Hashable = ()) -> tuple[Response | None, Hashable | None, int]:
     """For the route: (the kept page's answer or None, the page's key, the stamp). When the
-    middleware already looked and found nothing, its key and stamp (read before anything of
-    this request's page: still the right stamp to keep the page under)."""
+    middleware already looked for this page and found nothing, its key and stamp (read
+    before anything of this request's page: still the right stamp to keep the page under)."""
     earlier = getattr(request.state, _LOOKED_UP, None)
-    if earlier is not None and also == () and earlier[0] == page_key(request):
-        return None, earlier[0], earlier[1]
+    if earlier is not None:
+        expected = page_key(request)
+        if expected is not None and also != ():
+            expected = (*expected, also)
+        if earlier[0] == expected:
+            return None, earlier[0], earlier[1]
     found = look_up(request, repo, audit, also)
     return found.answer, found.key, found.stamp
 
@@ -108,36 +115,52 @@ def keep(request: Request, key: Hashable | None, stamp: int, response: Response,
         kept_pages(request).put(key, stamp, bytes(response.body), shown)
 
 
-class KeptPageMiddleware:
-    """Answers a signed-in visit of one's own category page or timeline from the kept
-    pages, before FastAPI's routing and parameter checks (a kept page's URL rendered once,
-    so its parameters were valid). Everything else goes on to the app unchanged: another
-    method or path, no session, a session acting for someone else, a refusal, an error, or
-    no kept page (the route then uses this lookup, :func:`serve_kept`). The scope carries
-    the route as FastAPI would set it, so request logs and metrics name the same route."""
+@dataclass(frozen=True, slots=True)
+class KeptRoute:
+    """A route whose kept pages :class:`KeptPageMiddleware` answers: how a visit is audited
+    (the entries for the items shown) and what else the page shows besides the record
+    (:func:`look_up`'s ``also``, from the request and the record's owner)."""
 
-    def __init__(self, app: ASGIApp, *, context: AppContext, category_route: BaseRoute,
-                 timeline_route: BaseRoute) -> None:
+    route: BaseRoute
+    audit_entries: Callable[[tuple[str, ...]], list[tuple[str, str]]]
+    also: Callable[[Request, User], Hashable] | None = None
+
+
+class KeptPageMiddleware:
+    """Answers a signed-in visit of one's own start page, category page or timeline from the
+    kept pages, before FastAPI's routing and parameter checks (a kept page's URL rendered
+    once, so its parameters were valid). Everything else goes on to the app unchanged:
+    another method or path, no session, a session acting for someone else, a refusal, an
+    error, or no kept page (the route then uses this lookup, :func:`serve_kept`). The scope
+    carries the route as FastAPI would set it, so request logs and metrics name the same
+    route."""
+
+    def __init__(self, app: ASGIApp, *, context: AppContext, start: KeptRoute, category: KeptRoute,
+                 timeline: KeptRoute) -> None:
         self.app = app
         self.context = context
-        self.category_route = category_route
-        self.timeline_route = timeline_route
+        self.start, self.category, self.timeline = start, category, timeline
         self.categories = frozenset(c.value for c in Category)
         self.category_path = re.compile(r"/record/([^/]+)")
 
+    def _kept_route(self, path: str) -> tuple[KeptRoute, dict[str, str]] | None:
+        if path == "/":
+            return self.start, {}
+        if path == "/timeline":
+            return self.timeline, {}
+        found = self.category_path.fullmatch(path)
+        if found and found.group(1) in self.categories:
+            return self.category, {"category": found.group(1)}
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not self.context.record_pages.enabled:
-            await self.app(scope, receive, send)
-            return
-        route, params = None, {}
-        if scope["path"] == "/timeline":
-            route = self.timeline_route
-        elif (found := self.category_path.fullmatch(scope["path"])) and found.group(1) in self.categories:
-            route, params = self.category_route, {"category": found.group(1)}
-        if route is None or not await self._answer(scope, receive, send, route, params):
+        found = None
+        if scope["type"] == "http" and scope["method"] == "GET" and self.context.record_pages.enabled:
+            found = self._kept_route(scope["path"])
+        if found is None or not await self._answer(scope, receive, send, *found):
             await self.app(scope, receive, send)
 
-    def _find(self, request: Request, token: str) -> Response | None:
+    def _find(self, request: Request, token: str, kept: KeptRoute) -> Response | None:
         """In a worker thread, on one autocommit connection: the session, the decision, the
         lookup (None: the route answers)."""
         with self.context.db.autocommit_engine.connect() as connection:
@@ -146,21 +169,25 @@ class KeptPageMiddleware:
             access = own_record_access(request)
             if access is None:
                 return None
+            owner = access.owner
+            also = kept.also(request, owner) if kept.also is not None else ()
             service = RecordService(self.context.db, self.context.accounts.keyring)
-            repo = service.open_on(self.context.record_keys.keys(service, access.owner), connection)
-            found = look_up(request, repo, lambda shown: repo.audit(access.owner.id, "list", shown, "web"))
+            repo = service.open_on(self.context.record_keys.keys(service, owner), connection)
+            found = look_up(request, repo, lambda shown: repo.audit_entries(owner.id, kept.audit_entries(shown), "web"),
+                            also)
             if found.answer is None and found.key is not None:
                 request.scope["state"][_LOOKED_UP] = (found.key, found.stamp)
             return found.answer
 
-    async def _answer(self, scope: Scope, receive: Receive, send: Send, route: BaseRoute, params: dict) -> bool:
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, kept: KeptRoute,
+                      params: dict[str, str]) -> bool:
         token = session_token(scope)
         if token is None:
             return False
-        scope["route"], scope["path_params"] = route, params
+        scope["route"], scope["path_params"] = kept.route, params
         request = Request(scope, receive)
         try:
-            answer = await run_blocking(self.context, self._find, request, token)
+            answer = await run_blocking(self.context, self._find, request, token, kept)
         except Exception as exc:  # the route runs it again and its error handlers answer (and log)
             log.debug("the kept page lookup went on to the route after %s", type(exc).__name__)
             answer = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from regie.web.blocking import run_blocking
 from regie.web.guards import page_access_for, safe_next
@@ -37,6 +38,11 @@ def _home(request: Request) -> Response:
     if user is None:
         return see_other("/login")
     return viewer.overview(request, page_access_for(request, user).owner)  # the record acted on (regie.access)
+
+
+def start_route() -> BaseRoute:
+    """The start page's route (its kept page is found before routing: regie.web.kept_pages)."""
+    return next(route for route in router.routes if getattr(route, "endpoint", None) is home)
 
 
 @router.get("/language/{language}")

@@ -6,7 +6,7 @@ Server-rendered, no script. Every page that shows record data writes audit entri
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from regie.record import Category
 from regie.store.ingest import RecordService
@@ -29,7 +30,7 @@ from regie.web.chart import Point, Series, moment_of, render_chart
 from regie.web.guards import page_owner
 from regie.web.delegating import AUDIT_ACTIONS as DELEGATION_AUDIT_ACTIONS
 from regie.web.i18n import N_, translations
-from regie.web.kept_pages import keep, serve_kept
+from regie.web.kept_pages import KeptRoute, keep, serve_kept
 from regie.web.present import CATEGORY_NAMES, GLOSSARY, Presenter, item_url
 from regie.web.sessions import context_of, current_session
 from regie.web.templating import language_of, render
@@ -106,19 +107,16 @@ def _link(path: str, **params: Any) -> str:
 
 # -- overview -------------------------------------------------------------------------
 def overview(request: Request, user: User) -> Response:
-    # To the minute: the upcoming appointments, and so a kept start page, change with it.
-    now_key = utcnow().strftime("%Y-%m-%dT%H:%M")
     collected = _last_collections(request, user)
+    now_key = _minute()
     session = current_session(request)
-    # Besides what every kept page depends on: the minute, the collections shown, the e-mail
-    # address shown (regie.web.kept_pages; docs/decisions/0011).
-    also = (now_key, tuple((c["id"], c["state"], c["when"]) for c in collected), _actor(request, user).email)
+    also = start_page_also(request, user, collected, now_key)
 
-    def audit(repo: RecordRepository, shown: Iterable[str]) -> None:
-        repo.audit_entries(user.id, [("overview", "overview"), *(("list", item_id) for item_id in shown)], "web")
+    def audit_visit(repo: RecordRepository, shown: tuple[str, ...]) -> None:
+        repo.audit_entries(user.id, start_page_audit(shown), "web")
 
     with open_record(request, user) as (repo, q):
-        kept, kept_key, stamp = serve_kept(request, repo, lambda shown: audit(repo, shown), also=also)
+        kept, kept_key, stamp = serve_kept(request, repo, lambda shown: audit_visit(repo, shown), also=also)
         if kept is not None:
             return kept
         # The last visit before this session: what is new stays marked for the whole visit.
@@ -127,16 +125,35 @@ def overview(request: Request, user: User) -> Response:
         counts = q.counts_of(sources)  # the same counts as q.category_counts(), no second read
         sections = q.overview(now_key) if counts else {}
         shown = tuple(i["id"] for section in sections.values() for i in section)
-        audit(repo, shown)
+        audit_visit(repo, shown)
     response = _page(request, "home.html", user=user, last_visit=last, sources=sources, counts=counts,
                      sections=sections, item_url=item_url, total=sum(counts.values()), collected=collected)
     keep(request, kept_key, stamp, response, shown)
     return response
 
 
-def _actor(request: Request, user: User) -> User:
+def _minute() -> str:
+    # To the minute: the upcoming appointments, and so a kept start page, change with it.
+    return utcnow().strftime("%Y-%m-%dT%H:%M")
+
+
+def start_page_also(request: Request, user: User, collected: list[dict] | None = None,
+                    now_key: str | None = None) -> Hashable:
+    """What the start page shows besides the record and the request, for its key
+    (regie.web.kept_pages): the minute, the latest collections, the e-mail address shown."""
+    if collected is None:
+        collected = _last_collections(request, user)
     access = getattr(request.state, "access", None)
-    return access.actor if access is not None else user
+    actor = access.actor if access is not None else user
+    return (now_key or _minute(), tuple((c["id"], c["state"], c["when"]) for c in collected), actor.email)
+
+
+def start_page_audit(shown: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [("overview", "overview"), *(("list", item_id) for item_id in shown)]
+
+
+def _list_audit(shown: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [("list", item_id) for item_id in shown]
 
 
 def _last_collections(request: Request, user: User) -> list[dict]:
@@ -194,11 +211,11 @@ def _category_page(request: Request, category: str, user: User, source: str | No
     params = {"source": source, "period": period, "status": status if has_status else None,
               "show": show}
     response = _page(request, "record_category.html", category=category, items=items, sources=sources,
-                 years=years, has_status=has_status, status=status, source=source, period=period,
-                 letters_only=letters_only, show=show, item_url=item_url,
-                 next_url=_link(f"/record/{category}", **params, cursor=next_cursor) if next_cursor else None,
-                 # Not in a "load more" answer (htmx): the list it is added to starts at the newest.
-                 first_url=_link(f"/record/{category}", **params) if cursor and not _htmx(request) else None)
+                     years=years, has_status=has_status, status=status, source=source, period=period,
+                     letters_only=letters_only, show=show, item_url=item_url,
+                     next_url=_link(f"/record/{category}", **params, cursor=next_cursor) if next_cursor else None,
+                     # Not in a "load more" answer (htmx): the list it is added to starts at the newest.
+                     first_url=_link(f"/record/{category}", **params) if cursor and not _htmx(request) else None)
     keep(request, kept_key, stamp, response, shown)
     return response
 
@@ -469,10 +486,13 @@ def audit(request: Request, user: CurrentUser,
                  next_url=_link("/audit", cursor=next_cursor) if next_cursor else None)
 
 
-__all__ = ["overview", "router", "is_current"]
-
-
-def kept_page_routes() -> dict[str, Any]:
-    """The routes whose kept pages regie.web.kept_pages.KeptPageMiddleware answers."""
+def kept_routes(start_route: BaseRoute) -> dict[str, KeptRoute]:
+    """The pages regie.web.kept_pages.KeptPageMiddleware answers when kept: how a visit is
+    audited and what else each depends on. ``start_route``: the start page's (regie.web.pages.home)."""
     endpoints = {route.endpoint: route for route in router.routes if hasattr(route, "endpoint")}
-    return {"category_route": endpoints[category_page], "timeline_route": endpoints[timeline]}
+    return {"start": KeptRoute(start_route, start_page_audit, start_page_also),
+            "category": KeptRoute(endpoints[category_page], _list_audit),
+            "timeline": KeptRoute(endpoints[timeline], _list_audit)}
+
+
+__all__ = ["kept_routes", "overview", "router", "is_current"]
