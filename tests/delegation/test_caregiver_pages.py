@@ -58,6 +58,7 @@ def test_invite_accept_scoped_view_and_revoke(site: Site) -> None:
     allergies = helper.client.get("/record/allergies")
     assert allergies.status_code == 200 and ALLERGY in allergies.text
     assert "patient@voorbeeld.nl" in allergies.text  # whose record, on the page
+    assert helper.client.get("/record/allergies").text == allergies.text  # a kept page (decision 0011) ...
     assert helper.client.get("/record/problems").status_code == 403
     assert helper.client.get("/delegations").status_code == 403  # who has access is the owner's business
 
@@ -70,7 +71,7 @@ def test_invite_accept_scoped_view_and_revoke(site: Site) -> None:
     revoked = owner.post_form(f"/delegations/{delegation_id}/revoke", {}, token_from="/delegations")
     assert revoked.status_code == 303
 
-    ended = helper.client.get("/record/allergies")
+    ended = helper.client.get("/record/allergies")  # ... is never shown once access has ended
     assert ended.status_code == 403 and ALLERGY not in ended.text
     assert helper.client.get("/record/allergies").status_code == 200  # now the helper's own, empty record
     assert ALLERGY not in helper.client.get("/timeline").text
