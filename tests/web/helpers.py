@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from regie.web.context import AppContext
 
@@ -122,3 +123,22 @@ class Browser:
         return self.post_form(
             "/login/second-factor", {"code": self.clock.code(account.totp_secret)}, token_from="/login/second-factor"
         )
+
+
+def get_counting_statements(app, client: TestClient, path: str) -> tuple[str, list[str]]:
+    """GET ``path`` (it must answer 200): its page and every statement it ran, on both of the
+    database's pools (autocommit work has a pool of its own on PostgreSQL)."""
+    statements: list[str] = []
+
+    def listen(conn, cursor, sql, params, ctx, many) -> None:  # noqa: ANN001
+        statements.append(" ".join(sql.split()))
+
+    for engine in app.state.context.db.engines:
+        event.listen(engine, "before_cursor_execute", listen)
+    try:
+        answer = client.get(path)
+    finally:
+        for engine in app.state.context.db.engines:
+            event.remove(engine, "before_cursor_execute", listen)
+    assert answer.status_code == 200, (path, answer.status_code)
+    return answer.text, statements

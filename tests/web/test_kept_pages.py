@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import orjson
 from prometheus_client import REGISTRY
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 
 from regie.fhir import FhirVersion
 from regie.store.ingest import RecordService
@@ -13,7 +13,7 @@ from regie.store.models import WebSession
 from regie.store.record_models import AuditEntry
 from regie.web.page_cache import PageCache
 from tests.store.record_helpers import condition
-from tests.web.helpers import Browser
+from tests.web.helpers import Browser, get_counting_statements
 
 
 def _import(browser: Browser, email: str, *numbers: int) -> str:
@@ -40,20 +40,7 @@ def _answered(outcome: str) -> float:
 
 
 def _visit(app, client, path: str) -> tuple[str, list[str]]:
-    statements: list[str] = []
-
-    def listen(conn, cursor, sql, params, ctx, many) -> None:  # noqa: ANN001
-        statements.append(" ".join(sql.split()))
-
-    for engine in app.state.context.db.engines:
-        event.listen(engine, "before_cursor_execute", listen)
-    try:
-        answer = client.get(path)
-    finally:
-        for engine in app.state.context.db.engines:
-            event.remove(engine, "before_cursor_execute", listen)
-    assert answer.status_code == 200, (path, answer.status_code)
-    return answer.text, statements
+    return get_counting_statements(app, client, path)
 
 
 def test_a_category_page_is_kept_until_the_record_changes(app, client, browser: Browser) -> None:

@@ -10,12 +10,11 @@ from pathlib import Path
 from types import ModuleType
 
 import orjson
-from sqlalchemy import event
 
 from regie.fhir import FhirVersion
 from regie.store.ingest import RecordService
 from regie.web.page_cache import PageCache
-from tests.web.helpers import Browser
+from tests.web.helpers import Browser, get_counting_statements
 
 # The session with its user and the managed-record row (2), then the page's own reads and its
 # audit inserts. Measured on both databases: overview 9 (10 with its two audit inserts, 18 and
@@ -53,21 +52,8 @@ def _fill(browser: Browser, email: str, items: int) -> None:
 
 
 def _counted(app, client, path: str) -> list[str]:
-    statements: list[str] = []
-
-    def listen(conn, cursor, sql, params, ctx, many) -> None:  # noqa: ANN001
-        statements.append(" ".join(sql.split()))
-
     client.get(path)  # warm: caches of this process (data keys, templates)
-    for engine in app.state.context.db.engines:  # autocommit work has a pool of its own on PostgreSQL
-        event.listen(engine, "before_cursor_execute", listen)
-    try:
-        answer = client.get(path)
-    finally:
-        for engine in app.state.context.db.engines:
-            event.remove(engine, "before_cursor_execute", listen)
-    assert answer.status_code == 200, (path, answer.status_code)
-    return statements
+    return get_counting_statements(app, client, path)[1]
 
 
 def test_the_read_pages_run_a_fixed_number_of_statements(app, client, browser: Browser) -> None:

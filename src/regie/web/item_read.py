@@ -23,20 +23,18 @@ metrics name the same route.
 """
 from __future__ import annotations
 
-import logging
 import re
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from regie.web.api import record as api_record
-from regie.web.blocking import run_blocking
 from regie.web.context import AppContext
+from regie.web.early_answer import answer_early
 from regie.web.guards import own_record_access
-from regie.web.sessions import load_session, session_token
-
-log = logging.getLogger("regie.web")
+from regie.web.sessions import load_session
 
 
 def item_route() -> BaseRoute:
@@ -69,21 +67,11 @@ class ItemReadMiddleware:
             access = own_record_access(request)
             return None if access is None else api_record.read_item(request, access.owner, item_id, connection)
 
+    def _answer_for(self, request: Request, token: str, item_id: str) -> Response | None:
+        body = self._read(request, token, item_id)
+        return api_record.item_response(body) if body is not None else None
+
     async def _answer(self, scope: Scope, receive: Receive, send: Send, item_id: str) -> bool:
         """Answer the request; False (nothing sent) when the route should."""
-        token = session_token(scope)
-        if token is None:
-            return False
-        scope["route"], scope["path_params"] = self.route, {"item_id": item_id}
-        request = Request(scope, receive)
-        try:
-            body = await run_blocking(self.context, self._read, request, token, item_id)
-        except Exception as exc:  # the route runs it again and its error handlers answer (and log)
-            # Only the kind of error: a database error's text holds its statement's parameters.
-            log.debug("the item read went on to the route after %s", type(exc).__name__)
-            body = None
-        if body is None:
-            del scope["route"], scope["path_params"]
-            return False
-        await api_record.item_response(body)(scope, receive, send)
-        return True
+        return await answer_early(self.context, scope, receive, send, self.route, {"item_id": item_id},
+                                  lambda request, token: self._answer_for(request, token, item_id), "the item read")

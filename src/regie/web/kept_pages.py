@@ -14,7 +14,6 @@ The routes say what a visit audits and what else their page depends on
 """
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -30,14 +29,13 @@ from regie.store.ingest import RecordService
 from regie.store.models import User
 from regie.store.record import RecordRepository
 from regie.store.types import utcnow
-from regie.web.blocking import run_blocking
 from regie.web.context import AppContext
+from regie.web.early_answer import answer_early
 from regie.web.guards import own_record_access
 from regie.web.page_cache import PageCache
-from regie.web.sessions import context_of, current_session, load_session, session_token
+from regie.web.sessions import context_of, current_session, load_session
 from regie.web.templating import DISPLAY_ZONE, language_of
 
-log = logging.getLogger("regie.web")
 _LOOKED_UP = "kept_page_looked_up"  # request state: (key, stamp) of a lookup that found nothing
 
 
@@ -181,18 +179,5 @@ class KeptPageMiddleware:
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, kept: KeptRoute,
                       params: dict[str, str]) -> bool:
-        token = session_token(scope)
-        if token is None:
-            return False
-        scope["route"], scope["path_params"] = kept.route, params
-        request = Request(scope, receive)
-        try:
-            answer = await run_blocking(self.context, self._find, request, token, kept)
-        except Exception as exc:  # the route runs it again and its error handlers answer (and log)
-            log.debug("the kept page lookup went on to the route after %s", type(exc).__name__)
-            answer = None
-        if answer is None:
-            del scope["route"], scope["path_params"]
-            return False
-        await answer(scope, receive, send)
-        return True
+        return await answer_early(self.context, scope, receive, send, kept.route, params,
+                                  lambda request, token: self._find(request, token, kept), "the kept page lookup")
