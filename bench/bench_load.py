@@ -423,14 +423,13 @@ def _html_entries(sessions: list[tuple[str, Account]], fresh_share: float,
 def wrk_phase(port: int, sessions: list[tuple[str, Account]], seconds: float, kind: str, folder: Path,
               threads: int, rate: float = 0.0, fresh_share: float = 0.0) -> dict:
     rng = random.Random(kind)
-    entries: list[tuple[str, str]] = []
     if kind == "html":
         entries = _html_entries(sessions, fresh_share, rng)
-    for cookie, account in sessions if kind != "html" else ():
-        if kind == "json":
-            entries += [(cookie, f"/api/v1/record/items/{item}") for item in account.items[:64]]
-        else:
-            entries += [(cookie, _path(kind, account, rng))]
+    elif kind == "json":
+        entries = [(cookie, f"/api/v1/record/items/{item}") for cookie, account in sessions
+                   for item in account.items[:64]]
+    else:
+        entries = [(cookie, _path(kind, account, rng)) for cookie, account in sessions]
     rng.shuffle(entries)
     lua = "{" + ",".join(f"{{{_lua_string(c)},{_lua_string(p)}}}" for c, p in entries) + "}"
     script = folder / f"load-{kind}.lua"

@@ -40,8 +40,9 @@ COLLECTIONS = Counter(
     "(complete, partial, failed, interrupted).", ["provider_id", "service", "outcome"],
 )
 RECORD_PAGES = Counter(
-    "regie_record_pages", "Category pages and timelines answered, by whether the web process had the page "
-    "kept for the record as it is (kept) or read and rendered it (rendered); docs/decisions/0011.", ["outcome"],
+    "regie_record_pages", "Start pages, category pages and timelines answered, by whether the web process had "
+    "the page kept for the record as it is (kept) or read and rendered it (rendered); docs/decisions/0011.",
+    ["outcome"],
 )
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST

@@ -348,15 +348,15 @@ def sources_statement(connection: Any, user_id: str, scope: Collection[str] | No
 
 
 @lru_cache(maxsize=16)
-def _bind_processor(dialect_name: str, dialect: Any, name: str) -> Any:
+def _bind_processor(dialect_name: str, dialect: Any, table: Any, name: str) -> Any:
     del dialect_name  # part of the cache key only
-    process = _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
     return process if process is not None else (lambda value: value)
 
 
-def _bind(dialect: Any, name: str) -> Any:
+def _bind(dialect: Any, name: str, table: Any = _TABLE) -> Any:
     """The column's own parameter conversion (a UTC datetime to the stored form)."""
-    return _bind_processor(dialect.name, dialect, name)
+    return _bind_processor(dialect.name, dialect, table, name)
 
 
 _LAST_VISIT = ("SELECT audit_entries.at FROM audit_entries WHERE audit_entries.user_id = ?"
@@ -368,17 +368,11 @@ def last_visit(connection: Any, user_id: str, actor_id: str, before: Any = None)
     """When ``actor_id`` last opened the overview of ``user_id``'s record (None: never);
     with ``before``, the last time before that moment (the start of this session)."""
     sql = _LAST_VISIT.format(before=" AND audit_entries.at < ?" if before is not None else "")
-    params = (user_id, actor_id) if before is None else (user_id, actor_id, _bind_at(connection, before))
+    params = (user_id, actor_id) if before is None else (
+        user_id, actor_id, _bind(connection.dialect, "at", AuditEntry.__table__)(before))
     rows = read(connection, sql.replace("?", mark_of(connection.dialect)), params,
                 names=("at",), table=AuditEntry.__table__)
     return rows[0][0] if rows else None
-
-
-def _bind_at(connection: Any, moment: Any) -> Any:
-    # Driver SQL skips SQLAlchemy's types: the column's own conversion (UTC, and text on SQLite).
-    dialect = connection.dialect
-    bind = AuditEntry.__table__.c.at.type.dialect_impl(dialect).bind_processor(dialect)
-    return bind(moment) if bind is not None else moment
 
 
 __all__ = ["KEYS", "LIST", "SCAN", "KeyRow", "ListRow", "ScanRow", "batches_statement", "last_visit", "mark_of", "period_counts_statement", "read",

@@ -8,8 +8,8 @@ counter *first*, then the record: a page it renders is at least as new as the nu
 is kept under, never older.
 
 Which tables count is :data:`STAMPED_TABLES`. The test suite checks every transaction it
-commits: one that wrote to such a table without raising the counter fails
-(``tests/conftest.py``), so a new write path cannot forget it.
+commits on PostgreSQL: one that wrote to such a table without raising the counter fails
+(``tests/stamp_guard.py``), so a new write path cannot forget it.
 """
 from __future__ import annotations
 

@@ -92,25 +92,24 @@ def look_up(request: Request, repo: RecordRepository, audit: Callable[[tuple[str
 
 
 def serve_kept(request: Request, repo: RecordRepository, audit: Callable[[tuple[str, ...]], None],
-               also: Hashable = ()) -> tuple[Response | None, Hashable | None, int]:
-    """For the route: (the kept page's answer or None, the page's key, the stamp). When the
-    middleware already looked for this page and found nothing, its key and stamp (read
-    before anything of this request's page: still the right stamp to keep the page under)."""
+               also: Hashable = ()) -> Lookup:
+    """For the route: :func:`look_up`, unless the middleware already looked for this page and
+    found nothing; then its key and stamp (read before anything of this request's page:
+    still the right stamp to keep the page under)."""
     earlier = getattr(request.state, _LOOKED_UP, None)
     if earlier is not None:
         expected = page_key(request)
         if expected is not None and also != ():
             expected = (*expected, also)
         if earlier[0] == expected:
-            return None, earlier[0], earlier[1]
-    found = look_up(request, repo, audit, also)
-    return found.answer, found.key, found.stamp
+            return Lookup(None, earlier[0], earlier[1])
+    return look_up(request, repo, audit, also)
 
 
-def keep(request: Request, key: Hashable | None, stamp: int, response: Response, shown: tuple[str, ...]) -> None:
-    """Keep a page just rendered (a 200 answer) under ``key`` for ``stamp``."""
-    if key is not None and response.status_code == 200:
-        kept_pages(request).put(key, stamp, bytes(response.body), shown)
+def keep(request: Request, found: Lookup, response: Response, shown: tuple[str, ...]) -> None:
+    """Keep a page just rendered (a 200 answer) where ``found`` says, for its stamp."""
+    if found.key is not None and response.status_code == 200:
+        kept_pages(request).put(found.key, found.stamp, bytes(response.body), shown)
 
 
 @dataclass(frozen=True, slots=True)

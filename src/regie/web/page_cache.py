@@ -1,10 +1,11 @@
 """Record pages this web process rendered, kept while the record they show is unchanged
 (docs/decisions/0011).
 
-A category page or the timeline reads and decrypts its 50-100 items, the sources and the
-counts, and renders them: about 7 ms of CPU in the web process and 4 in the database
-(docs/benchmarks.md, Load). Shown again with nothing changed, it is the same page. Each
-kept page is found by everything it depends on besides the record (:func:`page_key`: who
+The start page, a category page or the timeline reads and decrypts its 50-100 items, the
+sources and the counts, and renders them: about 7 ms of CPU in the web process and 4 in the
+database (docs/benchmarks.md, Load). Shown again with nothing changed, it is the same page.
+Each kept page is found by everything it depends on besides the record
+(:func:`regie.web.kept_pages.page_key`: who
 looks at whose record, with which rights, in which session, language, day, at which URL)
 and is valid only for the record's change counter it was rendered at
 (:mod:`regie.store.record_stamp`), which the page reads again on every visit, before

@@ -116,9 +116,9 @@ def overview(request: Request, user: User) -> Response:
         repo.audit_entries(user.id, start_page_audit(shown), "web")
 
     with open_record(request, user) as (repo, q):
-        kept, kept_key, stamp = serve_kept(request, repo, lambda shown: audit_visit(repo, shown), also=also)
-        if kept is not None:
-            return kept
+        found = serve_kept(request, repo, lambda shown: audit_visit(repo, shown), also=also)
+        if found.answer is not None:
+            return found.answer
         # The last visit before this session: what is new stays marked for the whole visit.
         last = q.last_visit(user.id, before=session.created_at if session is not None else None)
         sources = q.sources(since=last)
@@ -128,7 +128,7 @@ def overview(request: Request, user: User) -> Response:
         audit_visit(repo, shown)
     response = _page(request, "home.html", user=user, last_visit=last, sources=sources, counts=counts,
                      sections=sections, item_url=item_url, total=sum(counts.values()), collected=collected)
-    keep(request, kept_key, stamp, response, shown)
+    keep(request, found, response, shown)
     return response
 
 
@@ -197,9 +197,9 @@ def _category_page(request: Request, category: str, user: User, source: str | No
                       status=None if status == "all" else status,
                       resource_types=("DocumentReference",) if letters_only else ())
     with open_record(request, user) as (repo, q):
-        kept, kept_key, stamp = serve_kept(request, repo, lambda shown: repo.audit(user.id, "list", shown, "web"))
-        if kept is not None:
-            return kept
+        found = serve_kept(request, repo, lambda shown: repo.audit(user.id, "list", shown, "web"))
+        if found.answer is not None:
+            return found.answer
         try:
             items, next_cursor = q.items(filters, limit=PAGE_SIZE, cursor=cursor)
         except BadCursor:
@@ -216,7 +216,7 @@ def _category_page(request: Request, category: str, user: User, source: str | No
                      next_url=_link(f"/record/{category}", **params, cursor=next_cursor) if next_cursor else None,
                      # Not in a "load more" answer (htmx): the list it is added to starts at the newest.
                      first_url=_link(f"/record/{category}", **params) if cursor and not _htmx(request) else None)
-    keep(request, kept_key, stamp, response, shown)
+    keep(request, found, response, shown)
     return response
 
 
@@ -311,9 +311,9 @@ def timeline(
     base = Filters(category=category, source_id=source or None)
     filters = Filters(category=category, source_id=source or None, since=since, before=before)
     with open_record(request, user) as (repo, q):
-        kept, kept_key, stamp = serve_kept(request, repo, lambda shown: repo.audit(user.id, "list", shown, "web"))
-        if kept is not None:
-            return kept
+        found = serve_kept(request, repo, lambda shown: repo.audit(user.id, "list", shown, "web"))
+        if found.answer is not None:
+            return found.answer
         try:
             items, next_cursor = q.items(filters, limit=100, cursor=cursor)
         except BadCursor:
@@ -335,7 +335,7 @@ def timeline(
                      year=year, category=category, source=source, sources=sources, item_url=item_url,
                      continued=continued, shown=len(items),
                      next_url=_link("/timeline", **params, cursor=next_cursor) if next_cursor else None)
-    keep(request, kept_key, stamp, response, shown)
+    keep(request, found, response, shown)
     return response
 
 
